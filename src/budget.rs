@@ -1,0 +1,1 @@
+//! Retry budget. PLACEHOLDER: being written.

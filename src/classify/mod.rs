@@ -1,0 +1,194 @@
+//! What an error *is*: the facts read off an exception (`ErrorFacts`), the kinds it can be (`ErrorKind`),
+//! and the verdict (`Classification`). The rules that turn facts into a verdict live in `rules.rs`.
+
+mod rules;
+
+pub use rules::classify;
+
+/// What went wrong, in the domain's terms. The order is part of the Python contract: `bindings` maps the
+/// discriminant to the members of `llm_retry.ErrorKind` by index, so append new kinds at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ErrorKind {
+    RateLimited = 0,
+    Overloaded = 1,
+    ServerError = 2,
+    Network = 3,
+    Auth = 4,
+    BadRequest = 5,
+    NotFound = 6,
+    ContextOverflow = 7,
+    QuotaExhausted = 8,
+    ContentFiltered = 9,
+    Unknown = 10,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 11] = [
+        ErrorKind::RateLimited,
+        ErrorKind::Overloaded,
+        ErrorKind::ServerError,
+        ErrorKind::Network,
+        ErrorKind::Auth,
+        ErrorKind::BadRequest,
+        ErrorKind::NotFound,
+        ErrorKind::ContextOverflow,
+        ErrorKind::QuotaExhausted,
+        ErrorKind::ContentFiltered,
+        ErrorKind::Unknown,
+    ];
+
+    /// The value of the matching `llm_retry.ErrorKind` member.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Overloaded => "overloaded",
+            ErrorKind::ServerError => "server_error",
+            ErrorKind::Network => "network",
+            ErrorKind::Auth => "auth",
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::ContextOverflow => "context_overflow",
+            ErrorKind::QuotaExhausted => "quota_exhausted",
+            ErrorKind::ContentFiltered => "content_filtered",
+            ErrorKind::Unknown => "unknown",
+        }
+    }
+
+    pub fn from_str(name: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// Failures that say something about the provider's health (what breakers and budgets count).
+    pub fn is_provider_failure(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::RateLimited | ErrorKind::Overloaded | ErrorKind::ServerError | ErrorKind::Network
+        )
+    }
+}
+
+/// One class in the exception's MRO, most-derived first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClassName {
+    /// `__module__`, e.g. "anthropic", "botocore.errorfactory", "httpx2", "builtins".
+    pub module: String,
+    /// `__name__`, e.g. "RateLimitError".
+    pub name: String,
+}
+
+/// Everything the classifier may use, read once from a Python exception by `bindings` (or built by hand in
+/// tests). Every field is optional evidence: an attribute that was missing, raised, or had the wrong type is
+/// simply absent. Each piece of evidence carries `source`, the attribute path it came from, so the
+/// `Classification::reason` can name it (e.g. "response.status_code").
+#[derive(Clone, Debug, Default)]
+pub struct ErrorFacts {
+    /// False for a `BaseException` that is not an `Exception` (KeyboardInterrupt, SystemExit,
+    /// GeneratorExit, asyncio.CancelledError, trio.Cancelled): never retried.
+    pub is_exception: bool,
+    /// The MRO, most-derived class first, `object` excluded.
+    pub classes: Vec<ClassName>,
+    /// HTTP (or HTTP-like) statuses, most trusted first: the exception's own `status_code` / int `status` /
+    /// int `code` come before `response.status_code`, which comes before botocore's
+    /// `response['ResponseMetadata']['HTTPStatusCode']`. Values are as found (not range-checked).
+    pub statuses: Vec<Evidence<i64>>,
+    /// A status nested inside another service's error, e.g. SageMaker `response['OriginalStatusCode']`.
+    pub original_status: Option<Evidence<i64>>,
+    /// Error type / code strings, as found (not lower-cased): anthropic `.type` / `body.error.type` /
+    /// `.error_code`; openai `.code` / `.type`; groq `body.error.code`; botocore `response.Error.Code`;
+    /// google `.status` strings, `details.error.status`, `ErrorInfo.reason`, gRPC `StatusCode` names;
+    /// the AWS code from `x-amzn-errortype`.
+    pub codes: Vec<Evidence<String>>,
+    /// Human-readable messages (exception `.message`, body messages, and `str(exc)` as a last resort),
+    /// each truncated to a bounded length. Used only for the rules that providers leave nowhere else
+    /// (context overflow, "credit balance is too low", "limit: 0", capacity).
+    pub messages: Vec<Evidence<String>>,
+    /// Response headers that matter (see `hints::HEADER_NAMES`), names lower-cased, first value only.
+    pub headers: Vec<(String, String)>,
+    /// Google `RetryInfo.retryDelay` from the body, as written (e.g. "20s", "1.5s").
+    pub body_retry_delay: Option<String>,
+    /// Google `QuotaFailure` violation quota ids (e.g. "GenerateRequestsPerDayPerProjectPerModel-FreeTier").
+    pub quota_ids: Vec<String>,
+    /// How many retries the SDK already made before raising (botocore `ResponseMetadata.RetryAttempts`).
+    pub sdk_retries: Option<u32>,
+    /// Explicit causes: `__cause__`, google `RetryError.cause`, tenacity `RetryError.last_attempt`,
+    /// members of an `ExceptionGroup`. Never the implicit `__context__`. Bounded depth and breadth.
+    pub causes: Vec<ErrorFacts>,
+}
+
+/// One piece of evidence and where it was found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evidence<T> {
+    pub source: &'static str,
+    pub value: T,
+}
+
+impl<T> Evidence<T> {
+    pub fn new(source: &'static str, value: T) -> Self {
+        Evidence { source, value }
+    }
+}
+
+impl ErrorFacts {
+    /// The header's value, if the exception carried it (`name` must be lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The most trusted status, if any.
+    pub fn status(&self) -> Option<&Evidence<i64>> {
+        self.statuses.first()
+    }
+
+    /// Whether any class in the MRO has this exact name.
+    pub fn has_class(&self, name: &str) -> bool {
+        self.classes.iter().any(|c| c.name == name)
+    }
+}
+
+/// Which errors a configuration retries. Built from a Python `RetryConfig`.
+#[derive(Clone, Debug)]
+pub struct RetryRules {
+    /// Statuses retried when no stronger evidence decides (a config's list is the whole list).
+    pub retryable_status_codes: Vec<i64>,
+    /// Exception class names and error type/code strings retried, compared case-insensitively against every
+    /// class name in the MRO and every code string. Stored lower-cased.
+    pub retryable_names: Vec<String>,
+    /// Retry network failures (connection refused/reset, timeouts) recognised by class name.
+    pub retry_network: bool,
+    /// Kinds never retried whatever the status, names or server hints say (quota, auth, context overflow,
+    /// content filter by default).
+    pub never_retry_kinds: Vec<ErrorKind>,
+}
+
+impl Default for RetryRules {
+    fn default() -> Self {
+        RetryRules {
+            retryable_status_codes: vec![408, 409, 429, 500, 502, 503, 504, 529],
+            retryable_names: Vec::new(),
+            retry_network: true,
+            never_retry_kinds: vec![
+                ErrorKind::QuotaExhausted,
+                ErrorKind::Auth,
+                ErrorKind::ContextOverflow,
+                ErrorKind::ContentFiltered,
+            ],
+        }
+    }
+}
+
+/// The verdict on one exception under one `RetryRules`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Classification {
+    pub kind: ErrorKind,
+    pub retryable: bool,
+    /// The HTTP status the decision used, if any (a valid 100..=599 value).
+    pub status: Option<u16>,
+    /// The server's delay hint in seconds (finite, >= 0), if it sent one.
+    pub retry_after_s: Option<f64>,
+    /// One sentence naming the rule and the evidence, e.g.
+    /// "429 from status_code with error code 'insufficient_quota' (.code): quota exhausted, never retried".
+    pub reason: String,
+    /// How many retries the SDK had already made, when it says.
+    pub sdk_retries: Option<u32>,
+}

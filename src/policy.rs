@@ -1,0 +1,1 @@
+//! The retry decision for one failed attempt. PLACEHOLDER: being written; signatures are the contract.
