@@ -1,1 +1,1743 @@
-//! Circuit breaker state machine. PLACEHOLDER: being written.
+//! The circuit breaker: a closed → open → half-open → closed state machine over an injected monotonic clock.
+//! Plain Rust with no locking and no Python; `bindings` wraps a `Breaker` in a Mutex and supplies `now_s`.
+
+use rand::rngs::{SmallRng, SysRng};
+use rand::{RngExt, SeedableRng};
+
+/// A caller rejected while half-open is told to look again within this long: a probe may report at any moment,
+/// so the soonest lease expiry (minutes away) would be far too pessimistic a hint.
+const HALF_OPEN_RETRY_MAX_S: f64 = 1.0;
+/// ...and never "now", which would invite a busy loop against a breaker that is about to reject again.
+const HALF_OPEN_RETRY_MIN_S: f64 = 0.01;
+/// Bound on `window_s / bucket_s`, so that a config cannot make the breaker allocate an unbounded ring.
+pub const MAX_WINDOW_BUCKETS: f64 = 10_000.0;
+
+/// How a breaker trips, waits and recovers. `validate` rejects anything that could make it misbehave.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BreakerConfig {
+    /// Consecutive provider failures (while closed) that open the breaker.
+    pub failure_threshold: u32,
+    /// The first open period after tripping from closed, exactly (no jitter).
+    pub cooldown_s: f64,
+    /// Probes in flight at once while half-open.
+    pub half_open_max_calls: u32,
+    /// `Some(r)`, r in (0, 1]: also trip when failures / calls over the sliding window reach r.
+    pub failure_rate_threshold: Option<f64>,
+    /// Length of the sliding window for the failure rate, rounded up to a whole number of buckets.
+    pub window_s: f64,
+    /// Width of one bucket of that window; outcomes expire a bucket at a time.
+    pub bucket_s: f64,
+    /// Calls the window must hold before the failure rate may trip the breaker.
+    pub minimum_calls: u32,
+    /// A probe that never reports back frees its slot after this long. Comfortably longer than a slow LLM call,
+    /// so a healthy but slow probe is not replaced; short enough that a hung or cancelled probe cannot keep
+    /// the breaker half-open forever (an LLM router without leases sat half-open for 6 days).
+    pub probe_lease_s: f64,
+    /// Cap on the open period as failed probes grow it.
+    pub max_cooldown_s: f64,
+    /// Growth of the open period per failed probe.
+    pub cooldown_multiplier: f64,
+    /// ± fraction of jitter on grown open periods, so that breakers which opened together do not probe together.
+    pub cooldown_jitter: f64,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        BreakerConfig {
+            failure_threshold: 5,
+            cooldown_s: 30.0,
+            half_open_max_calls: 1,
+            failure_rate_threshold: None,
+            window_s: 10.0,
+            bucket_s: 1.0,
+            minimum_calls: 20,
+            probe_lease_s: 300.0,
+            max_cooldown_s: 300.0,
+            cooldown_multiplier: 2.0,
+            cooldown_jitter: 0.2,
+        }
+    }
+}
+
+impl BreakerConfig {
+    /// `Err` names the first offending field and its value, e.g. "failure_threshold must be >= 1, got 0".
+    pub fn validate(&self) -> Result<(), String> {
+        if self.failure_threshold < 1 {
+            return Err(format!(
+                "failure_threshold must be >= 1, got {}",
+                self.failure_threshold
+            ));
+        }
+        positive_finite("cooldown_s", self.cooldown_s)?;
+        if self.half_open_max_calls < 1 {
+            return Err(format!(
+                "half_open_max_calls must be >= 1, got {}",
+                self.half_open_max_calls
+            ));
+        }
+        if let Some(rate) = self.failure_rate_threshold {
+            // Written so that NaN fails too.
+            if !(rate > 0.0 && rate <= 1.0) {
+                return Err(format!(
+                    "failure_rate_threshold must be in (0, 1], got {rate}"
+                ));
+            }
+        }
+        positive_finite("window_s", self.window_s)?;
+        positive_finite("bucket_s", self.bucket_s)?;
+        if self.bucket_s > self.window_s {
+            return Err(format!(
+                "bucket_s must be <= window_s ({}), got {}",
+                self.window_s, self.bucket_s
+            ));
+        }
+        let buckets = self.window_s / self.bucket_s;
+        if buckets > MAX_WINDOW_BUCKETS {
+            return Err(format!(
+                "window_s / bucket_s must be <= {MAX_WINDOW_BUCKETS} buckets, got {} / {} = {buckets}",
+                self.window_s, self.bucket_s
+            ));
+        }
+        if self.minimum_calls < 1 {
+            return Err(format!(
+                "minimum_calls must be >= 1, got {}",
+                self.minimum_calls
+            ));
+        }
+        positive_finite("probe_lease_s", self.probe_lease_s)?;
+        positive_finite("max_cooldown_s", self.max_cooldown_s)?;
+        if self.max_cooldown_s < self.cooldown_s {
+            return Err(format!(
+                "max_cooldown_s must be >= cooldown_s ({}), got {}",
+                self.cooldown_s, self.max_cooldown_s
+            ));
+        }
+        if !(self.cooldown_multiplier.is_finite() && self.cooldown_multiplier >= 1.0) {
+            return Err(format!(
+                "cooldown_multiplier must be a finite number >= 1, got {}",
+                self.cooldown_multiplier
+            ));
+        }
+        // Below 1, so a jittered open period is never zero or negative.
+        if !(self.cooldown_jitter >= 0.0 && self.cooldown_jitter < 1.0) {
+            return Err(format!(
+                "cooldown_jitter must be in [0, 1), got {}",
+                self.cooldown_jitter
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn positive_finite(field: &str, value: f64) -> Result<(), String> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(format!("{field} must be a finite number > 0, got {value}"))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Closed => "closed",
+            State::Open => "open",
+            State::HalfOpen => "half_open",
+        }
+    }
+}
+
+/// Leave to make one call. Hand it back through exactly one of `on_success`, `on_failure` or `on_neutral`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Permit {
+    /// A half-open probe: its result decides whether the breaker closes or reopens.
+    pub probe: bool,
+    /// Unique per breaker.
+    pub id: u64,
+    /// The breaker's generation when the permit was granted; a result from another generation is stale.
+    pub generation: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Admission {
+    Allowed(Permit),
+    Rejected { retry_in_s: f64 },
+}
+
+/// A change of state. `from` is always the `to` of the previous transition: a breaker whose open period has
+/// passed reports `HalfOpen` from `state()`, but the `Open → HalfOpen` transition is made (and returned) by
+/// the `acquire` that grants the first probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transition {
+    pub from: State,
+    pub to: State,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BreakerStats {
+    /// The effective state, as `Breaker::state` reports it.
+    pub state: State,
+    /// Permits granted (probes included); rejected calls are counted in `rejected` instead.
+    pub total_calls: u64,
+    /// Outcomes reported, stale ones included.
+    pub successes: u64,
+    /// Provider-health failures reported, stale ones included.
+    pub failures: u64,
+    pub neutral: u64,
+    pub rejected: u64,
+    pub consecutive_failures: u32,
+    /// Successes and failures of the current generation over the sliding window (neutral outcomes are not in it).
+    pub window_calls: u64,
+    pub window_failures: u64,
+    /// `window_failures / window_calls`, `None` while the window is empty.
+    pub failure_rate: Option<f64>,
+    /// Times the breaker entered `Open` (trips, failed probes and `force_open`).
+    pub opened_count: u64,
+    pub time_in_state_s: f64,
+    /// The open period in force (or just ended, while half-open); `cooldown_s` while closed.
+    pub current_cooldown_s: f64,
+    pub probes_in_flight: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Success,
+    Failure,
+    Neutral,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Probe {
+    id: u64,
+    lease_until_s: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    /// `floor(time / bucket_s)`; a slot holding an older index is reused.
+    index: i64,
+    calls: u64,
+    failures: u64,
+}
+
+const EMPTY_BUCKET: Bucket = Bucket {
+    index: i64::MIN,
+    calls: 0,
+    failures: 0,
+};
+
+/// Calls and failures over the last `window_s`, in a ring of `bucket_s`-wide buckets pruned by time.
+#[derive(Clone, Debug)]
+struct Window {
+    bucket_s: f64,
+    buckets: Vec<Bucket>,
+}
+
+impl Window {
+    fn new(window_s: f64, bucket_s: f64) -> Window {
+        // `validate` bounds the ratio; the clamp keeps the allocation bounded even if it did not.
+        let count = (window_s / bucket_s).ceil().clamp(1.0, MAX_WINDOW_BUCKETS) as usize;
+        Window {
+            bucket_s,
+            buckets: vec![EMPTY_BUCKET; count],
+        }
+    }
+
+    /// `as` saturates (and maps NaN to 0), so any time has an index.
+    fn index(&self, now_s: f64) -> i64 {
+        (now_s / self.bucket_s).floor() as i64
+    }
+
+    fn len(&self) -> i64 {
+        i64::try_from(self.buckets.len()).unwrap_or(i64::MAX).max(1)
+    }
+
+    fn record(&mut self, now_s: f64, failed: bool) {
+        let index = self.index(now_s);
+        let slot = usize::try_from(index.checked_rem_euclid(self.len()).unwrap_or(0)).unwrap_or(0);
+        if let Some(bucket) = self.buckets.get_mut(slot) {
+            if bucket.index != index {
+                *bucket = Bucket {
+                    index,
+                    calls: 0,
+                    failures: 0,
+                };
+            }
+            bucket.calls = bucket.calls.saturating_add(1);
+            if failed {
+                bucket.failures = bucket.failures.saturating_add(1);
+            }
+        }
+    }
+
+    /// (calls, failures) in the buckets that cover `now_s` and the `len - 1` before it.
+    fn totals(&self, now_s: f64) -> (u64, u64) {
+        let newest = self.index(now_s);
+        let oldest = newest.saturating_sub(self.len() - 1);
+        self.buckets
+            .iter()
+            .filter(|b| b.index >= oldest && b.index <= newest)
+            .fold((0u64, 0u64), |(calls, failures), b| {
+                (
+                    calls.saturating_add(b.calls),
+                    failures.saturating_add(b.failures),
+                )
+            })
+    }
+
+    fn clear(&mut self) {
+        self.buckets.fill(EMPTY_BUCKET);
+    }
+}
+
+/// One breaker, e.g. per (provider, model). Every method takes `now_s`, a monotonic time in seconds.
+#[derive(Clone, Debug)]
+pub struct Breaker {
+    config: BreakerConfig,
+    rng: SmallRng,
+    state: State,
+    /// Bumped by every transition and by every `force_*`, so results of permits from before are stale.
+    generation: u64,
+    next_permit_id: u64,
+    /// The latest time seen; the clock never runs backwards from here.
+    last_now_s: f64,
+    entered_at_s: f64,
+    open_until_s: f64,
+    /// The open period in force (jittered, capped); `cooldown_s` while closed.
+    open_period_s: f64,
+    /// The un-jittered open period that failed probes grow. Jitter is applied to it, not compounded into it,
+    /// so the period stays within ±jitter of `cooldown_s × multiplier^k` instead of drifting as a random walk.
+    nominal_cooldown_s: f64,
+    consecutive_failures: u32,
+    window: Window,
+    probes: Vec<Probe>,
+    total_calls: u64,
+    successes: u64,
+    failures: u64,
+    neutral: u64,
+    rejected: u64,
+    opened_count: u64,
+}
+
+impl Breaker {
+    /// A closed breaker. `seed` makes the jitter reproducible (tests); `None` seeds from the OS.
+    pub fn new(config: BreakerConfig, seed: Option<u64>, now_s: f64) -> Result<Breaker, String> {
+        config.validate()?;
+        let rng = match seed {
+            Some(seed) => SmallRng::seed_from_u64(seed),
+            None => SmallRng::try_from_rng(&mut SysRng)
+                .unwrap_or_else(|_| SmallRng::seed_from_u64(fallback_seed())),
+        };
+        let start_s = if now_s.is_finite() { now_s } else { 0.0 };
+        Ok(Breaker {
+            window: Window::new(config.window_s, config.bucket_s),
+            rng,
+            state: State::Closed,
+            generation: 0,
+            next_permit_id: 0,
+            last_now_s: start_s,
+            entered_at_s: start_s,
+            open_until_s: start_s,
+            open_period_s: config.cooldown_s,
+            nominal_cooldown_s: config.cooldown_s,
+            consecutive_failures: 0,
+            probes: Vec::new(),
+            total_calls: 0,
+            successes: 0,
+            failures: 0,
+            neutral: 0,
+            rejected: 0,
+            opened_count: 0,
+            config,
+        })
+    }
+
+    pub fn config(&self) -> &BreakerConfig {
+        &self.config
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Asks to make a call. Closed: always allowed. Open: rejected until the open period has passed; then this
+    /// call moves the breaker to half-open (returning that transition) and is granted a probe. Half-open: up to
+    /// `half_open_max_calls` probes in flight, the rest rejected with a short `retry_in_s`.
+    pub fn acquire(&mut self, now_s: f64) -> (Admission, Option<Transition>) {
+        let t = self.tick(now_s);
+        match self.state {
+            State::Closed => (Admission::Allowed(self.grant(false)), None),
+            State::Open if t < self.open_until_s => {
+                self.rejected = self.rejected.saturating_add(1);
+                (
+                    Admission::Rejected {
+                        retry_in_s: self.open_time_left_s(t),
+                    },
+                    None,
+                )
+            }
+            State::Open => {
+                let half_opened_at_s = self.open_until_s.min(t);
+                let transition = self.enter(State::HalfOpen, t);
+                // Half-open since the open period ended, not since someone happened to ask.
+                self.entered_at_s = half_opened_at_s;
+                (self.admit_probe(t), transition)
+            }
+            State::HalfOpen => (self.admit_probe(t), None),
+        }
+    }
+
+    pub fn on_success(&mut self, permit: Permit, now_s: f64) -> Option<Transition> {
+        self.on_outcome(permit, Outcome::Success, now_s)
+    }
+
+    /// A failure that says the provider is unhealthy (5xx, overload, network, timeout).
+    pub fn on_failure(&mut self, permit: Permit, now_s: f64) -> Option<Transition> {
+        self.on_outcome(permit, Outcome::Failure, now_s)
+    }
+
+    /// An error that says nothing about the provider's health (400, 401, ...): frees a probe slot and
+    /// changes nothing that trips or closes the breaker.
+    pub fn on_neutral(&mut self, permit: Permit, now_s: f64) -> Option<Transition> {
+        self.on_outcome(permit, Outcome::Neutral, now_s)
+    }
+
+    /// The effective state: an `Open` breaker whose open period has passed reports `HalfOpen`.
+    pub fn state(&self, now_s: f64) -> State {
+        let t = self.clock(now_s);
+        match self.state {
+            State::Open if t >= self.open_until_s => State::HalfOpen,
+            state => state,
+        }
+    }
+
+    /// Seconds until `acquire` could admit a call: 0 when it would admit one now, the same hint a rejection
+    /// would carry otherwise.
+    pub fn retry_in_s(&self, now_s: f64) -> f64 {
+        let t = self.clock(now_s);
+        match self.state {
+            State::Closed => 0.0,
+            State::Open if t < self.open_until_s => self.open_time_left_s(t),
+            State::Open => 0.0,
+            State::HalfOpen => {
+                if self.live_probes(t) < self.max_probes() {
+                    0.0
+                } else {
+                    self.half_open_retry_in_s(t)
+                }
+            }
+        }
+    }
+
+    /// Opens the breaker for exactly `cooldown_s` from any state (restarting the period if already open), and
+    /// restarts cooldown growth from there. Returns `None` when it was already open.
+    pub fn force_open(&mut self, now_s: f64) -> Option<Transition> {
+        let t = self.tick(now_s);
+        self.nominal_cooldown_s = self.config.cooldown_s;
+        self.open_for(self.config.cooldown_s, t)
+    }
+
+    /// Closes the breaker from any state, resetting the consecutive count, the window and cooldown growth.
+    /// Lifetime totals are kept. Returns `None` when it was already closed (counters are reset all the same).
+    pub fn force_close(&mut self, now_s: f64) -> Option<Transition> {
+        let t = self.tick(now_s);
+        self.close(t)
+    }
+
+    pub fn stats(&self, now_s: f64) -> BreakerStats {
+        let t = self.clock(now_s);
+        let state = self.state(now_s);
+        let since_s = match self.state {
+            State::Open if t >= self.open_until_s => self.open_until_s,
+            _ => self.entered_at_s,
+        };
+        let (window_calls, window_failures) = self.window.totals(t);
+        let failure_rate = (window_calls > 0).then(|| window_failures as f64 / window_calls as f64);
+        let probes_in_flight = if self.state == State::HalfOpen {
+            self.live_probes(t)
+        } else {
+            0
+        };
+        BreakerStats {
+            state,
+            total_calls: self.total_calls,
+            successes: self.successes,
+            failures: self.failures,
+            neutral: self.neutral,
+            rejected: self.rejected,
+            consecutive_failures: self.consecutive_failures,
+            window_calls,
+            window_failures,
+            failure_rate,
+            opened_count: self.opened_count,
+            time_in_state_s: non_negative(t - since_s),
+            current_cooldown_s: self.open_period_s,
+            probes_in_flight: u32::try_from(probes_in_flight).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Time as this breaker sees it: never earlier than the latest time it was given, and a NaN or infinite
+    /// reading counts as no time passing, so no duration it computes is negative or NaN.
+    fn clock(&self, now_s: f64) -> f64 {
+        if now_s.is_finite() && now_s > self.last_now_s {
+            now_s
+        } else {
+            self.last_now_s
+        }
+    }
+
+    fn tick(&mut self, now_s: f64) -> f64 {
+        let t = self.clock(now_s);
+        self.last_now_s = t;
+        t
+    }
+
+    fn on_outcome(&mut self, permit: Permit, outcome: Outcome, now_s: f64) -> Option<Transition> {
+        let t = self.tick(now_s);
+        let total = match outcome {
+            Outcome::Success => &mut self.successes,
+            Outcome::Failure => &mut self.failures,
+            Outcome::Neutral => &mut self.neutral,
+        };
+        *total = total.saturating_add(1);
+        // A result from before the last transition describes a provider the breaker has already judged.
+        if permit.generation != self.generation {
+            return None;
+        }
+        if permit.probe {
+            self.on_probe_outcome(permit.id, outcome, t)
+        } else {
+            self.on_closed_outcome(outcome, t)
+        }
+    }
+
+    fn on_probe_outcome(&mut self, id: u64, outcome: Outcome, t: f64) -> Option<Transition> {
+        if self.state != State::HalfOpen {
+            return None;
+        }
+        // A probe whose lease ran out has no vote, whether or not its slot was granted again: the breaker
+        // already treated it as lost, and a replacement may be reporting on a different provider state.
+        self.expire_leases(t);
+        let slot = self.probes.iter().position(|p| p.id == id)?;
+        self.probes.swap_remove(slot);
+        match outcome {
+            Outcome::Success => self.close(t),
+            Outcome::Failure => self.reopen(t),
+            Outcome::Neutral => None,
+        }
+    }
+
+    fn on_closed_outcome(&mut self, outcome: Outcome, t: f64) -> Option<Transition> {
+        if self.state != State::Closed {
+            return None;
+        }
+        match outcome {
+            Outcome::Success => {
+                self.consecutive_failures = 0;
+                self.window.record(t, false);
+                None
+            }
+            // Neither a call nor a failure in the window: a burst of 400s must not dilute the rate either.
+            Outcome::Neutral => None,
+            Outcome::Failure => {
+                self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+                self.window.record(t, true);
+                if self.should_trip(t) {
+                    self.trip(t)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    fn should_trip(&self, t: f64) -> bool {
+        if self.consecutive_failures >= self.config.failure_threshold {
+            return true;
+        }
+        let Some(rate_threshold) = self.config.failure_rate_threshold else {
+            return false;
+        };
+        let (calls, failures) = self.window.totals(t);
+        calls > 0
+            && calls >= u64::from(self.config.minimum_calls)
+            && failures as f64 / calls as f64 >= rate_threshold
+    }
+
+    fn trip(&mut self, t: f64) -> Option<Transition> {
+        self.nominal_cooldown_s = self.config.cooldown_s;
+        self.open_for(self.config.cooldown_s, t)
+    }
+
+    /// A failed probe: the provider is still down, so wait longer before asking again.
+    fn reopen(&mut self, t: f64) -> Option<Transition> {
+        let config = &self.config;
+        self.nominal_cooldown_s =
+            (self.nominal_cooldown_s * config.cooldown_multiplier).min(config.max_cooldown_s);
+        let spread = 2.0 * self.rng.random::<f64>() - 1.0; // in [-1, 1)
+        let jittered_s = self.nominal_cooldown_s * (1.0 + config.cooldown_jitter * spread);
+        let period_s = jittered_s.min(config.max_cooldown_s);
+        self.open_for(period_s, t)
+    }
+
+    fn open_for(&mut self, period_s: f64, t: f64) -> Option<Transition> {
+        if self.state != State::Open {
+            self.opened_count = self.opened_count.saturating_add(1);
+        }
+        self.open_period_s = period_s;
+        self.open_until_s = t + period_s;
+        self.enter(State::Open, t)
+    }
+
+    fn close(&mut self, t: f64) -> Option<Transition> {
+        self.consecutive_failures = 0;
+        self.window.clear();
+        self.nominal_cooldown_s = self.config.cooldown_s;
+        self.open_period_s = self.config.cooldown_s;
+        self.enter(State::Closed, t)
+    }
+
+    /// Every entry (including re-entry by `force_*`) starts a new generation and drops all probe leases.
+    fn enter(&mut self, to: State, t: f64) -> Option<Transition> {
+        let from = self.state;
+        self.state = to;
+        self.entered_at_s = t;
+        self.generation = self.generation.wrapping_add(1);
+        self.probes.clear();
+        (from != to).then_some(Transition { from, to })
+    }
+
+    fn grant(&mut self, probe: bool) -> Permit {
+        let permit = Permit {
+            probe,
+            id: self.next_permit_id,
+            generation: self.generation,
+        };
+        self.next_permit_id = self.next_permit_id.wrapping_add(1);
+        self.total_calls = self.total_calls.saturating_add(1);
+        permit
+    }
+
+    fn admit_probe(&mut self, t: f64) -> Admission {
+        self.expire_leases(t);
+        if self.probes.len() >= self.max_probes() {
+            self.rejected = self.rejected.saturating_add(1);
+            return Admission::Rejected {
+                retry_in_s: self.half_open_retry_in_s(t),
+            };
+        }
+        let permit = self.grant(true);
+        self.probes.push(Probe {
+            id: permit.id,
+            lease_until_s: t + self.config.probe_lease_s,
+        });
+        Admission::Allowed(permit)
+    }
+
+    fn expire_leases(&mut self, t: f64) {
+        self.probes.retain(|p| p.lease_until_s > t);
+    }
+
+    fn live_probes(&self, t: f64) -> usize {
+        self.probes.iter().filter(|p| p.lease_until_s > t).count()
+    }
+
+    fn max_probes(&self) -> usize {
+        usize::try_from(self.config.half_open_max_calls).unwrap_or(usize::MAX)
+    }
+
+    /// Bounded by the open period, so a time near `f64::MAX` (where `t + period` rounds) still gives a sane hint.
+    fn open_time_left_s(&self, t: f64) -> f64 {
+        non_negative(self.open_until_s - t).min(self.open_period_s)
+    }
+
+    fn half_open_retry_in_s(&self, t: f64) -> f64 {
+        let soonest_expiry_s = self
+            .probes
+            .iter()
+            .map(|p| p.lease_until_s)
+            .filter(|&until| until > t)
+            .fold(f64::INFINITY, f64::min);
+        // Only live leases are counted and `t` is finite, so the difference is positive (or +inf), never NaN.
+        (soonest_expiry_s - t).clamp(HALF_OPEN_RETRY_MIN_S, HALF_OPEN_RETRY_MAX_S)
+    }
+}
+
+fn non_negative(seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        seconds
+    } else {
+        0.0
+    }
+}
+
+/// Only if the OS refuses entropy: jitter needs to differ between processes, not to be unpredictable.
+fn fallback_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    nanos ^ u64::from(std::process::id()).rotate_left(32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn breaker(config: BreakerConfig) -> Breaker {
+        match Breaker::new(config, Some(7), 0.0) {
+            Ok(b) => b,
+            Err(e) => panic!("config rejected: {e}"),
+        }
+    }
+
+    fn config() -> BreakerConfig {
+        BreakerConfig::default()
+    }
+
+    fn allowed(admission: Admission) -> Permit {
+        match admission {
+            Admission::Allowed(p) => p,
+            Admission::Rejected { retry_in_s } => {
+                panic!("expected a permit, rejected for {retry_in_s} s")
+            }
+        }
+    }
+
+    fn rejected(admission: Admission) -> f64 {
+        match admission {
+            Admission::Rejected { retry_in_s } => retry_in_s,
+            Admission::Allowed(p) => panic!("expected a rejection, got {p:?}"),
+        }
+    }
+
+    fn t(from: State, to: State) -> Option<Transition> {
+        Some(Transition { from, to })
+    }
+
+    /// Reports `n` failures at `now_s`; returns the last transition.
+    fn fail_n(b: &mut Breaker, n: u32, now_s: f64) -> Option<Transition> {
+        let mut last = None;
+        for _ in 0..n {
+            let p = allowed(b.acquire(now_s).0);
+            last = b.on_failure(p, now_s).or(last);
+        }
+        last
+    }
+
+    fn succeed_n(b: &mut Breaker, n: u32, now_s: f64) {
+        for _ in 0..n {
+            let p = allowed(b.acquire(now_s).0);
+            assert_eq!(b.on_success(p, now_s), None);
+        }
+    }
+
+    /// Trips a default-ish breaker at `now_s`.
+    fn tripped(config: BreakerConfig, now_s: f64) -> Breaker {
+        let threshold = config.failure_threshold;
+        let mut b = breaker(config);
+        assert_eq!(
+            fail_n(&mut b, threshold, now_s),
+            t(State::Closed, State::Open)
+        );
+        b
+    }
+
+    // --- config ---
+
+    #[test]
+    fn default_config_is_valid() {
+        assert_eq!(config().validate(), Ok(()));
+    }
+
+    #[test]
+    fn validation_names_field_and_value() {
+        let cases: Vec<(BreakerConfig, &str)> = vec![
+            (
+                BreakerConfig {
+                    failure_threshold: 0,
+                    ..config()
+                },
+                "failure_threshold must be >= 1, got 0",
+            ),
+            (
+                BreakerConfig {
+                    cooldown_s: 0.0,
+                    ..config()
+                },
+                "cooldown_s must be a finite number > 0, got 0",
+            ),
+            (
+                BreakerConfig {
+                    cooldown_s: f64::NAN,
+                    ..config()
+                },
+                "cooldown_s must be a finite number > 0, got NaN",
+            ),
+            (
+                BreakerConfig {
+                    cooldown_s: -1.0,
+                    ..config()
+                },
+                "cooldown_s must be a finite number > 0, got -1",
+            ),
+            (
+                BreakerConfig {
+                    half_open_max_calls: 0,
+                    ..config()
+                },
+                "half_open_max_calls must be >= 1, got 0",
+            ),
+            (
+                BreakerConfig {
+                    failure_rate_threshold: Some(0.0),
+                    ..config()
+                },
+                "failure_rate_threshold must be in (0, 1], got 0",
+            ),
+            (
+                BreakerConfig {
+                    failure_rate_threshold: Some(1.5),
+                    ..config()
+                },
+                "failure_rate_threshold must be in (0, 1], got 1.5",
+            ),
+            (
+                BreakerConfig {
+                    failure_rate_threshold: Some(f64::NAN),
+                    ..config()
+                },
+                "failure_rate_threshold must be in (0, 1], got NaN",
+            ),
+            (
+                BreakerConfig {
+                    window_s: f64::INFINITY,
+                    ..config()
+                },
+                "window_s must be a finite number > 0, got inf",
+            ),
+            (
+                BreakerConfig {
+                    bucket_s: 0.0,
+                    ..config()
+                },
+                "bucket_s must be a finite number > 0, got 0",
+            ),
+            (
+                BreakerConfig {
+                    bucket_s: 20.0,
+                    ..config()
+                },
+                "bucket_s must be <= window_s (10), got 20",
+            ),
+            (
+                BreakerConfig {
+                    minimum_calls: 0,
+                    ..config()
+                },
+                "minimum_calls must be >= 1, got 0",
+            ),
+            (
+                BreakerConfig {
+                    probe_lease_s: f64::NEG_INFINITY,
+                    ..config()
+                },
+                "probe_lease_s must be a finite number > 0, got -inf",
+            ),
+            (
+                BreakerConfig {
+                    max_cooldown_s: 10.0,
+                    ..config()
+                },
+                "max_cooldown_s must be >= cooldown_s (30), got 10",
+            ),
+            (
+                BreakerConfig {
+                    cooldown_multiplier: 0.5,
+                    ..config()
+                },
+                "cooldown_multiplier must be a finite number >= 1, got 0.5",
+            ),
+            (
+                BreakerConfig {
+                    cooldown_multiplier: f64::NAN,
+                    ..config()
+                },
+                "cooldown_multiplier must be a finite number >= 1, got NaN",
+            ),
+            (
+                BreakerConfig {
+                    cooldown_jitter: 1.0,
+                    ..config()
+                },
+                "cooldown_jitter must be in [0, 1), got 1",
+            ),
+            (
+                BreakerConfig {
+                    cooldown_jitter: -0.1,
+                    ..config()
+                },
+                "cooldown_jitter must be in [0, 1), got -0.1",
+            ),
+            (
+                BreakerConfig {
+                    cooldown_jitter: f64::NAN,
+                    ..config()
+                },
+                "cooldown_jitter must be in [0, 1), got NaN",
+            ),
+        ];
+        for (config, message) in cases {
+            assert_eq!(config.validate(), Err(message.to_string()));
+            assert_eq!(
+                Breaker::new(config, None, 0.0).err(),
+                Some(message.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn window_bucket_count_is_bounded() {
+        let config = BreakerConfig {
+            window_s: 1e9,
+            bucket_s: 1e-3,
+            ..config()
+        };
+        let message = config.validate().err().unwrap_or_default();
+        assert!(
+            message.starts_with("window_s / bucket_s must be <= 10000 buckets"),
+            "{message}"
+        );
+        let config = BreakerConfig {
+            window_s: 10_000.0,
+            bucket_s: 1.0,
+            ..BreakerConfig::default()
+        };
+        assert_eq!(config.validate(), Ok(()));
+    }
+
+    #[test]
+    fn state_names() {
+        assert_eq!(State::Closed.as_str(), "closed");
+        assert_eq!(State::Open.as_str(), "open");
+        assert_eq!(State::HalfOpen.as_str(), "half_open");
+    }
+
+    // --- closed ---
+
+    #[test]
+    fn closed_admits_every_call_as_non_probe() {
+        let mut b = breaker(config());
+        let mut ids = Vec::new();
+        for i in 0..100 {
+            let (admission, transition) = b.acquire(f64::from(i));
+            let p = allowed(admission);
+            assert!(!p.probe);
+            assert_eq!(p.generation, 0);
+            assert_eq!(transition, None);
+            ids.push(p.id);
+        }
+        ids.dedup();
+        assert_eq!(ids.len(), 100);
+        assert_eq!(b.retry_in_s(100.0), 0.0);
+    }
+
+    #[test]
+    fn consecutive_failures_trip_at_threshold() {
+        let mut b = breaker(config());
+        assert_eq!(fail_n(&mut b, 4, 1.0), None);
+        assert_eq!(b.state(1.0), State::Closed);
+        assert_eq!(fail_n(&mut b, 1, 1.0), t(State::Closed, State::Open));
+        assert_eq!(b.state(1.0), State::Open);
+        assert_eq!(b.stats(1.0).opened_count, 1);
+    }
+
+    #[test]
+    fn threshold_of_one_trips_on_first_failure() {
+        let mut b = breaker(BreakerConfig {
+            failure_threshold: 1,
+            ..config()
+        });
+        assert_eq!(fail_n(&mut b, 1, 0.0), t(State::Closed, State::Open));
+    }
+
+    #[test]
+    fn success_resets_consecutive_count() {
+        let mut b = breaker(config());
+        for round in 0..10 {
+            assert_eq!(fail_n(&mut b, 4, f64::from(round)), None);
+            succeed_n(&mut b, 1, f64::from(round));
+        }
+        assert_eq!(b.state(20.0), State::Closed);
+        assert_eq!(b.stats(20.0).consecutive_failures, 0);
+    }
+
+    #[test]
+    fn neutral_never_trips_or_resets() {
+        let mut b = breaker(BreakerConfig {
+            failure_rate_threshold: Some(0.5),
+            minimum_calls: 1,
+            ..config()
+        });
+        for _ in 0..1000 {
+            let p = allowed(b.acquire(0.5).0);
+            assert_eq!(b.on_neutral(p, 0.5), None);
+        }
+        assert_eq!(b.state(0.5), State::Closed);
+        let stats = b.stats(0.5);
+        assert_eq!(
+            (stats.neutral, stats.window_calls, stats.failure_rate),
+            (1000, 0, None)
+        );
+
+        // Neutral outcomes between failures do not reset the consecutive count either.
+        let mut b = breaker(config());
+        for _ in 0..4 {
+            fail_n(&mut b, 1, 1.0);
+            let p = allowed(b.acquire(1.0).0);
+            b.on_neutral(p, 1.0);
+        }
+        assert_eq!(b.stats(1.0).consecutive_failures, 4);
+        assert_eq!(fail_n(&mut b, 1, 1.0), t(State::Closed, State::Open));
+    }
+
+    // --- failure-rate mode ---
+
+    fn rate_config() -> BreakerConfig {
+        BreakerConfig {
+            failure_threshold: 1000,
+            failure_rate_threshold: Some(0.5),
+            window_s: 10.0,
+            bucket_s: 1.0,
+            minimum_calls: 20,
+            ..config()
+        }
+    }
+
+    #[test]
+    fn rate_trips_only_after_minimum_calls() {
+        let mut b = breaker(rate_config());
+        // 19 failures: a 100% rate, but too few calls to judge.
+        assert_eq!(fail_n(&mut b, 19, 0.0), None);
+        assert_eq!(b.stats(0.0).failure_rate, Some(1.0));
+        assert_eq!(fail_n(&mut b, 1, 0.0), t(State::Closed, State::Open));
+    }
+
+    #[test]
+    fn rate_trips_at_threshold_with_interleaved_successes() {
+        let mut b = breaker(rate_config());
+        // Alternating defeats a consecutive counter but not the rate.
+        let mut transition = None;
+        for i in 0..10 {
+            let now_s = f64::from(i) * 0.5;
+            succeed_n(&mut b, 1, now_s);
+            transition = fail_n(&mut b, 1, now_s).or(transition);
+        }
+        assert_eq!(transition, t(State::Closed, State::Open));
+        assert_eq!(b.stats(5.0).window_calls, 20);
+    }
+
+    #[test]
+    fn rate_below_threshold_never_trips() {
+        let mut b = breaker(rate_config());
+        for i in 0..200 {
+            let now_s = f64::from(i) * 0.1;
+            succeed_n(&mut b, 2, now_s);
+            assert_eq!(fail_n(&mut b, 1, now_s), None);
+        }
+        let stats = b.stats(20.0);
+        assert_eq!(stats.state, State::Closed);
+        assert!(stats
+            .failure_rate
+            .is_some_and(|r| (r - 1.0 / 3.0).abs() < 1e-9));
+    }
+
+    #[test]
+    fn rate_counts_only_the_window() {
+        let mut b = breaker(rate_config());
+        // 15 failures at t=0, then 10 at t=10.5: bucket 0 has left the 10 s window by then.
+        assert_eq!(fail_n(&mut b, 15, 0.0), None);
+        assert_eq!(b.stats(9.9).window_calls, 15);
+        assert_eq!(b.stats(10.0).window_calls, 0);
+        assert_eq!(fail_n(&mut b, 10, 10.5), None);
+        assert_eq!(b.stats(10.5).window_failures, 10);
+        // Within the window they add up.
+        assert_eq!(fail_n(&mut b, 10, 12.0), t(State::Closed, State::Open));
+    }
+
+    #[test]
+    fn rate_window_of_sub_second_buckets() {
+        let mut b = breaker(BreakerConfig {
+            window_s: 1.0,
+            bucket_s: 0.25,
+            minimum_calls: 4,
+            ..rate_config()
+        });
+        assert_eq!(fail_n(&mut b, 3, 0.1), None);
+        // 0.1 is in bucket 0; at 1.1 the window is buckets 1..=4.
+        assert_eq!(fail_n(&mut b, 1, 1.1), None);
+        assert_eq!(b.stats(1.1).window_calls, 1);
+        assert_eq!(fail_n(&mut b, 3, 1.2), t(State::Closed, State::Open));
+    }
+
+    #[test]
+    fn rate_mode_off_tracks_window_but_never_trips_on_it() {
+        let mut b = breaker(BreakerConfig {
+            failure_threshold: 3,
+            ..config()
+        });
+        for i in 0..50 {
+            fail_n(&mut b, 2, f64::from(i) * 0.1);
+            succeed_n(&mut b, 1, f64::from(i) * 0.1);
+        }
+        let stats = b.stats(5.0);
+        assert_eq!(stats.state, State::Closed);
+        assert!(stats.window_calls > 0);
+    }
+
+    // --- open ---
+
+    #[test]
+    fn open_rejects_with_time_left() {
+        let mut b = tripped(config(), 100.0);
+        assert_eq!(rejected(b.acquire(100.0).0), 30.0);
+        assert_eq!(rejected(b.acquire(110.0).0), 20.0);
+        assert_eq!(b.retry_in_s(125.5), 4.5);
+        let (admission, transition) = b.acquire(129.0);
+        assert_eq!(rejected(admission), 1.0);
+        assert_eq!(transition, None);
+        assert_eq!(b.stats(129.0).rejected, 3);
+        assert_eq!(b.state(129.999), State::Open);
+    }
+
+    #[test]
+    fn first_open_period_is_exactly_cooldown() {
+        for seed in 0..20 {
+            let mut b = match Breaker::new(config(), Some(seed), 0.0) {
+                Ok(b) => b,
+                Err(e) => panic!("{e}"),
+            };
+            fail_n(&mut b, 5, 3.0);
+            assert_eq!(b.stats(3.0).current_cooldown_s, 30.0);
+            assert_eq!(b.retry_in_s(3.0), 30.0);
+            assert_eq!(b.state(33.0), State::HalfOpen);
+        }
+    }
+
+    #[test]
+    fn open_period_passed_reports_half_open_without_mutation() {
+        let b = tripped(config(), 0.0);
+        assert_eq!(b.state(30.0), State::HalfOpen);
+        assert_eq!(b.retry_in_s(30.0), 0.0);
+        let stats = b.stats(35.0);
+        assert_eq!(stats.state, State::HalfOpen);
+        assert_eq!(stats.time_in_state_s, 5.0);
+        assert_eq!(stats.probes_in_flight, 0);
+        // Nothing was transitioned: the acquire that grants the probe reports it.
+        let mut b = b;
+        let (admission, transition) = b.acquire(35.0);
+        assert!(allowed(admission).probe);
+        assert_eq!(transition, t(State::Open, State::HalfOpen));
+        assert_eq!(b.stats(35.0).time_in_state_s, 5.0);
+    }
+
+    // --- half-open ---
+
+    #[test]
+    fn half_open_admits_exactly_n_concurrent_probes() {
+        for n in [1u32, 3] {
+            let mut b = tripped(
+                BreakerConfig {
+                    half_open_max_calls: n,
+                    ..config()
+                },
+                0.0,
+            );
+            let mut probes = Vec::new();
+            let (first, transition) = b.acquire(30.0);
+            assert_eq!(transition, t(State::Open, State::HalfOpen));
+            probes.push(allowed(first));
+            for _ in 1..n {
+                let (admission, transition) = b.acquire(30.5);
+                assert_eq!(transition, None);
+                probes.push(allowed(admission));
+            }
+            assert!(probes.iter().all(|p| p.probe));
+            let mut ids: Vec<u64> = probes.iter().map(|p| p.id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), n as usize);
+            for _ in 0..10 {
+                let retry_in_s = rejected(b.acquire(31.0).0);
+                assert!(retry_in_s > 0.0 && retry_in_s <= 1.0, "{retry_in_s}");
+            }
+            assert_eq!(b.stats(31.0).probes_in_flight, n);
+            assert!(b.retry_in_s(31.0) > 0.0);
+        }
+    }
+
+    #[test]
+    fn neutral_probe_frees_its_slot_and_changes_nothing() {
+        let mut b = tripped(config(), 0.0);
+        let probe = allowed(b.acquire(30.0).0);
+        rejected(b.acquire(30.0).0);
+        assert_eq!(b.on_neutral(probe, 31.0), None);
+        assert_eq!(b.state(31.0), State::HalfOpen);
+        let next = allowed(b.acquire(31.0).0);
+        assert!(next.probe);
+        assert_ne!(next.id, probe.id);
+        assert_eq!(next.generation, probe.generation);
+    }
+
+    #[test]
+    fn probe_success_closes_and_resets() {
+        let mut b = tripped(
+            BreakerConfig {
+                failure_rate_threshold: Some(0.5),
+                ..config()
+            },
+            0.0,
+        );
+        let probe = allowed(b.acquire(30.0).0);
+        assert_eq!(b.on_success(probe, 31.0), t(State::HalfOpen, State::Closed));
+        let stats = b.stats(31.0);
+        assert_eq!(stats.state, State::Closed);
+        assert_eq!(
+            (
+                stats.consecutive_failures,
+                stats.window_calls,
+                stats.window_failures
+            ),
+            (0, 0, 0)
+        );
+        assert_eq!(stats.current_cooldown_s, 30.0);
+        assert!(!allowed(b.acquire(31.0).0).probe);
+    }
+
+    #[test]
+    fn lease_expiry_regrants_the_slot() {
+        let mut b = tripped(
+            BreakerConfig {
+                probe_lease_s: 60.0,
+                ..config()
+            },
+            0.0,
+        );
+        let hung = allowed(b.acquire(30.0).0);
+        assert_eq!(rejected(b.acquire(80.0).0), HALF_OPEN_RETRY_MAX_S);
+        // The soonest expiry, when it is under a second away.
+        let retry_in_s = rejected(b.acquire(89.5).0);
+        assert!((retry_in_s - 0.5).abs() < 1e-9, "{retry_in_s}");
+        assert_eq!(b.stats(89.9).probes_in_flight, 1);
+        assert_eq!(b.stats(90.0).probes_in_flight, 0);
+        assert_eq!(b.retry_in_s(90.0), 0.0);
+        let replacement = allowed(b.acquire(90.0).0);
+        assert!(replacement.probe);
+        assert_ne!(replacement.id, hung.id);
+        assert_eq!(b.state(90.0), State::HalfOpen);
+    }
+
+    #[test]
+    fn late_result_of_expired_probe_is_ignored() {
+        let mut b = tripped(
+            BreakerConfig {
+                probe_lease_s: 60.0,
+                ..config()
+            },
+            0.0,
+        );
+        let hung = allowed(b.acquire(30.0).0);
+        let replacement = allowed(b.acquire(90.0).0);
+        // The hung probe finally reports: neither its success nor its failure counts.
+        assert_eq!(b.on_success(hung, 95.0), None);
+        assert_eq!(b.on_failure(hung, 95.0), None);
+        assert_eq!(b.state(95.0), State::HalfOpen);
+        assert_eq!(b.stats(95.0).probes_in_flight, 1);
+        assert_eq!(
+            b.on_success(replacement, 96.0),
+            t(State::HalfOpen, State::Closed)
+        );
+        // Also when nobody has taken the slot yet: a lease that ran out has no vote.
+        let mut b = tripped(
+            BreakerConfig {
+                probe_lease_s: 60.0,
+                ..config()
+            },
+            0.0,
+        );
+        let hung = allowed(b.acquire(30.0).0);
+        assert_eq!(b.on_failure(hung, 90.0), None);
+        assert_eq!(b.state(90.0), State::HalfOpen);
+        assert_eq!(b.stats(90.0).failures, 6);
+    }
+
+    #[test]
+    fn probe_failure_grows_cooldown_with_jitter_capped() {
+        let config = BreakerConfig {
+            cooldown_s: 10.0,
+            max_cooldown_s: 100.0,
+            ..config()
+        };
+        for seed in 0..50 {
+            let mut b = match Breaker::new(config.clone(), Some(seed), 0.0) {
+                Ok(b) => b,
+                Err(e) => panic!("{e}"),
+            };
+            fail_n(&mut b, 5, 0.0);
+            let mut now_s = b.retry_in_s(0.0);
+            let mut nominal_s = 10.0;
+            for _ in 0..8 {
+                let (admission, _) = b.acquire(now_s);
+                let probe = allowed(admission);
+                assert_eq!(b.on_failure(probe, now_s), t(State::HalfOpen, State::Open));
+                nominal_s = f64::min(nominal_s * 2.0, 100.0);
+                let period_s = b.stats(now_s).current_cooldown_s;
+                assert!(
+                    period_s >= nominal_s * 0.8 - 1e-9,
+                    "seed {seed}: {period_s} < 0.8 x {nominal_s}"
+                );
+                assert!(
+                    period_s <= (nominal_s * 1.2).min(100.0),
+                    "seed {seed}: {period_s} > 1.2 x {nominal_s}"
+                );
+                // open_until - now can differ from the period in the last bit.
+                assert!((b.retry_in_s(now_s) - period_s).abs() < 1e-9);
+                assert!((rejected(b.acquire(now_s).0) - period_s).abs() < 1e-9);
+                now_s += period_s;
+            }
+        }
+    }
+
+    #[test]
+    fn jitter_spreads_grown_periods() {
+        let mut periods = Vec::new();
+        for seed in 0..20 {
+            let mut b = tripped(config(), 0.0);
+            b.rng = SmallRng::seed_from_u64(seed);
+            let probe = allowed(b.acquire(30.0).0);
+            b.on_failure(probe, 30.0);
+            periods.push(b.stats(30.0).current_cooldown_s);
+        }
+        periods.sort_by(f64::total_cmp);
+        periods.dedup();
+        assert!(periods.len() > 10, "{periods:?}");
+        assert!(periods.iter().all(|&p| (48.0..=72.0).contains(&p)));
+    }
+
+    #[test]
+    fn zero_jitter_gives_exact_growth() {
+        let mut b = tripped(
+            BreakerConfig {
+                cooldown_jitter: 0.0,
+                cooldown_multiplier: 3.0,
+                ..config()
+            },
+            0.0,
+        );
+        let mut now_s = 30.0;
+        for expected_s in [90.0, 270.0, 300.0, 300.0] {
+            let probe = allowed(b.acquire(now_s).0);
+            b.on_failure(probe, now_s);
+            assert_eq!(b.stats(now_s).current_cooldown_s, expected_s);
+            now_s += expected_s;
+        }
+    }
+
+    #[test]
+    fn success_resets_growth_so_next_trip_is_cooldown_again() {
+        let mut b = tripped(
+            BreakerConfig {
+                cooldown_jitter: 0.0,
+                ..config()
+            },
+            0.0,
+        );
+        let probe = allowed(b.acquire(30.0).0);
+        b.on_failure(probe, 30.0); // open for 60
+        let probe = allowed(b.acquire(90.0).0);
+        b.on_failure(probe, 90.0); // open for 120
+        assert_eq!(b.stats(90.0).current_cooldown_s, 120.0);
+        let probe = allowed(b.acquire(210.0).0);
+        assert_eq!(
+            b.on_success(probe, 211.0),
+            t(State::HalfOpen, State::Closed)
+        );
+        assert_eq!(fail_n(&mut b, 5, 212.0), t(State::Closed, State::Open));
+        assert_eq!(b.stats(212.0).current_cooldown_s, 30.0);
+        assert_eq!(b.retry_in_s(212.0), 30.0);
+        // And the next failed probe grows from cooldown_s, not from where it had got to.
+        let probe = allowed(b.acquire(242.0).0);
+        b.on_failure(probe, 242.0);
+        assert_eq!(b.stats(242.0).current_cooldown_s, 60.0);
+    }
+
+    #[test]
+    fn one_probe_success_closes_even_with_several_in_flight() {
+        let mut b = tripped(
+            BreakerConfig {
+                half_open_max_calls: 3,
+                ..config()
+            },
+            0.0,
+        );
+        let a = allowed(b.acquire(30.0).0);
+        let c = allowed(b.acquire(30.0).0);
+        assert_eq!(b.on_success(a, 31.0), t(State::HalfOpen, State::Closed));
+        // The other probe's failure belongs to the half-open generation: ignored.
+        assert_eq!(b.on_failure(c, 32.0), None);
+        assert_eq!(b.stats(32.0).consecutive_failures, 0);
+    }
+
+    // --- stale permits ---
+
+    #[test]
+    fn closed_era_results_after_trip_are_ignored() {
+        let mut b = breaker(config());
+        let late: Vec<Permit> = (0..10).map(|_| allowed(b.acquire(0.0).0)).collect();
+        fail_n(&mut b, 5, 1.0);
+        let probe_time_s = 31.0;
+        let probe = allowed(b.acquire(probe_time_s).0);
+        // Successes from before the trip cannot close it; failures cannot reopen it.
+        for (i, p) in late.iter().enumerate() {
+            let transition = if i % 2 == 0 {
+                b.on_success(*p, probe_time_s)
+            } else {
+                b.on_failure(*p, probe_time_s)
+            };
+            assert_eq!(transition, None);
+        }
+        assert_eq!(b.state(probe_time_s), State::HalfOpen);
+        assert_eq!(b.stats(probe_time_s).successes, 5);
+        assert_eq!(b.stats(probe_time_s).failures, 10);
+        assert_eq!(
+            b.on_success(probe, probe_time_s),
+            t(State::HalfOpen, State::Closed)
+        );
+    }
+
+    #[test]
+    fn stale_results_after_close_do_not_count_toward_a_trip() {
+        let mut b = tripped(config(), 0.0);
+        let probe = allowed(b.acquire(30.0).0);
+        assert_eq!(b.on_success(probe, 30.0), t(State::HalfOpen, State::Closed));
+        // A permit from generation 0 (before the trip) reporting failures after the close.
+        let ancient = Permit {
+            probe: false,
+            id: 0,
+            generation: 0,
+        };
+        for _ in 0..10 {
+            assert_eq!(b.on_failure(ancient, 31.0), None);
+        }
+        assert_eq!(b.state(31.0), State::Closed);
+        assert_eq!(b.stats(31.0).consecutive_failures, 0);
+        assert_eq!(b.stats(31.0).window_calls, 0);
+    }
+
+    #[test]
+    fn closed_era_permits_in_same_generation_count() {
+        let mut b = breaker(config());
+        let permits: Vec<Permit> = (0..5).map(|_| allowed(b.acquire(0.0).0)).collect();
+        let mut transition = None;
+        for p in permits {
+            transition = b.on_failure(p, 2.0).or(transition);
+        }
+        assert_eq!(transition, t(State::Closed, State::Open));
+    }
+
+    #[test]
+    fn forged_probe_id_is_ignored() {
+        let mut b = tripped(config(), 0.0);
+        let probe = allowed(b.acquire(30.0).0);
+        let forged = Permit {
+            id: probe.id.wrapping_add(1000),
+            ..probe
+        };
+        assert_eq!(b.on_success(forged, 30.0), None);
+        assert_eq!(
+            b.on_failure(
+                Permit {
+                    probe: false,
+                    ..probe
+                },
+                30.0
+            ),
+            None
+        );
+        assert_eq!(b.state(30.0), State::HalfOpen);
+    }
+
+    #[test]
+    fn every_transition_bumps_generation() {
+        let mut b = breaker(config());
+        let mut seen = vec![b.generation()];
+        fail_n(&mut b, 5, 0.0);
+        seen.push(b.generation());
+        let probe = allowed(b.acquire(30.0).0);
+        seen.push(b.generation());
+        assert_eq!(probe.generation, b.generation());
+        b.on_failure(probe, 30.0);
+        seen.push(b.generation());
+        b.force_close(31.0);
+        seen.push(b.generation());
+        b.force_close(32.0);
+        seen.push(b.generation());
+        b.force_open(33.0);
+        seen.push(b.generation());
+        b.force_open(34.0);
+        seen.push(b.generation());
+        assert_eq!(seen, (0..8).collect::<Vec<u64>>());
+    }
+
+    // --- manual control ---
+
+    #[test]
+    fn force_open_from_each_state() {
+        let mut b = breaker(config());
+        assert_eq!(b.force_open(5.0), t(State::Closed, State::Open));
+        assert_eq!(b.retry_in_s(5.0), 30.0);
+        // Already open: the period restarts, no transition.
+        assert_eq!(b.force_open(20.0), None);
+        assert_eq!(b.retry_in_s(20.0), 30.0);
+        let probe = allowed(b.acquire(50.0).0);
+        assert_eq!(b.force_open(51.0), t(State::HalfOpen, State::Open));
+        // The probe granted before is stale now.
+        assert_eq!(b.on_success(probe, 52.0), None);
+        assert_eq!(b.state(52.0), State::Open);
+        assert_eq!(b.stats(52.0).opened_count, 2);
+    }
+
+    #[test]
+    fn force_open_restarts_growth() {
+        let mut b = tripped(
+            BreakerConfig {
+                cooldown_jitter: 0.0,
+                ..config()
+            },
+            0.0,
+        );
+        let probe = allowed(b.acquire(30.0).0);
+        b.on_failure(probe, 30.0);
+        assert_eq!(b.stats(30.0).current_cooldown_s, 60.0);
+        b.force_open(40.0);
+        assert_eq!(b.retry_in_s(40.0), 30.0);
+        let probe = allowed(b.acquire(70.0).0);
+        b.on_failure(probe, 70.0);
+        assert_eq!(b.stats(70.0).current_cooldown_s, 60.0);
+    }
+
+    #[test]
+    fn force_close_from_each_state() {
+        let mut b = tripped(config(), 0.0);
+        assert_eq!(b.force_close(1.0), t(State::Open, State::Closed));
+        assert!(!allowed(b.acquire(1.0).0).probe);
+        fail_n(&mut b, 4, 2.0);
+        assert_eq!(b.force_close(3.0), None);
+        assert_eq!(b.stats(3.0).consecutive_failures, 0);
+        assert_eq!(b.stats(3.0).window_calls, 0);
+        // Totals survive.
+        assert_eq!(b.stats(3.0).failures, 9);
+        fail_n(&mut b, 5, 4.0);
+        allowed(b.acquire(34.0).0);
+        assert_eq!(b.force_close(35.0), t(State::HalfOpen, State::Closed));
+        assert_eq!(b.stats(35.0).probes_in_flight, 0);
+    }
+
+    #[test]
+    fn force_close_of_elapsed_open_reports_from_open() {
+        let mut b = tripped(config(), 0.0);
+        assert_eq!(b.state(100.0), State::HalfOpen);
+        // The breaker never made the Open → HalfOpen transition, so listeners last saw Open.
+        assert_eq!(b.force_close(100.0), t(State::Open, State::Closed));
+    }
+
+    #[test]
+    fn transitions_chain() {
+        let config = BreakerConfig {
+            failure_threshold: 2,
+            cooldown_s: 1.0,
+            max_cooldown_s: 4.0,
+            ..config()
+        };
+        let mut b = breaker(config);
+        let mut outcomes = SmallRng::seed_from_u64(11);
+        let mut transitions = Vec::new();
+        let mut now_s = 0.0;
+        for step in 0..500u32 {
+            now_s += 0.37;
+            let (admission, transition) = b.acquire(now_s);
+            transitions.extend(transition);
+            if let Admission::Allowed(p) = admission {
+                let transition = match outcomes.random_range(0..10u32) {
+                    0..=5 => b.on_failure(p, now_s),
+                    6..=8 => b.on_success(p, now_s),
+                    _ => b.on_neutral(p, now_s),
+                };
+                transitions.extend(transition);
+            }
+            if step % 61 == 0 {
+                transitions.extend(b.force_open(now_s));
+            }
+            if step % 89 == 0 {
+                transitions.extend(b.force_close(now_s));
+            }
+        }
+        assert!(transitions.len() > 30, "{}", transitions.len());
+        assert_eq!(transitions[0].from, State::Closed);
+        for pair in transitions.windows(2) {
+            assert_eq!(pair[0].to, pair[1].from, "{transitions:?}");
+            assert_ne!(pair[1].from, pair[1].to);
+        }
+        assert_eq!(transitions.last().map(|tr| tr.to), Some(b.state));
+    }
+
+    // --- stats ---
+
+    #[test]
+    fn stats_count_everything() {
+        let mut b = tripped(config(), 0.0);
+        rejected(b.acquire(1.0).0);
+        rejected(b.acquire(2.0).0);
+        let probe = allowed(b.acquire(30.0).0);
+        rejected(b.acquire(30.0).0);
+        let stats = b.stats(31.0);
+        assert_eq!(stats.state, State::HalfOpen);
+        assert_eq!(stats.total_calls, 6);
+        assert_eq!(stats.failures, 5);
+        assert_eq!(stats.rejected, 3);
+        assert_eq!(stats.consecutive_failures, 5);
+        assert_eq!(stats.opened_count, 1);
+        assert_eq!(stats.probes_in_flight, 1);
+        assert_eq!(stats.time_in_state_s, 1.0);
+        assert_eq!(stats.current_cooldown_s, 30.0);
+        b.on_neutral(probe, 32.0);
+        let probe = allowed(b.acquire(33.0).0);
+        b.on_success(probe, 34.0);
+        succeed_n(&mut b, 3, 35.0);
+        fail_n(&mut b, 1, 35.5);
+        let stats = b.stats(36.0);
+        assert_eq!(stats.state, State::Closed);
+        assert_eq!(stats.total_calls, 11);
+        assert_eq!(
+            (
+                stats.successes,
+                stats.failures,
+                stats.neutral,
+                stats.rejected
+            ),
+            (4, 6, 1, 3)
+        );
+        assert_eq!((stats.window_calls, stats.window_failures), (4, 1));
+        assert_eq!(stats.failure_rate, Some(0.25));
+        assert_eq!(stats.consecutive_failures, 1);
+        assert_eq!(stats.time_in_state_s, 2.0);
+        assert_eq!(stats.probes_in_flight, 0);
+    }
+
+    // --- hostile clocks ---
+
+    #[test]
+    fn time_going_backwards_is_no_time_passing() {
+        let mut b = tripped(config(), 100.0);
+        assert_eq!(rejected(b.acquire(50.0).0), 30.0);
+        assert_eq!(b.retry_in_s(-1e300), 30.0);
+        assert_eq!(b.stats(0.0).time_in_state_s, 0.0);
+        assert_eq!(rejected(b.acquire(110.0).0), 20.0);
+        // Backwards again: still 20 s left, never more.
+        assert_eq!(rejected(b.acquire(105.0).0), 20.0);
+        let probe = allowed(b.acquire(130.0).0);
+        assert_eq!(b.on_success(probe, 0.0), t(State::HalfOpen, State::Closed));
+        assert_eq!(b.stats(0.0).time_in_state_s, 0.0);
+    }
+
+    #[test]
+    fn non_finite_times_are_no_time_passing() {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut b = tripped(config(), 10.0);
+            assert_eq!(rejected(b.acquire(bad).0), 30.0);
+            assert_eq!(b.retry_in_s(bad), 30.0);
+            assert_eq!(b.state(bad), State::Open);
+            let stats = b.stats(bad);
+            assert_eq!(stats.time_in_state_s, 0.0);
+            // The clock is not poisoned: real time still moves it on.
+            assert_eq!(rejected(b.acquire(20.0).0), 20.0);
+            assert!(allowed(b.acquire(40.0).0).probe);
+        }
+    }
+
+    #[test]
+    fn non_finite_start_time() {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut b = match Breaker::new(config(), Some(1), bad) {
+                Ok(b) => b,
+                Err(e) => panic!("{e}"),
+            };
+            assert_eq!(fail_n(&mut b, 5, bad), t(State::Closed, State::Open));
+            assert_eq!(b.retry_in_s(bad), 30.0);
+            assert!(allowed(b.acquire(30.0).0).probe);
+        }
+    }
+
+    #[test]
+    fn negative_and_extreme_times_never_panic() {
+        let config = BreakerConfig {
+            failure_rate_threshold: Some(0.5),
+            minimum_calls: 2,
+            ..config()
+        };
+        for start in [
+            -1e300,
+            -5.0,
+            0.0,
+            1e15,
+            1e300,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+        ] {
+            let mut b = match Breaker::new(config.clone(), Some(3), start) {
+                Ok(b) => b,
+                Err(e) => panic!("{e}"),
+            };
+            let mut now_s = start;
+            for step in 0..60u32 {
+                let (admission, _) = b.acquire(now_s);
+                if let Admission::Allowed(p) = admission {
+                    if step % 3 == 0 {
+                        b.on_success(p, now_s);
+                    } else {
+                        b.on_failure(p, now_s);
+                    }
+                }
+                let stats = b.stats(now_s);
+                assert!(stats.time_in_state_s >= 0.0 && stats.time_in_state_s.is_finite());
+                let retry_in_s = b.retry_in_s(now_s);
+                assert!(
+                    retry_in_s >= 0.0 && retry_in_s.is_finite(),
+                    "{start}: {retry_in_s}"
+                );
+                now_s += 17.0;
+            }
+        }
+    }
+
+    #[test]
+    fn no_seed_still_jitters_within_bounds() {
+        let mut b = match Breaker::new(config(), None, 0.0) {
+            Ok(b) => b,
+            Err(e) => panic!("{e}"),
+        };
+        fail_n(&mut b, 5, 0.0);
+        let probe = allowed(b.acquire(30.0).0);
+        b.on_failure(probe, 30.0);
+        let period_s = b.stats(30.0).current_cooldown_s;
+        assert!((48.0..=72.0).contains(&period_s), "{period_s}");
+    }
+}

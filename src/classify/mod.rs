@@ -55,7 +55,7 @@ impl ErrorKind {
         }
     }
 
-    pub fn from_str(name: &str) -> Option<ErrorKind> {
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
         ErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 

@@ -1,0 +1,56 @@
+"""llm-retry keeps LLM API calls alive through rate limits, overloads, server errors and network blips,
+and stops them fast when retrying cannot help (bad key, bad request, spent quota, context too long).
+
+>>> from llm_retry import retry_llm, AnthropicPreset
+>>> @retry_llm(preset=AnthropicPreset, max_attempts=5)
+... def call_claude(prompt: str) -> str:
+...     return "..."
+"""
+
+from ._breaker import CircuitBreaker, CircuitOpenError
+from ._config import RetryConfig
+from ._core import VERSION as __version__
+from ._core import Classification, RetryBudget
+from ._decorators import RetryEvent, async_retry_llm, classify, retry_llm
+from ._fallback import AllProvidersFailed, FallbackEvent, fallback
+from ._kinds import BreakerState, ErrorKind
+from .presets import (
+    AnthropicPreset,
+    AzureOpenAIPreset,
+    BedrockPreset,
+    CoherePreset,
+    DefaultPreset,
+    GeminiPreset,
+    GroqPreset,
+    HTTPPreset,
+    MistralPreset,
+    OpenAIPreset,
+)
+
+__all__ = [
+    "AllProvidersFailed",
+    "AnthropicPreset",
+    "AzureOpenAIPreset",
+    "BedrockPreset",
+    "BreakerState",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "Classification",
+    "CoherePreset",
+    "DefaultPreset",
+    "ErrorKind",
+    "FallbackEvent",
+    "GeminiPreset",
+    "GroqPreset",
+    "HTTPPreset",
+    "MistralPreset",
+    "OpenAIPreset",
+    "RetryBudget",
+    "RetryConfig",
+    "RetryEvent",
+    "__version__",
+    "async_retry_llm",
+    "classify",
+    "fallback",
+    "retry_llm",
+]

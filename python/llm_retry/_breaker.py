@@ -1,0 +1,174 @@
+"""`CircuitBreaker`: fails fast while a provider is down, then lets a few probes find out when it is back.
+
+The state machine lives in Rust (`_core.BreakerCore`); this wrapper reads the clock, raises
+`CircuitOpenError`, and fires `on_state_change` hooks for the transitions Rust reports.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from . import _core
+from ._kinds import BreakerState, ErrorKind
+
+StateChangeHook = Callable[["CircuitBreaker", BreakerState, BreakerState], object]
+
+
+class CircuitOpenError(Exception):
+    """Raised instead of calling the function while the breaker is open (or its probes are all taken).
+
+    ``retry_in_s`` is how long until the breaker may admit a call.
+    """
+
+    def __init__(self, breaker_name: str, retry_in_s: float, state: BreakerState) -> None:
+        self.breaker_name = breaker_name
+        self.retry_in_s = retry_in_s
+        self.state = state
+        super().__init__(
+            f"circuit breaker {breaker_name!r} is {state.value}: call not attempted; "
+            f"retry in {retry_in_s:.2f} s"
+        )
+
+
+class Permit(NamedTuple):
+    """Leave to make one call; reported back with its outcome."""
+
+    probe: bool
+    id: int
+    generation: int
+
+
+class CircuitBreaker:
+    """A thread-safe circuit breaker that one or more decorated functions share.
+
+    ``failure_threshold`` consecutive provider failures (rate limits, overloads, server and network
+    errors; never client errors such as 400 or 401) open it. While open, calls raise `CircuitOpenError`
+    without calling the function. After ``cooldown_s`` it lets ``half_open_max_calls`` probes through; a
+    successful probe closes it, a failed one reopens it for a longer period (doubling with jitter up to
+    ``max_cooldown_s``). A probe that never reports back frees its slot after ``probe_lease_s``.
+
+    With ``failure_rate_threshold`` it also opens when that share of calls over the last ``window_s``
+    seconds failed, once ``minimum_calls`` calls have been seen.
+
+    ``clock`` is a monotonic clock in seconds; tests pass a fake one.
+
+    >>> breaker = CircuitBreaker(failure_threshold=2, cooldown_s=30.0)
+    >>> breaker.state
+    <BreakerState.CLOSED: 'closed'>
+    >>> breaker.open()
+    >>> breaker.state
+    <BreakerState.OPEN: 'open'>
+    """
+
+    def __init__(
+        self,
+        failure_threshold: int = 5,
+        cooldown_s: float = 30.0,
+        half_open_max_calls: int = 1,
+        *,
+        failure_rate_threshold: float | None = None,
+        window_s: float = 10.0,
+        minimum_calls: int = 20,
+        probe_lease_s: float = 300.0,
+        max_cooldown_s: float = 300.0,
+        name: str = "breaker",
+        on_state_change: StateChangeHook | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        seed: int | None = None,
+    ) -> None:
+        _require_int("failure_threshold", failure_threshold)
+        _require_int("half_open_max_calls", half_open_max_calls)
+        _require_int("minimum_calls", minimum_calls)
+        if not callable(clock):
+            raise TypeError(f"clock must be callable, got {type(clock).__name__}")
+        if on_state_change is not None and not callable(on_state_change):
+            raise TypeError(f"on_state_change must be callable, got {type(on_state_change).__name__}")
+        self.name = name
+        self._clock = clock
+        self._on_state_change = on_state_change
+        self._core = _core.BreakerCore(
+            now_s=clock(),
+            failure_threshold=failure_threshold,
+            cooldown_s=_seconds("cooldown_s", cooldown_s),
+            half_open_max_calls=half_open_max_calls,
+            failure_rate_threshold=failure_rate_threshold,
+            window_s=_seconds("window_s", window_s),
+            minimum_calls=minimum_calls,
+            probe_lease_s=_seconds("probe_lease_s", probe_lease_s),
+            max_cooldown_s=_seconds("max_cooldown_s", max_cooldown_s),
+            seed=seed,
+        )
+
+    @property
+    def state(self) -> BreakerState:
+        """The current state; an open breaker whose cooldown has passed reports ``HALF_OPEN``."""
+        return BreakerState(self._core.state(self._clock()))
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Counts, failure rate over the window, time in the current state, probes in flight."""
+        stats = self._core.stats(self._clock())
+        stats["state"] = BreakerState(stats["state"])
+        return stats
+
+    def retry_in_s(self) -> float:
+        """Seconds until a call could be admitted (0 when one would be now)."""
+        return self._core.retry_in_s(self._clock())
+
+    def open(self) -> None:
+        """Open the breaker by hand (for ``cooldown_s``), e.g. during a known incident."""
+        self._fire(self._core.force_open(self._clock()))
+
+    def close(self) -> None:
+        """Close the breaker by hand and forget its failures."""
+        self._fire(self._core.force_close(self._clock()))
+
+    def __repr__(self) -> str:
+        return f"CircuitBreaker(name={self.name!r}, state={self.state.value!r})"
+
+    # The decorators' side of the protocol.
+
+    def _try_acquire(self) -> tuple[Permit | None, float]:
+        """A permit, or None and the seconds until one could be granted."""
+        allowed, probe, permit_id, generation, retry_in_s, transition = self._core.acquire(self._clock())
+        self._fire(transition)
+        if allowed:
+            return Permit(probe, permit_id, generation), 0.0
+        return None, retry_in_s
+
+    def _rejection(self, retry_in_s: float) -> CircuitOpenError:
+        return CircuitOpenError(self.name, retry_in_s, self.state)
+
+    def _record(self, permit: Permit, kind: ErrorKind | None) -> None:
+        """Report a call's outcome: None for success, else the kind of failure."""
+        now = self._clock()
+        if kind is None:
+            transition = self._core.on_success(*permit, now)
+        elif kind.is_provider_failure:
+            transition = self._core.on_failure(*permit, now)
+        else:
+            transition = self._core.on_neutral(*permit, now)
+        self._fire(transition)
+
+    def _release(self, permit: Permit) -> None:
+        """The call ended without an answer from the provider (cancelled, interrupted)."""
+        self._fire(self._core.on_neutral(*permit, self._clock()))
+
+    def _fire(self, transition: tuple[str, str] | None) -> None:
+        if transition is not None and self._on_state_change is not None:
+            self._on_state_change(self, BreakerState(transition[0]), BreakerState(transition[1]))
+
+
+def _require_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+
+
+def _seconds(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+    return float(value)

@@ -1,1 +1,0 @@
-//! The only module that touches Python. PLACEHOLDER.

@@ -1,0 +1,495 @@
+//! Reads an `ErrorFacts` off any Python object. It never fails and never raises: an attribute that is
+//! missing, raises, or has the wrong type is absent evidence. No provider SDK is imported; only class
+//! names, attributes, dict keys and mapping `.get()` are used.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use pyo3::exceptions::{PyBaseException, PyException};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyList, PyString, PyTuple, PyType};
+
+use crate::classify::{ClassName, ErrorFacts, Evidence};
+use crate::hints::HEADER_NAMES;
+
+/// Longest text kept from a message or body; enough for every provider phrase the rules look for.
+const MAX_TEXT: usize = 2048;
+/// Longest str body handed to `json.loads`.
+const MAX_JSON_BODY: usize = 65_536;
+/// How deep explicit cause chains are followed, and how many causes one exception may add.
+const MAX_CAUSE_DEPTH: usize = 4;
+const MAX_CAUSES: usize = 8;
+/// Bound on the per-type cache of MRO facts; cleared when full (types are usually a few dozen).
+const MAX_CACHED_TYPES: usize = 4096;
+
+/// What a class contributes, computed once per type.
+struct TypeFacts {
+    /// Keeps the type alive so its address cannot be reused by another type while cached.
+    _type: Py<PyType>,
+    classes: Arc<Vec<ClassName>>,
+    is_exception: bool,
+    is_grpc: bool,
+    is_tenacity_retry_error: bool,
+}
+
+static TYPE_CACHE: Mutex<Option<HashMap<usize, TypeFacts>>> = Mutex::new(None);
+
+/// Facts of `obj`, following explicit causes.
+pub fn facts_of(obj: &Bound<'_, PyAny>) -> ErrorFacts {
+    let mut seen = Vec::new();
+    facts_at(obj, 0, &mut seen)
+}
+
+fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usize>) -> ErrorFacts {
+    seen.push(obj.as_ptr() as usize);
+    let (classes, is_exception, is_grpc, is_tenacity) = type_facts(&obj.get_type());
+    let mut facts = ErrorFacts {
+        is_exception,
+        classes: (*classes).clone(),
+        ..ErrorFacts::default()
+    };
+    let py = obj.py();
+
+    own_attributes(obj, is_grpc, &mut facts);
+    if let Some(body) = attr(obj, intern!(py, "body")) {
+        body_facts(&body, &mut facts);
+    }
+    if let Some(details) = attr(obj, intern!(py, "details")) {
+        details_facts(&details, &mut facts);
+    }
+    if let Some(response) = attr(obj, intern!(py, "response")) {
+        response_facts(&response, &mut facts);
+    }
+    if let Some(headers) = attr(obj, intern!(py, "headers")) {
+        read_headers(&headers, &mut facts);
+    }
+    if let Some(errortype) = facts.header("x-amzn-errortype") {
+        // AnthropicBedrock and raw AWS responses: "ThrottlingException:http://internal.amazon.com/..."
+        let code = errortype.split(':').next().unwrap_or("").trim().to_owned();
+        if !code.is_empty() {
+            facts.codes.push(Evidence::new("x-amzn-errortype header", code));
+        }
+    }
+    if facts.messages.is_empty() {
+        if let Some(text) = obj.str().ok().and_then(|s| bounded(&s)) {
+            if !text.is_empty() {
+                facts.messages.push(Evidence::new("str(exc)", text));
+            }
+        }
+    }
+    if depth < MAX_CAUSE_DEPTH {
+        causes(obj, is_tenacity, depth, seen, &mut facts);
+    }
+    facts
+}
+
+/// The MRO facts of a type, from the cache when possible. The lock is never held while calling Python.
+fn type_facts(ty: &Bound<'_, PyType>) -> (Arc<Vec<ClassName>>, bool, bool, bool) {
+    let key = ty.as_ptr() as usize;
+    if let Ok(guard) = TYPE_CACHE.lock() {
+        if let Some(found) = guard.as_ref().and_then(|cache| cache.get(&key)) {
+            return (
+                found.classes.clone(),
+                found.is_exception,
+                found.is_grpc,
+                found.is_tenacity_retry_error,
+            );
+        }
+    }
+    let py = ty.py();
+    let mut classes = Vec::new();
+    for class in ty.mro().iter() {
+        let Ok(class) = class.cast_into::<PyType>() else { continue };
+        let name = class.name().ok().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name == "object" {
+            continue;
+        }
+        let module = class.module().ok().map(|m| m.to_string_lossy().into_owned()).unwrap_or_default();
+        classes.push(ClassName { module, name });
+    }
+    let is_exception = ty.is_subclass_of::<PyException>().unwrap_or(false);
+    let is_grpc = classes.iter().any(|c| c.module.starts_with("grpc") || c.name == "RpcError");
+    let is_tenacity = classes.iter().any(|c| c.name == "RetryError" && c.module.starts_with("tenacity"));
+    let classes = Arc::new(classes);
+    if let Ok(mut guard) = TYPE_CACHE.lock() {
+        let cache = guard.get_or_insert_with(HashMap::new);
+        if cache.len() >= MAX_CACHED_TYPES {
+            cache.clear();
+        }
+        cache.insert(
+            key,
+            TypeFacts {
+                _type: ty.clone().unbind(),
+                classes: classes.clone(),
+                is_exception,
+                is_grpc,
+                is_tenacity_retry_error: is_tenacity,
+            },
+        );
+    }
+    let _ = py;
+    (classes, is_exception, is_grpc, is_tenacity)
+}
+
+/// Status, code and message attributes on the exception itself.
+fn own_attributes(obj: &Bound<'_, PyAny>, is_grpc: bool, facts: &mut ErrorFacts) {
+    let py = obj.py();
+    if let Some(v) = attr(obj, intern!(py, "status_code")).and_then(|v| int_of(&v)) {
+        facts.statuses.push(Evidence::new("status_code", v));
+    }
+    if let Some(v) = attr(obj, intern!(py, "status")) {
+        // aiohttp: an int; google-genai: a canonical code string or a reason phrase.
+        if let Some(n) = int_of(&v) {
+            facts.statuses.push(Evidence::new("status", n));
+        } else if let Some(s) = text_of(&v) {
+            facts.codes.push(Evidence::new(".status", s));
+        }
+    }
+    if let Some(v) = attr(obj, intern!(py, "code")) {
+        // openai: a code string; google-genai / api-core: an int status; aiohttp: deprecated int;
+        // grpc: a method returning a StatusCode.
+        if let Some(n) = int_of(&v) {
+            facts.statuses.push(Evidence::new("code", n));
+        } else if let Some(s) = text_of(&v) {
+            facts.codes.push(Evidence::new(".code", s));
+        } else if is_grpc && v.is_callable() {
+            if let Some(name) = v.call0().ok().and_then(|c| enum_name(&c)) {
+                facts.codes.push(Evidence::new("code()", name));
+            }
+        }
+    }
+    if let Some(name) = attr(obj, intern!(py, "grpc_status_code")).and_then(|v| enum_name(&v)) {
+        facts.codes.push(Evidence::new("grpc_status_code", name));
+    }
+    for (name, source) in [
+        (intern!(py, "type"), ".type"),
+        (intern!(py, "error_code"), ".error_code"),
+        (intern!(py, "reason"), ".reason"),
+    ] {
+        if let Some(s) = attr(obj, name).and_then(|v| text_of(&v)) {
+            facts.codes.push(Evidence::new(source, s));
+        }
+    }
+    if let Some(s) = attr(obj, intern!(py, "message")).and_then(|v| text_of(&v)) {
+        facts.messages.push(Evidence::new(".message", s));
+    }
+    if is_grpc {
+        if let Some(d) = attr(obj, intern!(py, "details")).filter(|d| d.is_callable()) {
+            if let Some(s) = d.call0().ok().and_then(|v| text_of(&v)) {
+                facts.messages.push(Evidence::new("details()", s));
+            }
+        }
+    }
+}
+
+/// An error body: a dict (anthropic/groq envelope, openai inner error, cohere) or a str (mistral, proxies).
+fn body_facts(body: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
+    if let Ok(dict) = body.cast::<PyDict>() {
+        error_dict_facts(dict, facts);
+    } else if let Ok(text) = body.cast::<PyString>() {
+        let Ok(text) = text.to_str() else { return };
+        let trimmed = text.trim_start();
+        if trimmed.starts_with('{') && text.len() <= MAX_JSON_BODY {
+            if let Some(dict) = json_object(body.py(), text) {
+                error_dict_facts(&dict, facts);
+                return;
+            }
+        }
+        if let Some(s) = bounded_str(text) {
+            facts.messages.push(Evidence::new("body", s));
+        }
+    }
+}
+
+/// Reads the fields providers put in an error envelope: `{"error": {...}}` or the inner dict itself.
+fn error_dict_facts(body: &Bound<'_, PyDict>, facts: &mut ErrorFacts) {
+    let inner = get(body, "error");
+    if let Some(inner) = inner.as_ref().and_then(|e| e.cast::<PyDict>().ok()) {
+        error_fields(inner, facts, ErrorFieldSources::NESTED);
+    } else if let Some(s) = inner.as_ref().and_then(text_of) {
+        facts.messages.push(Evidence::new("body.error", s));
+    }
+    error_fields(body, facts, ErrorFieldSources::TOP);
+}
+
+struct ErrorFieldSources {
+    r#type: &'static str,
+    code: &'static str,
+    status: &'static str,
+    message: &'static str,
+    error_code: &'static str,
+    innererror: &'static str,
+}
+
+impl ErrorFieldSources {
+    const NESTED: ErrorFieldSources = ErrorFieldSources {
+        r#type: "body.error.type",
+        code: "body.error.code",
+        status: "body.error.status",
+        message: "body.error.message",
+        error_code: "body.error.details.error_code",
+        innererror: "body.error.innererror.code",
+    };
+    const TOP: ErrorFieldSources = ErrorFieldSources {
+        r#type: "body.type",
+        code: "body.code",
+        status: "body.status",
+        message: "body.message",
+        error_code: "body.details.error_code",
+        innererror: "body.innererror.code",
+    };
+}
+
+fn error_fields(d: &Bound<'_, PyDict>, facts: &mut ErrorFacts, src: ErrorFieldSources) {
+    if let Some(s) = get(d, "type").and_then(|v| text_of(&v)) {
+        if s != "error" {
+            facts.codes.push(Evidence::new(src.r#type, s));
+        }
+    }
+    if let Some(v) = get(d, "code") {
+        if let Some(n) = int_of(&v) {
+            // Google's envelope: error.code is the HTTP status.
+            facts.statuses.push(Evidence::new(src.code, n));
+        } else if let Some(s) = text_of(&v) {
+            facts.codes.push(Evidence::new(src.code, s));
+        }
+    }
+    if let Some(s) = get(d, "status").and_then(|v| text_of(&v)) {
+        facts.codes.push(Evidence::new(src.status, s));
+    }
+    if let Some(s) = get(d, "message").and_then(|v| text_of(&v)) {
+        facts.messages.push(Evidence::new(src.message, s));
+    }
+    if let Some(details) = get(d, "details") {
+        if let Ok(dict) = details.cast::<PyDict>() {
+            if let Some(s) = get(dict, "error_code").and_then(|v| text_of(&v)) {
+                facts.codes.push(Evidence::new(src.error_code, s));
+            }
+        } else {
+            detail_list_facts(&details, facts);
+        }
+    }
+    if let Some(inner) = get(d, "innererror").and_then(|v| v.cast_into::<PyDict>().ok()) {
+        if let Some(s) = get(&inner, "code").and_then(|v| text_of(&v)) {
+            facts.codes.push(Evidence::new(src.innererror, s));
+        }
+    }
+}
+
+/// google-genai `.details` (the whole JSON body) or google-api-core `.details` (a list of detail dicts).
+fn details_facts(details: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
+    if let Ok(dict) = details.cast::<PyDict>() {
+        error_dict_facts(dict, facts);
+    } else {
+        detail_list_facts(details, facts);
+    }
+}
+
+/// `google.rpc` detail messages as JSON dicts: RetryInfo, QuotaFailure, ErrorInfo.
+fn detail_list_facts(details: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
+    let Ok(list) = details.cast::<PyList>() else { return };
+    for item in list.iter().take(16) {
+        let Ok(item) = item.cast_into::<PyDict>() else { continue };
+        let kind = get(&item, "@type").and_then(|v| text_of(&v)).unwrap_or_default();
+        if kind.ends_with("RetryInfo") {
+            if let Some(delay) = get(&item, "retryDelay").and_then(|v| text_of(&v)) {
+                facts.body_retry_delay.get_or_insert(delay);
+            }
+        } else if kind.ends_with("QuotaFailure") {
+            let Some(violations) = get(&item, "violations") else { continue };
+            let Ok(violations) = violations.cast_into::<PyList>() else { continue };
+            for v in violations.iter().take(16) {
+                let Ok(v) = v.cast_into::<PyDict>() else { continue };
+                if let Some(id) = get(&v, "quotaId").and_then(|q| text_of(&q)) {
+                    facts.quota_ids.push(id);
+                }
+            }
+        } else if kind.ends_with("ErrorInfo") {
+            if let Some(reason) = get(&item, "reason").and_then(|v| text_of(&v)) {
+                facts.codes.push(Evidence::new("ErrorInfo.reason", reason));
+            }
+        }
+    }
+}
+
+/// `.response`: an HTTP response object (httpx, httpx2, requests, aiohttp) or botocore's parsed dict.
+fn response_facts(response: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
+    let py = response.py();
+    if let Ok(dict) = response.cast::<PyDict>() {
+        botocore_facts(dict, facts);
+        return;
+    }
+    if let Some(n) = attr(response, intern!(py, "status_code")).and_then(|v| int_of(&v)) {
+        facts.statuses.push(Evidence::new("response.status_code", n));
+    } else if let Some(n) = attr(response, intern!(py, "status")).and_then(|v| int_of(&v)) {
+        facts.statuses.push(Evidence::new("response.status", n));
+    }
+    if let Some(headers) = attr(response, intern!(py, "headers")) {
+        read_headers(&headers, facts);
+    }
+}
+
+/// botocore `ClientError.response`: `Error.Code`, `ResponseMetadata`, SageMaker `OriginalStatusCode`.
+fn botocore_facts(response: &Bound<'_, PyDict>, facts: &mut ErrorFacts) {
+    if let Some(error) = get(response, "Error").and_then(|e| e.cast_into::<PyDict>().ok()) {
+        if let Some(code) = get(&error, "Code").and_then(|v| text_of(&v)) {
+            facts.codes.push(Evidence::new("response['Error']['Code']", code));
+        }
+        if let Some(message) = get(&error, "Message").and_then(|v| text_of(&v)) {
+            facts.messages.push(Evidence::new("response['Error']['Message']", message));
+        }
+    }
+    if let Some(message) = get(response, "message").and_then(|v| text_of(&v)) {
+        facts.messages.push(Evidence::new("response['message']", message));
+    }
+    if let Some(n) = get(response, "OriginalStatusCode").and_then(|v| int_of(&v)) {
+        facts.original_status = Some(Evidence::new("response['OriginalStatusCode']", n));
+    }
+    let Some(meta) = get(response, "ResponseMetadata").and_then(|m| m.cast_into::<PyDict>().ok()) else {
+        return;
+    };
+    if let Some(n) = get(&meta, "HTTPStatusCode").and_then(|v| int_of(&v)) {
+        facts
+            .statuses
+            .push(Evidence::new("response['ResponseMetadata']['HTTPStatusCode']", n));
+    }
+    if let Some(n) = get(&meta, "RetryAttempts").and_then(|v| int_of(&v)) {
+        facts.sdk_retries = u32::try_from(n).ok();
+    }
+    if let Some(headers) = get(&meta, "HTTPHeaders") {
+        read_headers(&headers, facts);
+    }
+}
+
+/// Reads the headers in `HEADER_NAMES` from a mapping: case-insensitive ones (httpx, requests, aiohttp)
+/// through `.get`, plain dicts by scanning their keys so that any capitalisation matches.
+fn read_headers(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
+    if let Ok(dict) = headers.cast::<PyDict>() {
+        for (key, value) in dict.iter() {
+            let Some(key) = text_of(&key) else { continue };
+            let key = key.to_ascii_lowercase();
+            if HEADER_NAMES.contains(&key.as_str()) && facts.header(&key).is_none() {
+                if let Some(value) = header_value(&value) {
+                    facts.headers.push((key, value));
+                }
+            }
+        }
+        return;
+    }
+    let py = headers.py();
+    let Ok(get_method) = headers.getattr(intern!(py, "get")) else { return };
+    for name in HEADER_NAMES {
+        if facts.header(name).is_some() {
+            continue;
+        }
+        if let Ok(value) = get_method.call1((*name,)) {
+            if let Some(value) = header_value(&value) {
+                facts.headers.push(((*name).to_owned(), value));
+            }
+        }
+    }
+}
+
+fn header_value(value: &Bound<'_, PyAny>) -> Option<String> {
+    if let Some(s) = text_of(value) {
+        return Some(s);
+    }
+    let bytes = value.cast::<PyBytes>().ok()?;
+    let raw = bytes.as_bytes();
+    (raw.len() <= MAX_TEXT).then(|| String::from_utf8_lossy(raw).into_owned())
+}
+
+/// Explicit causes only: `__cause__`, google `RetryError.cause`, tenacity `RetryError.last_attempt`,
+/// `ExceptionGroup.exceptions`. The implicit `__context__` is deliberately not followed.
+fn causes(obj: &Bound<'_, PyAny>, is_tenacity: bool, depth: usize, seen: &mut Vec<usize>, facts: &mut ErrorFacts) {
+    let py = obj.py();
+    let mut found: Vec<Bound<'_, PyAny>> = Vec::new();
+    if let Some(cause) = attr(obj, intern!(py, "__cause__")) {
+        found.push(cause);
+    }
+    if let Some(cause) = attr(obj, intern!(py, "cause")) {
+        found.push(cause);
+    }
+    if is_tenacity {
+        let last = attr(obj, intern!(py, "last_attempt"))
+            .and_then(|future| future.call_method0(intern!(py, "exception")).ok())
+            .filter(|e| !e.is_none());
+        if let Some(last) = last {
+            found.push(last);
+        }
+    }
+    if let Some(members) = attr(obj, intern!(py, "exceptions")) {
+        if let Ok(tuple) = members.cast::<PyTuple>() {
+            found.extend(tuple.iter().take(MAX_CAUSES));
+        }
+    }
+    for cause in found.into_iter().take(MAX_CAUSES) {
+        if !cause.is_instance_of::<PyBaseException>() || seen.contains(&(cause.as_ptr() as usize)) {
+            continue;
+        }
+        facts.causes.push(facts_at(&cause, depth + 1, seen));
+    }
+}
+
+/// `getattr(obj, name)`, with every failure (missing, raising property, raising `__getattr__`) and
+/// `None` read as absent.
+fn attr<'py>(obj: &Bound<'py, PyAny>, name: &Bound<'py, PyString>) -> Option<Bound<'py, PyAny>> {
+    match obj.getattr_opt(name) {
+        Ok(Some(v)) if !v.is_none() => Some(v),
+        _ => None,
+    }
+}
+
+fn get<'py>(dict: &Bound<'py, PyDict>, key: &str) -> Option<Bound<'py, PyAny>> {
+    match dict.get_item(key) {
+        Ok(Some(v)) if !v.is_none() => Some(v),
+        _ => None,
+    }
+}
+
+/// An int that is not a bool and fits in i64.
+fn int_of(v: &Bound<'_, PyAny>) -> Option<i64> {
+    if !v.is_instance_of::<PyInt>() || v.is_instance_of::<PyBool>() {
+        return None;
+    }
+    v.extract::<i64>().ok()
+}
+
+/// A str, truncated to `MAX_TEXT` bytes on a char boundary.
+fn text_of(v: &Bound<'_, PyAny>) -> Option<String> {
+    bounded(v.cast::<PyString>().ok()?)
+}
+
+fn bounded(s: &Bound<'_, PyString>) -> Option<String> {
+    bounded_str(s.to_str().ok()?)
+}
+
+fn bounded_str(s: &str) -> Option<String> {
+    if s.len() <= MAX_TEXT {
+        return Some(s.to_owned());
+    }
+    let mut end = MAX_TEXT;
+    while end > 0 && !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(s[..end].to_owned())
+}
+
+/// The `.name` of an enum member (grpc `StatusCode.UNAVAILABLE` → "UNAVAILABLE").
+fn enum_name(v: &Bound<'_, PyAny>) -> Option<String> {
+    if let Some(s) = text_of(v) {
+        return Some(s);
+    }
+    text_of(&v.getattr(intern!(v.py(), "name")).ok()?)
+}
+
+static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn json_object<'py>(py: Python<'py>, text: &str) -> Option<Bound<'py, PyDict>> {
+    let loads = JSON_LOADS
+        .get_or_try_init(py, || py.import("json")?.getattr("loads").map(Bound::unbind))
+        .ok()?;
+    loads.bind(py).call1((text,)).ok()?.cast_into::<PyDict>().ok()
+}
