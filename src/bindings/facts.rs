@@ -32,6 +32,76 @@ struct TypeFacts {
     is_exception: bool,
     is_grpc: bool,
     is_tenacity_retry_error: bool,
+    /// Bit i set: some class in the MRO defines `OWN_ATTRS[i]` (a property or class attribute), so it
+    /// must be read with getattr; otherwise it can only live in the instance `__dict__`.
+    class_attrs: u32,
+    /// A custom `__getattr__`/`__getattribute__` somewhere in the MRO: every read goes through getattr.
+    dynamic: bool,
+}
+
+/// The exception attributes the extraction reads, by index into `TypeFacts::class_attrs`.
+const OWN_ATTRS: [&str; 15] = [
+    "status_code",
+    "status",
+    "code",
+    "grpc_status_code",
+    "type",
+    "error_code",
+    "reason",
+    "message",
+    "body",
+    "details",
+    "response",
+    "headers",
+    "cause",
+    "last_attempt",
+    "exceptions",
+];
+
+#[derive(Clone, Copy)]
+enum Own {
+    StatusCode,
+    Status,
+    Code,
+    GrpcStatusCode,
+    Type,
+    ErrorCode,
+    Reason,
+    Message,
+    Body,
+    Details,
+    Response,
+    Headers,
+    Cause,
+    LastAttempt,
+    Exceptions,
+}
+
+static OWN_NAMES: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
+
+/// Reads the exception's own attributes. Absent ones are looked up in the instance `__dict__` (a dict
+/// lookup) instead of through getattr, which on the stable ABI raises and clears an AttributeError for
+/// every miss: most of the attributes read here are missing on any given exception.
+struct OwnAttrs<'a, 'py> {
+    obj: &'a Bound<'py, PyAny>,
+    dict: Option<Bound<'py, PyDict>>,
+    names: &'a [Py<PyString>],
+    class_attrs: u32,
+    dynamic: bool,
+}
+
+impl<'py> OwnAttrs<'_, 'py> {
+    fn get(&self, which: Own) -> Option<Bound<'py, PyAny>> {
+        let i = which as usize;
+        let name = self.names.get(i)?.bind(self.obj.py());
+        match &self.dict {
+            Some(dict) if !self.dynamic && self.class_attrs & (1 << i) == 0 => match dict.get_item(name) {
+                Ok(Some(v)) if !v.is_none() => Some(v),
+                _ => None,
+            },
+            _ => attr(self.obj, name),
+        }
+    }
 }
 
 static TYPE_CACHE: Mutex<Option<HashMap<usize, TypeFacts>>> = Mutex::new(None);
@@ -44,25 +114,44 @@ pub fn facts_of(obj: &Bound<'_, PyAny>) -> ErrorFacts {
 
 fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usize>) -> ErrorFacts {
     seen.push(obj.as_ptr() as usize);
-    let (classes, is_exception, is_grpc, is_tenacity) = type_facts(&obj.get_type());
+    let py = obj.py();
+    let t = type_facts(&obj.get_type());
     let mut facts = ErrorFacts {
-        is_exception,
-        classes: (*classes).clone(),
+        is_exception: t.is_exception,
+        classes: (*t.classes).clone(),
         ..ErrorFacts::default()
     };
-    let py = obj.py();
+    if !obj.is_instance_of::<PyBaseException>() {
+        // Not an exception at all: its class names are the only evidence worth reading.
+        return facts;
+    }
+    let Ok(names) = OWN_NAMES.get_or_try_init(py, || -> PyResult<Vec<Py<PyString>>> {
+        Ok(OWN_ATTRS.iter().map(|n| PyString::intern(py, n).unbind()).collect())
+    }) else {
+        return facts;
+    };
+    let own = OwnAttrs {
+        obj,
+        dict: obj
+            .getattr(intern!(py, "__dict__"))
+            .ok()
+            .and_then(|d| d.cast_into::<PyDict>().ok()),
+        names,
+        class_attrs: t.class_attrs,
+        dynamic: t.dynamic,
+    };
 
-    own_attributes(obj, is_grpc, &mut facts);
-    if let Some(body) = attr(obj, intern!(py, "body")) {
+    own_attributes(&own, t.is_grpc, &mut facts);
+    if let Some(body) = own.get(Own::Body) {
         body_facts(&body, &mut facts);
     }
-    if let Some(details) = attr(obj, intern!(py, "details")) {
+    if let Some(details) = own.get(Own::Details) {
         details_facts(&details, &mut facts);
     }
-    if let Some(response) = attr(obj, intern!(py, "response")) {
+    if let Some(response) = own.get(Own::Response) {
         response_facts(&response, &mut facts);
     }
-    if let Some(headers) = attr(obj, intern!(py, "headers")) {
+    if let Some(headers) = own.get(Own::Headers) {
         read_headers(&headers, &mut facts);
     }
     if let Some(errortype) = facts.header("x-amzn-errortype") {
@@ -72,7 +161,9 @@ fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usize>) -> Erro
             facts.codes.push(Evidence::new("x-amzn-errortype header", code));
         }
     }
-    if facts.messages.is_empty() {
+    // `str(exc)` is the last resort for the message rules, which only matter for HTTP-shaped errors.
+    let http_shaped = !facts.statuses.is_empty() || !facts.codes.is_empty();
+    if facts.messages.is_empty() && http_shaped {
         if let Some(text) = obj.str().ok().and_then(|s| bounded(&s)) {
             if !text.is_empty() {
                 facts.messages.push(Evidence::new("str(exc)", text));
@@ -80,33 +171,60 @@ fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usize>) -> Erro
         }
     }
     if depth < MAX_CAUSE_DEPTH {
-        causes(obj, is_tenacity, depth, seen, &mut facts);
+        causes(&own, t.is_tenacity_retry_error, depth, seen, &mut facts);
     }
     facts
 }
 
+/// What the extraction needs to know about a type.
+struct TypeView {
+    classes: Arc<Vec<ClassName>>,
+    is_exception: bool,
+    is_grpc: bool,
+    is_tenacity_retry_error: bool,
+    class_attrs: u32,
+    dynamic: bool,
+}
+
 /// The MRO facts of a type, from the cache when possible. The lock is never held while calling Python.
-fn type_facts(ty: &Bound<'_, PyType>) -> (Arc<Vec<ClassName>>, bool, bool, bool) {
+fn type_facts(ty: &Bound<'_, PyType>) -> TypeView {
     let key = ty.as_ptr() as usize;
     if let Ok(guard) = TYPE_CACHE.lock() {
         if let Some(found) = guard.as_ref().and_then(|cache| cache.get(&key)) {
-            return (
-                found.classes.clone(),
-                found.is_exception,
-                found.is_grpc,
-                found.is_tenacity_retry_error,
-            );
+            return TypeView {
+                classes: found.classes.clone(),
+                is_exception: found.is_exception,
+                is_grpc: found.is_grpc,
+                is_tenacity_retry_error: found.is_tenacity_retry_error,
+                class_attrs: found.class_attrs,
+                dynamic: found.dynamic,
+            };
         }
     }
     let py = ty.py();
     let mut classes = Vec::new();
+    let mut class_attrs = 0u32;
+    let mut dynamic = false;
     for class in ty.mro().iter() {
         let Ok(class) = class.cast_into::<PyType>() else { continue };
         let name = class.name().ok().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if name == "object" {
+        let module = class.module().ok().map(|m| m.to_string_lossy().into_owned()).unwrap_or_default();
+        let builtin = module == "builtins";
+        if let Ok(namespace) = class.getattr(intern!(py, "__dict__")) {
+            for (i, attr_name) in OWN_ATTRS.iter().enumerate() {
+                if namespace.contains(*attr_name).unwrap_or(true) {
+                    class_attrs |= 1 << i;
+                }
+            }
+            let custom_lookup = namespace.contains("__getattr__").unwrap_or(true)
+                || (!builtin && namespace.contains("__getattribute__").unwrap_or(true));
+            dynamic |= custom_lookup;
+        } else {
+            dynamic = true;
+        }
+        if name == "object" && builtin {
             continue;
         }
-        let module = class.module().ok().map(|m| m.to_string_lossy().into_owned()).unwrap_or_default();
         classes.push(ClassName { module, name });
     }
     let is_exception = ty.is_subclass_of::<PyException>().unwrap_or(false);
@@ -126,20 +244,27 @@ fn type_facts(ty: &Bound<'_, PyType>) -> (Arc<Vec<ClassName>>, bool, bool, bool)
                 is_exception,
                 is_grpc,
                 is_tenacity_retry_error: is_tenacity,
+                class_attrs,
+                dynamic,
             },
         );
     }
-    let _ = py;
-    (classes, is_exception, is_grpc, is_tenacity)
+    TypeView {
+        classes,
+        is_exception,
+        is_grpc,
+        is_tenacity_retry_error: is_tenacity,
+        class_attrs,
+        dynamic,
+    }
 }
 
 /// Status, code and message attributes on the exception itself.
-fn own_attributes(obj: &Bound<'_, PyAny>, is_grpc: bool, facts: &mut ErrorFacts) {
-    let py = obj.py();
-    if let Some(v) = attr(obj, intern!(py, "status_code")).and_then(|v| int_of(&v)) {
+fn own_attributes(own: &OwnAttrs<'_, '_>, is_grpc: bool, facts: &mut ErrorFacts) {
+    if let Some(v) = own.get(Own::StatusCode).and_then(|v| int_of(&v)) {
         facts.statuses.push(Evidence::new("status_code", v));
     }
-    if let Some(v) = attr(obj, intern!(py, "status")) {
+    if let Some(v) = own.get(Own::Status) {
         // aiohttp: an int; google-genai: a canonical code string or a reason phrase.
         if let Some(n) = int_of(&v) {
             facts.statuses.push(Evidence::new("status", n));
@@ -147,7 +272,7 @@ fn own_attributes(obj: &Bound<'_, PyAny>, is_grpc: bool, facts: &mut ErrorFacts)
             facts.codes.push(Evidence::new(".status", s));
         }
     }
-    if let Some(v) = attr(obj, intern!(py, "code")) {
+    if let Some(v) = own.get(Own::Code) {
         // openai: a code string; google-genai / api-core: an int status; aiohttp: deprecated int;
         // grpc: a method returning a StatusCode.
         if let Some(n) = int_of(&v) {
@@ -160,23 +285,23 @@ fn own_attributes(obj: &Bound<'_, PyAny>, is_grpc: bool, facts: &mut ErrorFacts)
             }
         }
     }
-    if let Some(name) = attr(obj, intern!(py, "grpc_status_code")).and_then(|v| enum_name(&v)) {
+    if let Some(name) = own.get(Own::GrpcStatusCode).and_then(|v| enum_name(&v)) {
         facts.codes.push(Evidence::new("grpc_status_code", name));
     }
-    for (name, source) in [
-        (intern!(py, "type"), ".type"),
-        (intern!(py, "error_code"), ".error_code"),
-        (intern!(py, "reason"), ".reason"),
+    for (which, source) in [
+        (Own::Type, ".type"),
+        (Own::ErrorCode, ".error_code"),
+        (Own::Reason, ".reason"),
     ] {
-        if let Some(s) = attr(obj, name).and_then(|v| text_of(&v)) {
+        if let Some(s) = own.get(which).and_then(|v| text_of(&v)) {
             facts.codes.push(Evidence::new(source, s));
         }
     }
-    if let Some(s) = attr(obj, intern!(py, "message")).and_then(|v| text_of(&v)) {
+    if let Some(s) = own.get(Own::Message).and_then(|v| text_of(&v)) {
         facts.messages.push(Evidence::new(".message", s));
     }
     if is_grpc {
-        if let Some(d) = attr(obj, intern!(py, "details")).filter(|d| d.is_callable()) {
+        if let Some(d) = own.get(Own::Details).filter(|d| d.is_callable()) {
             if let Some(s) = d.call0().ok().and_then(|v| text_of(&v)) {
                 facts.messages.push(Evidence::new("details()", s));
             }
@@ -363,28 +488,33 @@ fn botocore_facts(response: &Bound<'_, PyDict>, facts: &mut ErrorFacts) {
     }
 }
 
-/// Reads the headers in `HEADER_NAMES` from a mapping: case-insensitive ones (httpx, requests, aiohttp)
-/// through `.get`, plain dicts by scanning their keys so that any capitalisation matches.
+/// Reads the headers in `HEADER_NAMES` from a mapping in one pass over its items: httpx/httpx2 `.raw`
+/// (a list of byte pairs), else `.items()` (dicts, requests, aiohttp, email). Calling `.get` once per name
+/// would cost a Python-level scan of every header for each name.
 fn read_headers(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
-    if let Ok(dict) = headers.cast::<PyDict>() {
-        for (key, value) in dict.iter() {
-            let Some(key) = text_of(&key) else { continue };
-            let key = key.to_ascii_lowercase();
-            if HEADER_NAMES.contains(&key.as_str()) && facts.header(&key).is_none() {
-                if let Some(value) = header_value(&value) {
-                    facts.headers.push((key, value));
-                }
-            }
-        }
-        return;
-    }
     let py = headers.py();
-    let Ok(get_method) = headers.getattr(intern!(py, "get")) else { return };
-    for name in HEADER_NAMES {
-        if facts.header(name).is_some() {
+    let pairs = if let Ok(dict) = headers.cast::<PyDict>() {
+        Some(dict.items().into_any())
+    } else if let Some(raw) = attr(headers, intern!(py, "raw")).filter(|r| r.is_instance_of::<PyList>()) {
+        Some(raw)
+    } else {
+        headers
+            .call_method0(intern!(py, "items"))
+            .ok()
+            .and_then(|items| items.try_iter().ok().and_then(|it| PyList::new(py, it.flatten()).ok()))
+            .map(Bound::into_any)
+    };
+    let Some(pairs) = pairs else { return };
+    let Ok(pairs) = pairs.cast_into::<PyList>() else { return };
+    for pair in pairs.iter().take(256) {
+        let Ok(pair) = pair.cast_into::<PyTuple>() else { continue };
+        if pair.len() != 2 {
             continue;
         }
-        if let Ok(value) = get_method.call1((*name,)) {
+        let (Ok(key), Ok(value)) = (pair.get_item(0), pair.get_item(1)) else { continue };
+        let Some(key) = header_value(&key) else { continue };
+        let Some(name) = HEADER_NAMES.iter().find(|n| n.eq_ignore_ascii_case(&key)) else { continue };
+        if facts.header(name).is_none() {
             if let Some(value) = header_value(&value) {
                 facts.headers.push(((*name).to_owned(), value));
             }
@@ -403,24 +533,26 @@ fn header_value(value: &Bound<'_, PyAny>) -> Option<String> {
 
 /// Explicit causes only: `__cause__`, google `RetryError.cause`, tenacity `RetryError.last_attempt`,
 /// `ExceptionGroup.exceptions`. The implicit `__context__` is deliberately not followed.
-fn causes(obj: &Bound<'_, PyAny>, is_tenacity: bool, depth: usize, seen: &mut Vec<usize>, facts: &mut ErrorFacts) {
+fn causes(own: &OwnAttrs<'_, '_>, is_tenacity: bool, depth: usize, seen: &mut Vec<usize>, facts: &mut ErrorFacts) {
+    let obj = own.obj;
     let py = obj.py();
     let mut found: Vec<Bound<'_, PyAny>> = Vec::new();
     if let Some(cause) = attr(obj, intern!(py, "__cause__")) {
         found.push(cause);
     }
-    if let Some(cause) = attr(obj, intern!(py, "cause")) {
+    if let Some(cause) = own.get(Own::Cause) {
         found.push(cause);
     }
     if is_tenacity {
-        let last = attr(obj, intern!(py, "last_attempt"))
+        let last = own
+            .get(Own::LastAttempt)
             .and_then(|future| future.call_method0(intern!(py, "exception")).ok())
             .filter(|e| !e.is_none());
         if let Some(last) = last {
             found.push(last);
         }
     }
-    if let Some(members) = attr(obj, intern!(py, "exceptions")) {
+    if let Some(members) = own.get(Own::Exceptions) {
         if let Ok(tuple) = members.cast::<PyTuple>() {
             found.extend(tuple.iter().take(MAX_CAUSES));
         }
