@@ -6,12 +6,15 @@ The state machine lives in Rust (`_core.BreakerCore`); this wrapper reads the cl
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from . import _core
 from ._kinds import BreakerState, ErrorKind
+
+logger = logging.getLogger("llm_retry")
 
 StateChangeHook = Callable[["CircuitBreaker", BreakerState, BreakerState], object]
 
@@ -157,8 +160,16 @@ class CircuitBreaker:
         self._fire(self._core.on_neutral(*permit, self._clock()))
 
     def _fire(self, transition: tuple[str, str] | None) -> None:
-        if transition is not None and self._on_state_change is not None:
-            self._on_state_change(self, BreakerState(transition[0]), BreakerState(transition[1]))
+        """Tells the hook about a transition. A hook that raises is logged, never propagated: it must not
+        turn an answered call into a failure, nor keep a probe permit from being used or handed back."""
+        if transition is None or self._on_state_change is None:
+            return
+        old, new = BreakerState(transition[0]), BreakerState(transition[1])
+        try:
+            self._on_state_change(self, old, new)
+        except Exception:
+            logger.exception("llm-retry: on_state_change hook of breaker %r failed (%s -> %s)", self.name,
+                             old.value, new.value)
 
 
 def _require_int(name: str, value: object) -> None:

@@ -149,8 +149,9 @@ class _Retrier:
         if permit is not None:
             return permit, 0.0
         remaining = self.remaining_s(call)
-        if self.wait_for_breaker and remaining is not None and retry_in_s < remaining:
-            return None, max(retry_in_s, 0.001)
+        wait_s = max(retry_in_s, 0.001)
+        if self.wait_for_breaker and remaining is not None and wait_s < remaining:
+            return None, wait_s
         if last_exc is None:
             raise self.breaker._rejection(retry_in_s)
         _add_note(
@@ -328,9 +329,9 @@ def _running_library_sleep() -> AsyncSleep:
     return asyncio.sleep
 
 
-def _check_not_cancelling(failure: Exception) -> None:
+def _check_not_cancelling(failure: Exception, r: _Retrier, permit: Permit | None) -> None:
     """An asyncio task that is being cancelled stops at once, even when the cancellation surfaced as
-    another exception (some clients turn it into a connection error)."""
+    another exception (some clients turn it into a connection error). Its breaker permit is handed back."""
     if sys.version_info < (3, 11):
         return
     try:
@@ -338,6 +339,7 @@ def _check_not_cancelling(failure: Exception) -> None:
     except RuntimeError:
         return
     if task is not None and task.cancelling():
+        r.release(permit)
         raise asyncio.CancelledError() from failure
 
 
@@ -368,7 +370,7 @@ async def _async_loop(
             else:
                 r.succeeded(call, permit)
                 return result
-        _check_not_cancelling(failure)
+        _check_not_cancelling(failure, r, permit)
         last = failure
         delay = r.after_failure(failure, call, permit)
         failure = None

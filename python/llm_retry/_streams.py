@@ -90,7 +90,7 @@ def wrap_async_stream(
                 r.succeeded(call, permit)
                 return
             except Exception as exc:
-                _check_not_cancelling(exc)
+                _check_not_cancelling(exc, r, permit)
                 last = exc
                 delay = r.after_failure(exc, call, permit)
                 if delay > 0:
