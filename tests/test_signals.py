@@ -112,6 +112,36 @@ def test_an_interrupted_probe_frees_its_slot(fake_clock, make_error):
 # --- asyncio cancellation -----------------------------------------------------------------------------
 
 
+def test_a_cancelled_async_probe_frees_its_slot(fake_clock, make_error):
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_s=10.0, half_open_max_calls=1, clock=fake_clock)
+    breaker.open()
+    fake_clock.advance(10.0)
+    calls: list[int] = []
+
+    async def main() -> str:
+        started = asyncio.Event()
+
+        @async_retry_llm(breaker=breaker, max_attempts=1, sleep=fake_clock.async_sleep, clock=fake_clock)
+        async def call() -> str:
+            calls.append(1)
+            if len(calls) == 1:
+                started.set()
+                await asyncio.sleep(3600)
+            return "ok"
+
+        task = asyncio.create_task(call())
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert breaker.state is BreakerState.HALF_OPEN
+        return await call()
+
+    assert asyncio.run(main()) == "ok"
+    assert calls == [1, 1]
+    assert breaker.state is BreakerState.CLOSED
+
+
 def test_asyncio_task_cancelled_mid_backoff_stops_at_once(make_error):
     calls: list[int] = []
     events: list[RetryEvent] = []
@@ -125,8 +155,10 @@ def test_asyncio_task_cancelled_mid_backoff_stops_at_once(make_error):
 
         # The library's own asyncio.sleep, for the server's 30 s.
         @async_retry_llm(max_attempts=5, on_retry=on_retry)
-        async def call() -> None:
+        async def call() -> str:
             calls.append(1)
+            if len(calls) > 1:
+                return "retried"  # a broken loop ends here at once rather than waiting again
             raise make_error(429, headers={"retry-after": "30"})
 
         task = asyncio.create_task(call())
@@ -155,8 +187,10 @@ def test_asyncio_task_cancelled_mid_backoff_with_jitter_stops_at_once(make_error
             seed=3,
             on_retry=lambda e: in_backoff.set(),
         )
-        async def call() -> None:
+        async def call() -> str:
             calls.append(1)
+            if len(calls) > 1:
+                return "retried"
             raise ConnectionResetError("reset")
 
         task = asyncio.create_task(call())
@@ -191,8 +225,10 @@ def test_a_cancellation_surfacing_as_connection_error_is_not_retried(fake_clock)
         started = asyncio.Event()
 
         @async_retry_llm(max_attempts=5, sleep=fake_clock.async_sleep, clock=fake_clock)
-        async def call() -> None:
+        async def call() -> str:
             calls.append(1)
+            if len(calls) > 1:
+                return "retried"
             started.set()
             try:
                 await asyncio.sleep(3600)
@@ -225,8 +261,10 @@ def test_trio_cancel_scope_during_backoff_stops_at_once(make_error):
 
         # trio's own sleep, for the server's 30 s.
         @async_retry_llm(max_attempts=5, on_retry=lambda e: in_backoff.set())
-        async def call() -> None:
+        async def call() -> str:
             calls.append(1)
+            if len(calls) > 1:
+                return "retried"
             raise make_error(429, headers={"retry-after": "30"})
 
         async def runner() -> None:

@@ -241,17 +241,19 @@ class _Retrier:
 
 
 def _add_note(exc: BaseException, note: str) -> None:
-    if sys.version_info >= (3, 11):
-        exc.add_note(note)
-    else:  # pragma: no cover - Python 3.10 has no add_note; keep the same attribute
-        notes = getattr(exc, "__notes__", None)
-        if not isinstance(notes, list):
-            notes = []
-            try:
+    """Adds a PEP 678 note, unless the exception refuses one: the original exception is what gets raised,
+    with or without its note."""
+    try:
+        if sys.version_info >= (3, 11):
+            exc.add_note(note)
+        else:  # pragma: no cover - Python 3.10 has no add_note; keep the same attribute
+            notes = getattr(exc, "__notes__", None)
+            if notes is None:
+                notes = []
                 exc.__notes__ = notes  # type: ignore[attr-defined]
-            except Exception:
-                return
-        notes.append(note)
+            notes.append(note)
+    except Exception:
+        pass
 
 
 # --- sync ------------------------------------------------------------------------------------------

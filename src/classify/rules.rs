@@ -17,9 +17,7 @@
 #[path = "tables.rs"]
 mod tables;
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use super::{ClassName, Classification, ErrorFacts, ErrorKind, Evidence, RetryRules};
@@ -217,7 +215,13 @@ fn weigh(facts: &ErrorFacts) -> Verdict<'_> {
 
     let mut decisive: Option<(ErrorKind, Basis)> = None;
     let mut generic: Option<(ErrorKind, Basis)> = None;
+    let mut previous: Option<&str> = None;
     for evidence in &facts.codes {
+        // anthropic's `.type` repeats `body.error.type`: look each string up once.
+        if previous == Some(evidence.value.as_str()) {
+            continue;
+        }
+        previous = Some(&evidence.value);
         let key = code_key(&evidence.value);
         if let Some(rule) = code_rule(key) {
             let found = (
@@ -394,17 +398,15 @@ fn phrases_within(within: u8) -> u64 {
 /// The `active` phrases found in `hay` (bit i = `PHRASES[i]`), in one pass: a phrase is compared only
 /// where the next three bytes are its first three.
 fn scan_phrases(hay: &[u8], active: u64) -> u64 {
-    let byte_at = |at: usize| {
-        hay.get(at)
-            .map_or(0, |b| usize::from(b.to_ascii_lowercase()))
-    };
+    let byte_at = |at: usize| hay.get(at).map_or(0, |&b| usize::from(b));
     let mut found = 0u64;
-    for at in 0..hay.len() {
-        let mut candidates = PHRASE_BYTE_AT[0][byte_at(at)] & active & !found;
+    for (at, &byte) in hay.iter().enumerate() {
+        let mut candidates = PHRASE_BYTE_AT[0][usize::from(byte)] & active;
         if candidates == 0 {
             continue;
         }
-        candidates &= PHRASE_BYTE_AT[1][byte_at(at + 1)] & PHRASE_BYTE_AT[2][byte_at(at + 2)];
+        candidates &=
+            PHRASE_BYTE_AT[1][byte_at(at + 1)] & PHRASE_BYTE_AT[2][byte_at(at + 2)] & !found;
         while candidates != 0 {
             let i = candidates.trailing_zeros() as usize;
             candidates &= candidates - 1;
@@ -464,61 +466,64 @@ fn keep_most_severe<'f>(slot: &mut Option<(ErrorKind, Basis<'f>)>, found: (Error
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Looking rules up: hashed once into maps keyed by name, compared without allocating
+// Looking rules up without hashing or lower-casing: rules bucketed by (length, first letter)
 
-/// FNV-1a: the keys are short names, where it beats SipHash several times over. (No untrusted party
-/// chooses the table keys, so hash flooding is not a concern.)
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
+/// Rule indices grouped by `bucket(key)`, stored flat: bucket b holds `rules[starts[b]..starts[b + 1]]`.
+struct Buckets {
+    starts: Vec<u16>,
+    rules: Vec<u16>,
 }
 
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
+/// Keys longer than this match no rule (the longest is 38 bytes).
+const MAX_KEY_LEN: usize = 63;
+
+/// Length and the first byte's low five bits: 'a' and 'A' land together, so codes can be compared
+/// ignoring case, and a bucket rarely holds more than one rule.
+fn bucket(key: &[u8]) -> Option<usize> {
+    let first = *key.first()?;
+    (key.len() <= MAX_KEY_LEN).then(|| (key.len() << 5) | usize::from(first & 0x1f))
+}
+
+impl Buckets {
+    fn new<'k>(keys: impl Iterator<Item = &'k str> + Clone) -> Buckets {
+        let mut starts = vec![0u16; ((MAX_KEY_LEN + 1) << 5) + 1];
+        for key in keys.clone() {
+            if let Some(b) = bucket(key.as_bytes()) {
+                starts[b + 1] += 1;
+            }
+        }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        let mut filled = starts.clone();
+        let mut rules = vec![0u16; usize::from(starts[starts.len() - 1])];
+        for (i, key) in keys.enumerate() {
+            if let Some(b) = bucket(key.as_bytes()) {
+                rules[usize::from(filled[b])] = i as u16;
+                filled[b] += 1;
+            }
+        }
+        Buckets { starts, rules }
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+    fn candidates(&self, key: &str) -> &[u16] {
+        match bucket(key.as_bytes()) {
+            Some(b) => &self.rules[usize::from(self.starts[b])..usize::from(self.starts[b + 1])],
+            None => &[],
         }
     }
 }
 
-type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
-
-/// Codes longer than this match no rule (the longest is 38 bytes).
-const MAX_CODE_LEN: usize = 64;
-
 struct Index {
-    /// Lower-cased code → `CODES` index.
-    codes: FnvMap<Box<[u8]>, u16>,
-    /// Class name → `CLASSES` indices (a name may have rules for several packages).
-    classes: FnvMap<&'static str, Vec<u16>>,
+    codes: Buckets,
+    classes: Buckets,
 }
 
 fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
-    INDEX.get_or_init(|| {
-        let mut codes = FnvMap::default();
-        for (i, rule) in CODES.iter().enumerate() {
-            codes
-                .entry(
-                    rule.code
-                        .to_ascii_lowercase()
-                        .into_bytes()
-                        .into_boxed_slice(),
-                )
-                .or_insert(i as u16);
-        }
-        let mut classes: FnvMap<&'static str, Vec<u16>> = FnvMap::default();
-        for (i, rule) in CLASSES.iter().enumerate() {
-            classes.entry(rule.name).or_default().push(i as u16);
-        }
-        Index { codes, classes }
+    INDEX.get_or_init(|| Index {
+        codes: Buckets::new(CODES.iter().map(|r| r.code)),
+        classes: Buckets::new(CLASSES.iter().map(|r| r.name)),
     })
 }
 
@@ -534,23 +539,21 @@ fn code_key(raw: &str) -> &str {
 }
 
 fn code_rule(key: &str) -> Option<&'static CodeRule> {
-    if key.len() > MAX_CODE_LEN {
-        return None;
-    }
-    let mut lower = [0u8; MAX_CODE_LEN];
-    let lower = &mut lower[..key.len()];
-    lower.copy_from_slice(key.as_bytes());
-    lower.make_ascii_lowercase();
-    index().codes.get(&*lower).map(|&i| &CODES[usize::from(i)])
+    index()
+        .codes
+        .candidates(key)
+        .iter()
+        .map(|&i| &CODES[usize::from(i)])
+        .find(|r| r.code.eq_ignore_ascii_case(key))
 }
 
 fn class_rule(class: &ClassName) -> Option<&'static ClassRule> {
     index()
         .classes
-        .get(class.name.as_str())?
+        .candidates(&class.name)
         .iter()
         .map(|&i| &CLASSES[usize::from(i)])
-        .find(|r| module_matches(r.modules, &class.module))
+        .find(|r| r.name == class.name && module_matches(r.modules, &class.module))
 }
 
 fn module_matches(modules: &[&str], module: &str) -> bool {
@@ -620,8 +623,9 @@ fn names_retryable(facts: &ErrorFacts, rules: &RetryRules) -> bool {
                 .iter()
                 .any(|n| n.eq_ignore_ascii_case(name))
     };
-    facts.classes.iter().any(|c| listed(&c.name))
-        || facts.codes.iter().any(|c| listed(code_key(&c.value)))
+    // Codes first: they are what names are usually listed for.
+    facts.codes.iter().any(|c| listed(code_key(&c.value)))
+        || facts.classes.iter().any(|c| listed(&c.name))
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -3033,58 +3037,18 @@ mod tests {
             ("anthropic APIConnectionError", sdk("anthropic", &["APIConnectionError", "APIError", "AnthropicError"]).cause(httpx("httpx2", &["ConnectError", "NetworkError", "TransportError", "RequestError", "HTTPError"]))),
         ];
         let rules = default_rules();
-        let mut probe = anthropic(&["RateLimitError"], 429, "rate_limit_error", "x");
-        probe.messages.clear();
-        let t = std::time::Instant::now();
-        for _ in 0..200_000 {
-            std::hint::black_box(classify(std::hint::black_box(&probe), &rules, NOW));
-        }
-        println!("PROBE no message {} ns", t.elapsed().as_nanos() / 200_000);
-        let t = std::time::Instant::now();
-        for _ in 0..200_000 {
-            std::hint::black_box(hints::server_delay_s(
-                std::hint::black_box(&probe),
-                true,
-                NOW,
-            ));
-        }
-        println!("PROBE hints {} ns", t.elapsed().as_nanos() / 200_000);
-        let t = std::time::Instant::now();
-        for _ in 0..200_000 {
-            std::hint::black_box(weigh(std::hint::black_box(&probe)));
-        }
-        println!("PROBE weigh {} ns", t.elapsed().as_nanos() / 200_000);
-        let t = std::time::Instant::now();
-        for _ in 0..200_000 {
-            std::hint::black_box(code_rule(std::hint::black_box("rate_limit_error")));
-        }
-        println!("PROBE code_rule {} ns", t.elapsed().as_nanos() / 200_000);
-        let c = class("anthropic", "APIStatusError");
-        let t = std::time::Instant::now();
-        for _ in 0..200_000 {
-            std::hint::black_box(class_rule(std::hint::black_box(&c)));
-        }
-        println!("PROBE class_rule {} ns", t.elapsed().as_nanos() / 200_000);
-        let t = std::time::Instant::now();
-        for _ in 0..200_000 {
-            std::hint::black_box(status_kind(std::hint::black_box(&probe), 429));
-        }
-        println!("PROBE status_kind {} ns", t.elapsed().as_nanos() / 200_000);
-        let t = std::time::Instant::now();
-        for _ in 0..200_000 {
-            std::hint::black_box(phrases_within(std::hint::black_box(1)));
-        }
-        println!(
-            "PROBE phrases_within {} ns",
-            t.elapsed().as_nanos() / 200_000
-        );
         for (label, facts) in &cases {
-            let rounds = 200_000;
-            let start = std::time::Instant::now();
-            for _ in 0..rounds {
-                std::hint::black_box(classify(std::hint::black_box(facts), &rules, NOW));
-            }
-            let ns = start.elapsed().as_nanos() / rounds;
+            // The fastest of many short batches: the machine is shared, and only the floor is stable.
+            let ns = (0..50)
+                .map(|_| {
+                    let start = std::time::Instant::now();
+                    for _ in 0..2_000 {
+                        std::hint::black_box(classify(std::hint::black_box(facts), &rules, NOW));
+                    }
+                    start.elapsed().as_nanos() / 2_000
+                })
+                .min()
+                .unwrap_or(0);
             println!("{label:32} {ns:>6} ns");
         }
     }

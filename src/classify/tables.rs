@@ -481,8 +481,9 @@ pub(super) static PHRASES: &[PhraseRule] = &[
 /// (e.g. "GenerateRequestsPerDayPerProjectPerModel-FreeTier"). Matched ignoring ASCII case.
 pub(super) const PER_DAY_QUOTA_MARKER: &str = "perday";
 
-/// For each of a phrase's first three bytes, the phrases with that byte there (bit i = `PHRASES[i]`), so
-/// one pass over a message finds every phrase and compares one only where its first three bytes are.
+/// For each of a phrase's first three bytes (either case), the phrases with that byte there (bit i =
+/// `PHRASES[i]`), so one pass over a message finds every phrase and compares one only where its first three
+/// bytes are.
 pub(super) static PHRASE_BYTE_AT: [[u64; 256]; 3] = phrase_index(PHRASES);
 
 const fn phrase_index(phrases: &[PhraseRule]) -> [[u64; 256]; 3] {
@@ -499,7 +500,9 @@ const fn phrase_index(phrases: &[PhraseRule]) -> [[u64; 256]; 3] {
                 "phrases are lower-case ASCII"
             );
             if j < 3 {
+                // Both cases, so a message is scanned as it is, without lower-casing each byte.
                 index[j][text[j] as usize] |= 1 << i;
+                index[j][text[j].to_ascii_uppercase() as usize] |= 1 << i;
             }
             j += 1;
         }
