@@ -4,7 +4,7 @@ For each exception, `llm_retry.classify(exc)` is timed over many calls; the medi
 exceptions are reported, per SDK and overall, beside a pure-Python reference classifier that reads the
 same attributes (status, codes, body, headers, causes) and applies table lookups, measured in the same run.
 
-    python3 benches/bench_classify.py           # needs the conformance SDKs: pip install -r tests/requirements.txt
+    python3 benches/bench_classify.py     # needs the SDKs: pip install -r tests/requirements.txt
     python3 benches/bench_classify.py --quick
 """
 
@@ -27,8 +27,17 @@ CONFORMANCE = Path(__file__).resolve().parent.parent / "tests" / "conformance"
 
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504, 529}
 RETRYABLE_NAMES = {n.lower() for n in llm_retry.DefaultPreset.retryable_exception_names}
-NETWORK_NAMES = {"connecterror", "readtimeout", "connecttimeout", "timeouterror", "connectionerror",
-                 "apiconnectionerror", "apitimeouterror", "endpointconnectionerror", "readtimeouterror"}
+NETWORK_NAMES = {
+    "connecterror",
+    "readtimeout",
+    "connecttimeout",
+    "timeouterror",
+    "connectionerror",
+    "apiconnectionerror",
+    "apitimeouterror",
+    "endpointconnectionerror",
+    "readtimeouterror",
+}
 HEADERS = ("retry-after-ms", "retry-after", "x-should-retry", "x-amz-retry-after")
 
 
@@ -144,15 +153,21 @@ def main() -> None:
         classify(exc)  # warm the per-type cache, as in a long-running process
         rust[sdk].append(min(per_call_ns(classify, exc, n) for _ in range(repeats)))
         python[sdk].append(min(per_call_ns(python_reference, exc, n) for _ in range(repeats)))
-    print(f"{len(exceptions)} real SDK exceptions; ns per classify() call (best of {repeats} x {n} calls each)")
+    print(
+        f"{len(exceptions)} real SDK exceptions; ns per classify() call (best of {repeats} x {n} calls each)"
+    )
     print(f"{'sdk':<22}{'cases':>6}{'rust median':>13}{'rust p99':>10}{'py median':>11}{'py p99':>9}")
     every_rust = [v for values in rust.values() for v in values]
     every_py = [v for values in python.values() for v in values]
+    def row(label: str, r: list[float], p: list[float]) -> str:
+        return (
+            f"{label:<22}{len(r):>6}{statistics.median(r):>13.0f}{percentile(r, 0.99):>10.0f}"
+            f"{statistics.median(p):>11.0f}{percentile(p, 0.99):>9.0f}"
+        )
+
     for sdk in sorted(rust):
-        print(f"{sdk:<22}{len(rust[sdk]):>6}{statistics.median(rust[sdk]):>13.0f}{percentile(rust[sdk], 0.99):>10.0f}"
-              f"{statistics.median(python[sdk]):>11.0f}{percentile(python[sdk], 0.99):>9.0f}")
-    print(f"{'all':<22}{len(every_rust):>6}{statistics.median(every_rust):>13.0f}{percentile(every_rust, 0.99):>10.0f}"
-          f"{statistics.median(every_py):>11.0f}{percentile(every_py, 0.99):>9.0f}")
+        print(row(sdk, rust[sdk], python[sdk]))
+    print(row("all", every_rust, every_py))
     print(f"ratio rust/python (median): {statistics.median(every_rust) / statistics.median(every_py):.2f}")
 
 

@@ -88,7 +88,9 @@ def peers_sync(fn: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
         import stamina
 
         stamina.instrumentation.set_on_retry_hooks([])
-        found["stamina"] = stamina.retry(on=pred, attempts=5, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0)(fn)
+        found["stamina"] = stamina.retry(
+            on=pred, attempts=5, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0
+        )(fn)
     except ImportError:
         pass
     try:
@@ -120,7 +122,9 @@ def peers_async(fn: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
     try:
         import stamina
 
-        found["stamina"] = stamina.retry(on=pred, attempts=5, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0)(fn)
+        found["stamina"] = stamina.retry(
+            on=pred, attempts=5, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0
+        )(fn)
     except ImportError:
         pass
     try:
@@ -155,7 +159,9 @@ def time_async(fn: Callable[[], Any], n: int) -> float:
     return asyncio.run(run())
 
 
-def measure(variants: dict[str, Callable[[], Any]], timer: Callable[..., float], n: int, repeats: int) -> dict[str, float]:
+def measure(
+    variants: dict[str, Callable[[], Any]], timer: Callable[..., float], n: int, repeats: int
+) -> dict[str, float]:
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(repeats):
         for name, fn in variants.items():
@@ -186,7 +192,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    n_sync, n_async, n_fail, repeats = (20_000, 5_000, 2_000, 3) if args.quick else (500_000, 100_000, 20_000, 7)
+    n_sync, n_async, n_fail, repeats = (
+        (20_000, 5_000, 2_000, 3) if args.quick else (500_000, 100_000, 20_000, 7)
+    )
     print(f"llm-retry {llm_retry.__version__}; medians of {repeats} interleaved repeats")
 
     def noop() -> str:
@@ -199,13 +207,17 @@ def main() -> None:
         "bare call": noop,
         "hand-written try/except loop": hand_written(noop),
         "llm_retry.retry_llm": retry_llm(preset=AnthropicPreset)(noop),
-        "llm_retry.retry_llm + breaker": retry_llm(preset=AnthropicPreset, breaker=llm_retry.CircuitBreaker())(
-            noop
-        ),
+        "llm_retry.retry_llm + breaker": retry_llm(
+            preset=AnthropicPreset, breaker=llm_retry.CircuitBreaker()
+        )(noop),
         **{name: fn for name, fn in peers_sync(noop).items()},
     }
-    report("sync success path", measure(sync_variants, time_sync, n_sync, repeats), "bare call",
-           "hand-written try/except loop")
+    report(
+        "sync success path",
+        measure(sync_variants, time_sync, n_sync, repeats),
+        "bare call",
+        "hand-written try/except loop",
+    )
 
     async_variants: dict[str, Callable[[], Any]] = {
         "bare await": anoop,
@@ -213,8 +225,12 @@ def main() -> None:
         "llm_retry.async_retry_llm": async_retry_llm(preset=AnthropicPreset)(anoop),
         **{name: fn for name, fn in peers_async(anoop).items()},
     }
-    report("async success path", measure(async_variants, time_async, n_async, repeats), "bare await",
-           "hand-written try/except loop")
+    report(
+        "async success path",
+        measure(async_variants, time_async, n_async, repeats),
+        "bare await",
+        "hand-written try/except loop",
+    )
 
     failing = {
         "bare call (fails 2x, then ok)": flaky_sync(2),
@@ -233,8 +249,12 @@ def main() -> None:
         return run
 
     results = measure({k: attempt_all(v) for k, v in failing.items()}, time_sync, n_fail, repeats)
-    report("sync 3-attempt call (2 x 529, then ok; sleeps are no-ops)", results,
-           "bare call (fails 2x, then ok)", "hand-written try/except loop")
+    report(
+        "sync 3-attempt call (2 x 529, then ok; sleeps are no-ops)",
+        results,
+        "bare call (fails 2x, then ok)",
+        "hand-written try/except loop",
+    )
 
 
 if __name__ == "__main__":

@@ -19,9 +19,17 @@ from llm_retry import AnthropicPreset, RetryEvent, classify, retry_llm
 
 SCRIPT = [
     (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}, {}),
-    (429, {"type": "error", "error": {"type": "rate_limit_error", "message": "Slow down"}}, {"retry-after": "1"}),
+    (
+        429,
+        {"type": "error", "error": {"type": "rate_limit_error", "message": "Slow down"}},
+        {"retry-after": "1"},
+    ),
     (200, {"content": [{"type": "text", "text": "Hello from the flaky provider"}]}, {}),
-    (400, {"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: required"}}, {}),
+    (
+        400,
+        {"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: required"}},
+        {},
+    ),
 ]
 
 

@@ -307,7 +307,7 @@ values: st.SearchStrategy[Any] = st.recursive(
             max_size=4,
         ),
     ),
-    max_leaves=12,
+    max_leaves=8,
 )
 
 headers: st.SearchStrategy[Any] = st.one_of(
@@ -423,7 +423,7 @@ def _link(exc: BaseException, how: str, other: BaseException) -> None:
 @st.composite
 def chained_exceptions(draw: st.DrawFn) -> BaseException:
     """A few fuzzed exceptions linked by `__cause__`/`__context__`, cycles included."""
-    nodes = draw(st.lists(fuzzed_exceptions(), min_size=1, max_size=4))
+    nodes = draw(st.lists(fuzzed_exceptions(), min_size=1, max_size=3))
     for exc in nodes:
         for how in ("cause", "context"):
             target = draw(st.one_of(st.none(), st.sampled_from(nodes)))
@@ -520,6 +520,23 @@ def test_hint_headers_of_any_type(status_code: Any, retry_after: Any, preset_nam
     exc = type("RateLimitError", (Exception,), {"status_code": status_code, "response": response})("x")
     for c in _classify_all_ways(exc, preset_name):
         _assert_sane(c)
+
+
+@FUZZ
+@given(
+    status=st.one_of(
+        st.integers(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.integers(min_value=0, max_value=5).map(lambda k: k * 65536 + 429),  # wraps to 429 as a u16
+        st.integers(min_value=100, max_value=599),
+    ),
+    attribute=st.sampled_from(["status_code", "status"]),
+)
+def test_status_is_never_wrapped_or_truncated(status: int, attribute: str) -> None:
+    """An int status out of 100..599 is no status at all; one in range is reported as it is."""
+    exc = type("Fuzzed", (Exception,), {attribute: status})("x")
+    expected = status if 100 <= status <= 599 else None
+    assert llm_retry.classify(exc).status == expected
 
 
 @FUZZ

@@ -168,8 +168,12 @@ class CircuitBreaker:
         try:
             self._on_state_change(self, old, new)
         except Exception:
-            logger.exception("llm-retry: on_state_change hook of breaker %r failed (%s -> %s)", self.name,
-                             old.value, new.value)
+            logger.exception(
+                "llm-retry: on_state_change hook of breaker %r failed (%s -> %s)",
+                self.name,
+                old.value,
+                new.value,
+            )
 
 
 def _require_int(name: str, value: object) -> None:

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar, cast, overload
 
 from . import _core
-from ._breaker import CircuitBreaker, CircuitOpenError, Permit
+from ._breaker import CircuitBreaker, Permit
 from ._config import FIELD_NAMES, RetryConfig
 from ._kinds import ErrorKind
 from .presets import DefaultPreset
-
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -56,7 +55,7 @@ class RetryEvent:
 
     @property
     def kind(self) -> ErrorKind:
-        return cast(ErrorKind, self.classification.kind)
+        return self.classification.kind
 
     @property
     def status(self) -> int | None:
@@ -176,7 +175,7 @@ class _Retrier:
         remaining = self.remaining_s(call)
         decision = self.policy.decide(exc, call.attempt, remaining)
         classification = decision.classification
-        kind = cast(ErrorKind, classification.kind)
+        kind = classification.kind
         if permit is not None and self.breaker is not None:
             self.breaker._record(permit, kind)
         if not decision.retry:
@@ -471,7 +470,7 @@ def _retrier(
 
 
 def _is_async_callable(fn: object) -> bool:
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__)
 
 
 @overload
@@ -575,7 +574,10 @@ def async_retry_llm(
     clock: Callable[[], float] = time.monotonic,
     wait_for_breaker: bool = False,
     **overrides: Any,
-) -> Callable[P, Coroutine[Any, Any, R]] | Callable[[Callable[P, Awaitable[R]]], Callable[P, Coroutine[Any, Any, R]]]:
+) -> (
+    Callable[P, Coroutine[Any, Any, R]]
+    | Callable[[Callable[P, Awaitable[R]]], Callable[P, Coroutine[Any, Any, R]]]
+):
     """`retry_llm` for ``async def`` functions (and async generators); the result is still a coroutine
     function. Waits use the running library's sleep (asyncio or trio) unless ``sleep`` is given; a task
     being cancelled stops at once, even mid-wait.
@@ -600,7 +602,7 @@ def async_retry_llm(
             from ._streams import wrap_async_stream
 
             return cast(Callable[P, Coroutine[Any, Any, R]], wrap_async_stream(fn, r, sleep))
-        if inspect.isfunction(fn) and not _is_async_callable(fn) or inspect.isgeneratorfunction(fn):
+        if (inspect.isfunction(fn) and not _is_async_callable(fn)) or inspect.isgeneratorfunction(fn):
             raise TypeError(
                 f"async_retry_llm wraps async callables; {getattr(fn, '__qualname__', fn)!r} is not one "
                 "(use retry_llm)"

@@ -84,7 +84,7 @@ class _Chain:
     def moves_on(self, exc: Exception) -> tuple[bool, ErrorKind | None]:
         if isinstance(exc, CircuitOpenError):
             return True, None
-        kind = cast(ErrorKind, classify(exc).kind)
+        kind = classify(exc).kind
         return kind in self.kinds, kind
 
     def failed(self, index: int, exc: Exception, errors: list[Exception]) -> None:

@@ -95,10 +95,12 @@ impl<'py> OwnAttrs<'_, 'py> {
         let i = which as usize;
         let name = self.names.get(i)?.bind(self.obj.py());
         match &self.dict {
-            Some(dict) if !self.dynamic && self.class_attrs & (1 << i) == 0 => match dict.get_item(name) {
-                Ok(Some(v)) if !v.is_none() => Some(v),
-                _ => None,
-            },
+            Some(dict) if !self.dynamic && self.class_attrs & (1 << i) == 0 => {
+                match dict.get_item(name) {
+                    Ok(Some(v)) if !v.is_none() => Some(v),
+                    _ => None,
+                }
+            }
             _ => attr(self.obj, name),
         }
     }
@@ -126,7 +128,10 @@ fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usize>) -> Erro
         return facts;
     }
     let Ok(names) = OWN_NAMES.get_or_try_init(py, || -> PyResult<Vec<Py<PyString>>> {
-        Ok(OWN_ATTRS.iter().map(|n| PyString::intern(py, n).unbind()).collect())
+        Ok(OWN_ATTRS
+            .iter()
+            .map(|n| PyString::intern(py, n).unbind())
+            .collect())
     }) else {
         return facts;
     };
@@ -158,7 +163,9 @@ fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usize>) -> Erro
         // AnthropicBedrock and raw AWS responses: "ThrottlingException:http://internal.amazon.com/..."
         let code = errortype.split(':').next().unwrap_or("").trim().to_owned();
         if !code.is_empty() {
-            facts.codes.push(Evidence::new("x-amzn-errortype header", code));
+            facts
+                .codes
+                .push(Evidence::new("x-amzn-errortype header", code));
         }
     }
     // `str(exc)` is the last resort for the message rules, which only matter for HTTP-shaped errors.
@@ -206,9 +213,19 @@ fn type_facts(ty: &Bound<'_, PyType>) -> TypeView {
     let mut class_attrs = 0u32;
     let mut dynamic = false;
     for class in ty.mro().iter() {
-        let Ok(class) = class.cast_into::<PyType>() else { continue };
-        let name = class.name().ok().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let module = class.module().ok().map(|m| m.to_string_lossy().into_owned()).unwrap_or_default();
+        let Ok(class) = class.cast_into::<PyType>() else {
+            continue;
+        };
+        let name = class
+            .name()
+            .ok()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let module = class
+            .module()
+            .ok()
+            .map(|m| m.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let builtin = module == "builtins";
         if let Ok(namespace) = class.getattr(intern!(py, "__dict__")) {
             for (i, attr_name) in OWN_ATTRS.iter().enumerate() {
@@ -228,8 +245,12 @@ fn type_facts(ty: &Bound<'_, PyType>) -> TypeView {
         classes.push(ClassName { module, name });
     }
     let is_exception = ty.is_subclass_of::<PyException>().unwrap_or(false);
-    let is_grpc = classes.iter().any(|c| c.module.starts_with("grpc") || c.name == "RpcError");
-    let is_tenacity = classes.iter().any(|c| c.name == "RetryError" && c.module.starts_with("tenacity"));
+    let is_grpc = classes
+        .iter()
+        .any(|c| c.module.starts_with("grpc") || c.name == "RpcError");
+    let is_tenacity = classes
+        .iter()
+        .any(|c| c.name == "RetryError" && c.module.starts_with("tenacity"));
     let classes = Arc::new(classes);
     if let Ok(mut guard) = TYPE_CACHE.lock() {
         let cache = guard.get_or_insert_with(HashMap::new);
@@ -414,22 +435,34 @@ fn details_facts(details: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
 
 /// `google.rpc` detail messages as JSON dicts: RetryInfo, QuotaFailure, ErrorInfo.
 fn detail_list_facts(details: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
-    let Ok(list) = details.cast::<PyList>() else { return };
+    let Ok(list) = details.cast::<PyList>() else {
+        return;
+    };
     for item in list.iter().take(16) {
-        let Ok(item) = item.cast_into::<PyDict>().map_err(|e| protobuf_detail_facts(&e.into_inner(), facts))
+        let Ok(item) = item
+            .cast_into::<PyDict>()
+            .map_err(|e| protobuf_detail_facts(&e.into_inner(), facts))
         else {
             continue;
         };
-        let kind = get(&item, "@type").and_then(|v| text_of(&v)).unwrap_or_default();
+        let kind = get(&item, "@type")
+            .and_then(|v| text_of(&v))
+            .unwrap_or_default();
         if kind.ends_with("RetryInfo") {
             if let Some(delay) = get(&item, "retryDelay").and_then(|v| text_of(&v)) {
                 facts.body_retry_delay.get_or_insert(delay);
             }
         } else if kind.ends_with("QuotaFailure") {
-            let Some(violations) = get(&item, "violations") else { continue };
-            let Ok(violations) = violations.cast_into::<PyList>() else { continue };
+            let Some(violations) = get(&item, "violations") else {
+                continue;
+            };
+            let Ok(violations) = violations.cast_into::<PyList>() else {
+                continue;
+            };
             for v in violations.iter().take(16) {
-                let Ok(v) = v.cast_into::<PyDict>() else { continue };
+                let Ok(v) = v.cast_into::<PyDict>() else {
+                    continue;
+                };
                 if let Some(id) = get(&v, "quotaId").and_then(|q| text_of(&q)) {
                     facts.quota_ids.push(id);
                 }
@@ -446,19 +479,35 @@ fn detail_list_facts(details: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
 /// `QuotaFailure.violations[].quota_id`, `ErrorInfo.reason`.
 fn protobuf_detail_facts(item: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
     let py = item.py();
-    let name = item.get_type().name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = item
+        .get_type()
+        .name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     match name.as_str() {
         "RetryInfo" => {
-            let Some(delay) = attr(item, intern!(py, "retry_delay")) else { return };
-            let seconds = attr(&delay, intern!(py, "seconds")).and_then(|v| int_of(&v)).unwrap_or(0);
-            let nanos = attr(&delay, intern!(py, "nanos")).and_then(|v| int_of(&v)).unwrap_or(0);
+            let Some(delay) = attr(item, intern!(py, "retry_delay")) else {
+                return;
+            };
+            let seconds = attr(&delay, intern!(py, "seconds"))
+                .and_then(|v| int_of(&v))
+                .unwrap_or(0);
+            let nanos = attr(&delay, intern!(py, "nanos"))
+                .and_then(|v| int_of(&v))
+                .unwrap_or(0);
             if seconds >= 0 && (0..1_000_000_000).contains(&nanos) {
-                facts.body_retry_delay.get_or_insert(format!("{seconds}.{nanos:09}s"));
+                facts
+                    .body_retry_delay
+                    .get_or_insert(format!("{seconds}.{nanos:09}s"));
             }
         }
         "QuotaFailure" => {
-            let Some(violations) = attr(item, intern!(py, "violations")) else { return };
-            let Ok(violations) = violations.try_iter() else { return };
+            let Some(violations) = attr(item, intern!(py, "violations")) else {
+                return;
+            };
+            let Ok(violations) = violations.try_iter() else {
+                return;
+            };
             for v in violations.take(16).flatten() {
                 if let Some(id) = attr(&v, intern!(py, "quota_id")).and_then(|q| text_of(&q)) {
                     facts.quota_ids.push(id);
@@ -482,7 +531,9 @@ fn response_facts(response: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
         return;
     }
     if let Some(n) = attr(response, intern!(py, "status_code")).and_then(|v| int_of(&v)) {
-        facts.statuses.push(Evidence::new("response.status_code", n));
+        facts
+            .statuses
+            .push(Evidence::new("response.status_code", n));
     } else if let Some(n) = attr(response, intern!(py, "status")).and_then(|v| int_of(&v)) {
         facts.statuses.push(Evidence::new("response.status", n));
     }
@@ -495,25 +546,33 @@ fn response_facts(response: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
 fn botocore_facts(response: &Bound<'_, PyDict>, facts: &mut ErrorFacts) {
     if let Some(error) = get(response, "Error").and_then(|e| e.cast_into::<PyDict>().ok()) {
         if let Some(code) = get(&error, "Code").and_then(|v| text_of(&v)) {
-            facts.codes.push(Evidence::new("response['Error']['Code']", code));
+            facts
+                .codes
+                .push(Evidence::new("response['Error']['Code']", code));
         }
         if let Some(message) = get(&error, "Message").and_then(|v| text_of(&v)) {
-            facts.messages.push(Evidence::new("response['Error']['Message']", message));
+            facts
+                .messages
+                .push(Evidence::new("response['Error']['Message']", message));
         }
     }
     if let Some(message) = get(response, "message").and_then(|v| text_of(&v)) {
-        facts.messages.push(Evidence::new("response['message']", message));
+        facts
+            .messages
+            .push(Evidence::new("response['message']", message));
     }
     if let Some(n) = get(response, "OriginalStatusCode").and_then(|v| int_of(&v)) {
         facts.original_status = Some(Evidence::new("response['OriginalStatusCode']", n));
     }
-    let Some(meta) = get(response, "ResponseMetadata").and_then(|m| m.cast_into::<PyDict>().ok()) else {
+    let Some(meta) = get(response, "ResponseMetadata").and_then(|m| m.cast_into::<PyDict>().ok())
+    else {
         return;
     };
     if let Some(n) = get(&meta, "HTTPStatusCode").and_then(|v| int_of(&v)) {
-        facts
-            .statuses
-            .push(Evidence::new("response['ResponseMetadata']['HTTPStatusCode']", n));
+        facts.statuses.push(Evidence::new(
+            "response['ResponseMetadata']['HTTPStatusCode']",
+            n,
+        ));
     }
     if let Some(n) = get(&meta, "RetryAttempts").and_then(|v| int_of(&v)) {
         facts.sdk_retries = u32::try_from(n).ok();
@@ -530,25 +589,42 @@ fn read_headers(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
     let py = headers.py();
     let pairs = if let Ok(dict) = headers.cast::<PyDict>() {
         Some(dict.items().into_any())
-    } else if let Some(raw) = attr(headers, intern!(py, "raw")).filter(|r| r.is_instance_of::<PyList>()) {
+    } else if let Some(raw) =
+        attr(headers, intern!(py, "raw")).filter(|r| r.is_instance_of::<PyList>())
+    {
         Some(raw)
     } else {
         headers
             .call_method0(intern!(py, "items"))
             .ok()
-            .and_then(|items| items.try_iter().ok().and_then(|it| PyList::new(py, it.flatten()).ok()))
+            .and_then(|items| {
+                items
+                    .try_iter()
+                    .ok()
+                    .and_then(|it| PyList::new(py, it.flatten()).ok())
+            })
             .map(Bound::into_any)
     };
     let Some(pairs) = pairs else { return };
-    let Ok(pairs) = pairs.cast_into::<PyList>() else { return };
+    let Ok(pairs) = pairs.cast_into::<PyList>() else {
+        return;
+    };
     for pair in pairs.iter().take(256) {
-        let Ok(pair) = pair.cast_into::<PyTuple>() else { continue };
+        let Ok(pair) = pair.cast_into::<PyTuple>() else {
+            continue;
+        };
         if pair.len() != 2 {
             continue;
         }
-        let (Ok(key), Ok(value)) = (pair.get_item(0), pair.get_item(1)) else { continue };
-        let Some(key) = header_value(&key) else { continue };
-        let Some(name) = HEADER_NAMES.iter().find(|n| n.eq_ignore_ascii_case(&key)) else { continue };
+        let (Ok(key), Ok(value)) = (pair.get_item(0), pair.get_item(1)) else {
+            continue;
+        };
+        let Some(key) = header_value(&key) else {
+            continue;
+        };
+        let Some(name) = HEADER_NAMES.iter().find(|n| n.eq_ignore_ascii_case(&key)) else {
+            continue;
+        };
         if facts.header(name).is_none() {
             if let Some(value) = header_value(&value) {
                 facts.headers.push(((*name).to_owned(), value));
@@ -568,7 +644,13 @@ fn header_value(value: &Bound<'_, PyAny>) -> Option<String> {
 
 /// Explicit causes only: `__cause__`, google `RetryError.cause`, tenacity `RetryError.last_attempt`,
 /// `ExceptionGroup.exceptions`. The implicit `__context__` is deliberately not followed.
-fn causes(own: &OwnAttrs<'_, '_>, is_tenacity: bool, depth: usize, seen: &mut Vec<usize>, facts: &mut ErrorFacts) {
+fn causes(
+    own: &OwnAttrs<'_, '_>,
+    is_tenacity: bool,
+    depth: usize,
+    seen: &mut Vec<usize>,
+    facts: &mut ErrorFacts,
+) {
     let obj = own.obj;
     let py = obj.py();
     let mut found: Vec<Bound<'_, PyAny>> = Vec::new();
@@ -656,7 +738,14 @@ static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 fn json_object<'py>(py: Python<'py>, text: &str) -> Option<Bound<'py, PyDict>> {
     let loads = JSON_LOADS
-        .get_or_try_init(py, || py.import("json")?.getattr("loads").map(Bound::unbind))
+        .get_or_try_init(py, || {
+            py.import("json")?.getattr("loads").map(Bound::unbind)
+        })
         .ok()?;
-    loads.bind(py).call1((text,)).ok()?.cast_into::<PyDict>().ok()
+    loads
+        .bind(py)
+        .call1((text,))
+        .ok()?
+        .cast_into::<PyDict>()
+        .ok()
 }

@@ -41,7 +41,8 @@ fn now_unix_s() -> f64 {
 }
 
 fn parse_kind(name: &str) -> PyResult<ErrorKind> {
-    ErrorKind::from_name(name).ok_or_else(|| PyValueError::new_err(format!("unknown error kind {name:?}")))
+    ErrorKind::from_name(name)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown error kind {name:?}")))
 }
 
 /// The verdict on one exception: what kind of failure it is, whether it is safe to retry, and why.
@@ -164,7 +165,10 @@ impl Policy {
         Ok(Policy {
             rules: RetryRules {
                 retryable_status_codes,
-                retryable_names: retryable_names.iter().map(|n| n.to_ascii_lowercase()).collect(),
+                retryable_names: retryable_names
+                    .iter()
+                    .map(|n| n.to_ascii_lowercase())
+                    .collect(),
                 retry_network,
                 never_retry_kinds,
             },
@@ -201,7 +205,13 @@ impl Policy {
                 .rng
                 .lock()
                 .map_err(|_| PyTypeError::new_err("jitter source poisoned"))?;
-            policy::decide(&classification, attempt, &self.timing, remaining_s, &mut rng)
+            policy::decide(
+                &classification,
+                attempt,
+                &self.timing,
+                remaining_s,
+                &mut rng,
+            )
         };
         let (retry, delay_s, from_hint, note, give_up) = match &action {
             Action::Retry { delay_s, from_hint } => (true, *delay_s, *from_hint, None, None),
@@ -223,7 +233,12 @@ impl Policy {
             retry,
             delay_s,
             from_hint,
-            classification: Py::new(py, Classification { inner: classification })?,
+            classification: Py::new(
+                py,
+                Classification {
+                    inner: classification,
+                },
+            )?,
             note,
             give_up,
         })

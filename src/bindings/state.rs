@@ -18,7 +18,8 @@ fn names(t: Option<Transition>) -> TransitionNames {
 }
 
 fn lock<T>(m: &Mutex<T>) -> PyResult<MutexGuard<'_, T>> {
-    m.lock().map_err(|_| PyRuntimeError::new_err("llm-retry state lock poisoned"))
+    m.lock()
+        .map_err(|_| PyRuntimeError::new_err("llm-retry state lock poisoned"))
 }
 
 /// The circuit breaker's state machine. `llm_retry.CircuitBreaker` wraps it: Python supplies the clock
@@ -75,25 +76,57 @@ impl BreakerCore {
         let (admission, transition) = lock(&self.inner)?.acquire(now_s);
         Ok(match admission {
             Admission::Allowed(p) => (true, p.probe, p.id, p.generation, 0.0, names(transition)),
-            Admission::Rejected { retry_in_s } => (false, false, 0, 0, retry_in_s, names(transition)),
+            Admission::Rejected { retry_in_s } => {
+                (false, false, 0, 0, retry_in_s, names(transition))
+            }
         })
     }
 
     /// Reports a success for the permit `(probe, permit_id, generation)`.
-    fn on_success(&self, probe: bool, permit_id: u64, generation: u64, now_s: f64) -> PyResult<TransitionNames> {
-        let permit = Permit { probe, id: permit_id, generation };
+    fn on_success(
+        &self,
+        probe: bool,
+        permit_id: u64,
+        generation: u64,
+        now_s: f64,
+    ) -> PyResult<TransitionNames> {
+        let permit = Permit {
+            probe,
+            id: permit_id,
+            generation,
+        };
         Ok(names(lock(&self.inner)?.on_success(permit, now_s)))
     }
 
     /// Reports a provider-health failure (rate limit, overload, server error, network).
-    fn on_failure(&self, probe: bool, permit_id: u64, generation: u64, now_s: f64) -> PyResult<TransitionNames> {
-        let permit = Permit { probe, id: permit_id, generation };
+    fn on_failure(
+        &self,
+        probe: bool,
+        permit_id: u64,
+        generation: u64,
+        now_s: f64,
+    ) -> PyResult<TransitionNames> {
+        let permit = Permit {
+            probe,
+            id: permit_id,
+            generation,
+        };
         Ok(names(lock(&self.inner)?.on_failure(permit, now_s)))
     }
 
     /// Reports an outcome that says nothing about the provider's health (client error, cancellation).
-    fn on_neutral(&self, probe: bool, permit_id: u64, generation: u64, now_s: f64) -> PyResult<TransitionNames> {
-        let permit = Permit { probe, id: permit_id, generation };
+    fn on_neutral(
+        &self,
+        probe: bool,
+        permit_id: u64,
+        generation: u64,
+        now_s: f64,
+    ) -> PyResult<TransitionNames> {
+        let permit = Permit {
+            probe,
+            id: permit_id,
+            generation,
+        };
         Ok(names(lock(&self.inner)?.on_neutral(permit, now_s)))
     }
 
@@ -150,7 +183,12 @@ pub struct RetryBudget {
 impl RetryBudget {
     #[new]
     #[pyo3(signature = (*, capacity=500.0, retry_cost=10.0, throttle_retry_cost=5.0, success_reward=1.0))]
-    fn new(capacity: f64, retry_cost: f64, throttle_retry_cost: f64, success_reward: f64) -> PyResult<Self> {
+    fn new(
+        capacity: f64,
+        retry_cost: f64,
+        throttle_retry_cost: f64,
+        success_reward: f64,
+    ) -> PyResult<Self> {
         let config = BudgetConfig {
             capacity,
             retry_cost,
@@ -198,6 +236,9 @@ impl RetryBudget {
 
     fn __repr__(&self) -> PyResult<String> {
         let s = lock(&self.inner)?.stats();
-        Ok(format!("RetryBudget(tokens={:.1}, capacity={:.1})", s.tokens, s.capacity))
+        Ok(format!(
+            "RetryBudget(tokens={:.1}, capacity={:.1})",
+            s.tokens, s.capacity
+        ))
     }
 }

@@ -63,7 +63,10 @@ impl ErrorKind {
     pub fn is_provider_failure(self) -> bool {
         matches!(
             self,
-            ErrorKind::RateLimited | ErrorKind::Overloaded | ErrorKind::ServerError | ErrorKind::Network
+            ErrorKind::RateLimited
+                | ErrorKind::Overloaded
+                | ErrorKind::ServerError
+                | ErrorKind::Network
         )
     }
 }
@@ -132,7 +135,10 @@ impl<T> Evidence<T> {
 impl ErrorFacts {
     /// The header's value, if the exception carried it (`name` must be lower-case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The most trusted status, if any.

@@ -34,11 +34,9 @@ pub(super) static CODES: &[CodeRule] = &[
     code("insufficient_quota", QuotaExhausted, Decisive), // openai .code/.type, with 429
     code("billing_hard_limit_reached", QuotaExhausted, Decisive), // openai
     code("billing_error", QuotaExhausted, Decisive),      // anthropic .type, with 402
-    // anthropic `.error_code` on a 429 RateLimitError subclass; both spellings, the docs use both.
+    // anthropic `.error_code` (body.error.details.error_code) of 429 RateLimitError subclasses.
     code("enforced_spend_limit_reached", QuotaExhausted, Decisive),
-    code("EnforcedSpendLimitReached", QuotaExhausted, Decisive),
     code("contract_spend_limit_reached", QuotaExhausted, Decisive),
-    code("ContractSpendLimitReached", QuotaExhausted, Decisive),
     code("ServiceQuotaExceededException", QuotaExhausted, Decisive), // Bedrock, with HTTP 400
     code("BILLING_DISABLED", QuotaExhausted, Decisive),              // google ErrorInfo.reason
     // Context overflow: a request that can never fit.
