@@ -4,6 +4,8 @@ from typing import Any, Final, final
 
 from ._kinds import ErrorKind
 
+__all__ = ["BreakerCore", "Classification", "Decision", "Policy", "RetryBudget", "VERSION"]
+
 VERSION: Final[str]
 
 @final

@@ -213,13 +213,15 @@ class _Retrier:
         if logger.isEnabledFor(logging.WARNING):
             status = event.status
             remaining = event.deadline_remaining_s
+            sdk_retries = event.classification.sdk_retries
             logger.warning(
-                "llm-retry: %s failed on attempt %d/%d (%s%s); retrying in %.2f s%s",
+                "llm-retry: %s failed on attempt %d/%d (%s%s%s); retrying in %.2f s%s",
                 event.function,
                 event.attempt,
                 event.max_attempts,
                 event.kind.value,
                 f", {status}" if status is not None else "",
+                f", after {sdk_retries} retries by the SDK itself" if sdk_retries else "",
                 event.delay_s,
                 f" ({remaining:.1f} s of deadline left)" if remaining is not None else "",
                 extra={
@@ -231,7 +233,7 @@ class _Retrier:
                     "delay_s": event.delay_s,
                     "from_hint": event.from_hint,
                     "deadline_remaining_s": remaining,
-                    "sdk_retries": event.classification.sdk_retries,
+                    "sdk_retries": sdk_retries,
                     "reason": event.classification.reason,
                 },
             )
