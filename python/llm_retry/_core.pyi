@@ -4,7 +4,7 @@ from typing import Any, Final, final
 
 from ._kinds import ErrorKind
 
-__all__ = ["BreakerCore", "Classification", "Decision", "Policy", "RetryBudget", "VERSION"]
+__all__ = ["VERSION", "BreakerCore", "Classification", "Decision", "Policy", "RetryBudget"]
 
 VERSION: Final[str]
 
