@@ -33,6 +33,19 @@ fn kind_member(py: Python<'_>, kind: ErrorKind) -> PyResult<Py<PyAny>> {
     Ok(members[kind as usize].clone_ref(py))
 }
 
+/// The wall clock, read only when the facts carry something to date-parse (a header or a body delay);
+/// NaN otherwise, which the hint parser reads as "no date hint".
+fn now_for(facts: &classify::ErrorFacts) -> f64 {
+    fn has_hints(f: &classify::ErrorFacts) -> bool {
+        !f.headers.is_empty() || f.body_retry_delay.is_some() || f.causes.iter().any(has_hints)
+    }
+    if has_hints(facts) {
+        now_unix_s()
+    } else {
+        f64::NAN
+    }
+}
+
 fn now_unix_s() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -184,8 +197,9 @@ impl Policy {
 
     /// Classifies `exc` (any object; never raises).
     fn classify(&self, exc: &Bound<'_, PyAny>) -> Classification {
+        let facts = facts_of(exc);
         Classification {
-            inner: classify::classify(&facts_of(exc), &self.rules, now_unix_s()),
+            inner: classify::classify(&facts, &self.rules, now_for(&facts)),
         }
     }
 
@@ -199,7 +213,8 @@ impl Policy {
         attempt: u32,
         remaining_s: Option<f64>,
     ) -> PyResult<Decision> {
-        let classification = classify::classify(&facts_of(exc), &self.rules, now_unix_s());
+        let facts = facts_of(exc);
+        let classification = classify::classify(&facts, &self.rules, now_for(&facts));
         let action = {
             let mut rng = self
                 .rng

@@ -3,6 +3,8 @@
 
 mod rules;
 
+use std::sync::Arc;
+
 pub use rules::classify;
 
 /// What went wrong, in the domain's terms. The order is part of the Python contract: `bindings` maps the
@@ -89,8 +91,8 @@ pub struct ErrorFacts {
     /// False for a `BaseException` that is not an `Exception` (KeyboardInterrupt, SystemExit,
     /// GeneratorExit, asyncio.CancelledError, trio.Cancelled): never retried.
     pub is_exception: bool,
-    /// The MRO, most-derived class first, `object` excluded.
-    pub classes: Vec<ClassName>,
+    /// The MRO, most-derived class first, `object` excluded. Shared: `bindings` caches it per type.
+    pub classes: Arc<Vec<ClassName>>,
     /// HTTP (or HTTP-like) statuses, most trusted first: the exception's own `status_code` / int `status` /
     /// int `code` come before `response.status_code`, which comes before botocore's
     /// `response['ResponseMetadata']['HTTPStatusCode']`. Values are as found (not range-checked).

@@ -239,7 +239,7 @@ fn weigh(facts: &ErrorFacts) -> Verdict<'_> {
     }
     // The most-derived class with a rule speaks for the MRO.
     let mut generic_class: Option<(ErrorKind, Basis)> = None;
-    for class in &facts.classes {
+    for class in facts.classes.iter() {
         if let Some(rule) = class_rule(class) {
             match rule.weight {
                 Weight::Decisive => {
@@ -846,7 +846,7 @@ mod tests {
         mro.push(class("builtins", "BaseException"));
         ErrorFacts {
             is_exception: true,
-            classes: mro,
+            classes: mro.into(),
             ..ErrorFacts::default()
         }
     }
@@ -1044,7 +1044,7 @@ mod tests {
     fn not_an_exception_named(module: &str, name: &str) -> ErrorFacts {
         ErrorFacts {
             is_exception: false,
-            classes: vec![class(module, name), class("builtins", "BaseException")],
+            classes: vec![class(module, name), class("builtins", "BaseException")].into(),
             ..ErrorFacts::default()
         }
     }
@@ -2767,7 +2767,7 @@ mod tests {
     fn empty_and_odd_strings_never_panic() {
         let facts = ErrorFacts {
             is_exception: true,
-            classes: vec![class("", ""), class("", "Timeout"), class("é", "ü")],
+            classes: vec![class("", ""), class("", "Timeout"), class("é", "ü")].into(),
             ..ErrorFacts::default()
         }
         .code("", "")
