@@ -84,24 +84,74 @@ static OWN_NAMES: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
 /// every miss: most of the attributes read here are missing on any given exception.
 struct OwnAttrs<'a, 'py> {
     obj: &'a Bound<'py, PyAny>,
-    dict: Option<Bound<'py, PyDict>>,
+    /// Values found in the instance `__dict__` by one scan, indexed like `OWN_ATTRS`; None when the
+    /// instance has no usable `__dict__` (then every read goes through getattr).
+    found: Option<[Option<Bound<'py, PyAny>>; OWN_ATTRS.len()]>,
     names: &'a [Py<PyString>],
     class_attrs: u32,
     dynamic: bool,
 }
 
-impl<'py> OwnAttrs<'_, 'py> {
-    fn get(&self, which: Own) -> Option<Bound<'py, PyAny>> {
-        let i = which as usize;
-        let name = self.names.get(i)?.bind(self.obj.py());
-        match &self.dict {
-            Some(dict) if !self.dynamic && self.class_attrs & (1 << i) == 0 => {
-                match dict.get_item(name) {
-                    Ok(Some(v)) if !v.is_none() => Some(v),
-                    _ => None,
+/// Instance dicts larger than this are looked up key by key instead of scanned.
+const MAX_SCANNED_DICT: usize = 64;
+
+impl<'a, 'py> OwnAttrs<'a, 'py> {
+    fn new(
+        obj: &'a Bound<'py, PyAny>,
+        names: &'a [Py<PyString>],
+        class_attrs: u32,
+        dynamic: bool,
+    ) -> Self {
+        let py = obj.py();
+        let dict = if dynamic {
+            None
+        } else {
+            obj.getattr(intern!(py, "__dict__"))
+                .ok()
+                .and_then(|d| d.cast_into::<PyDict>().ok())
+        };
+        let found = dict.map(|dict| {
+            let mut found: [Option<Bound<'py, PyAny>>; OWN_ATTRS.len()] = Default::default();
+            if dict.len() <= MAX_SCANNED_DICT {
+                for (key, value) in dict.iter() {
+                    if value.is_none() {
+                        continue;
+                    }
+                    // Attribute names are almost always interned: compare pointers first.
+                    let index = names
+                        .iter()
+                        .position(|n| n.as_ptr() == key.as_ptr())
+                        .or_else(|| {
+                            let key = key.cast::<PyString>().ok()?.to_str().ok()?;
+                            OWN_ATTRS.iter().position(|n| *n == key)
+                        });
+                    if let Some(i) = index {
+                        found[i] = Some(value);
+                    }
+                }
+            } else {
+                for (i, name) in names.iter().enumerate() {
+                    if let Ok(Some(v)) = dict.get_item(name.bind(py)) {
+                        found[i] = (!v.is_none()).then_some(v);
+                    }
                 }
             }
-            _ => attr(self.obj, name),
+            found
+        });
+        OwnAttrs {
+            obj,
+            found,
+            names,
+            class_attrs,
+            dynamic,
+        }
+    }
+
+    fn get(&self, which: Own) -> Option<Bound<'py, PyAny>> {
+        let i = which as usize;
+        match &self.found {
+            Some(found) if !self.dynamic && self.class_attrs & (1 << i) == 0 => found[i].clone(),
+            _ => attr(self.obj, self.names.get(i)?.bind(self.obj.py())),
         }
     }
 }
@@ -135,16 +185,7 @@ fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usize>) -> Erro
     }) else {
         return facts;
     };
-    let own = OwnAttrs {
-        obj,
-        dict: obj
-            .getattr(intern!(py, "__dict__"))
-            .ok()
-            .and_then(|d| d.cast_into::<PyDict>().ok()),
-        names,
-        class_attrs: t.class_attrs,
-        dynamic: t.dynamic,
-    };
+    let own = OwnAttrs::new(obj, names, t.class_attrs, t.dynamic);
 
     own_attributes(&own, t.is_grpc, &mut facts);
     if let Some(body) = own.get(Own::Body) {
@@ -173,7 +214,7 @@ fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usize>) -> Erro
     if facts.messages.is_empty() && http_shaped {
         if let Some(text) = obj.str().ok().and_then(|s| bounded(&s)) {
             if !text.is_empty() {
-                facts.messages.push(Evidence::new("str(exc)", text));
+                push_message(&mut facts, Evidence::new("str(exc)", text));
             }
         }
     }
@@ -319,12 +360,12 @@ fn own_attributes(own: &OwnAttrs<'_, '_>, is_grpc: bool, facts: &mut ErrorFacts)
         }
     }
     if let Some(s) = own.get(Own::Message).and_then(|v| text_of(&v)) {
-        facts.messages.push(Evidence::new(".message", s));
+        push_message(facts, Evidence::new(".message", s));
     }
     if is_grpc {
         if let Some(d) = own.get(Own::Details).filter(|d| d.is_callable()) {
             if let Some(s) = d.call0().ok().and_then(|v| text_of(&v)) {
-                facts.messages.push(Evidence::new("details()", s));
+                push_message(facts, Evidence::new("details()", s));
             }
         }
     }
@@ -344,7 +385,7 @@ fn body_facts(body: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
             }
         }
         if let Some(s) = bounded_str(text) {
-            facts.messages.push(Evidence::new("body", s));
+            push_message(facts, Evidence::new("body", s));
         }
     }
 }
@@ -355,7 +396,7 @@ fn error_dict_facts(body: &Bound<'_, PyDict>, facts: &mut ErrorFacts) {
     if let Some(inner) = inner.as_ref().and_then(|e| e.cast::<PyDict>().ok()) {
         error_fields(inner, facts, ErrorFieldSources::NESTED);
     } else if let Some(s) = inner.as_ref().and_then(text_of) {
-        facts.messages.push(Evidence::new("body.error", s));
+        push_message(facts, Evidence::new("body.error", s));
     }
     error_fields(body, facts, ErrorFieldSources::TOP);
 }
@@ -406,7 +447,7 @@ fn error_fields(d: &Bound<'_, PyDict>, facts: &mut ErrorFacts, src: ErrorFieldSo
         facts.codes.push(Evidence::new(src.status, s));
     }
     if let Some(s) = get(d, intern!(d.py(), "message")).and_then(|v| text_of(&v)) {
-        facts.messages.push(Evidence::new(src.message, s));
+        push_message(facts, Evidence::new(src.message, s));
     }
     if let Some(details) = get(d, intern!(d.py(), "details")) {
         if let Ok(dict) = details.cast::<PyDict>() {
@@ -688,6 +729,13 @@ fn read_httpx_header_list(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) ->
         }
     }
     true
+}
+
+/// Adds a message unless the same text is already there: the rules scan every message.
+fn push_message(facts: &mut ErrorFacts, message: Evidence<String>) {
+    if !facts.messages.iter().any(|m| m.value == message.value) {
+        facts.messages.push(message);
+    }
 }
 
 fn header_value(value: &Bound<'_, PyAny>) -> Option<String> {
