@@ -159,6 +159,7 @@ def main() -> None:
     print(f"{'sdk':<22}{'cases':>6}{'rust median':>13}{'rust p99':>10}{'py median':>11}{'py p99':>9}")
     every_rust = [v for values in rust.values() for v in values]
     every_py = [v for values in python.values() for v in values]
+
     def row(label: str, r: list[float], p: list[float]) -> str:
         return (
             f"{label:<22}{len(r):>6}{statistics.median(r):>13.0f}{percentile(r, 0.99):>10.0f}"

@@ -70,7 +70,9 @@ def hand_written_async(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def peers_sync(fn: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+def peers(fn: Callable[..., Any], sleep: Callable[[float], Any]) -> dict[str, Callable[..., Any]]:
+    """The peers configured alike (5 attempts, same predicate, waits through ``sleep`` or zero), sync or
+    async depending on ``fn``; those not installed are left out."""
     found: dict[str, Callable[..., Any]] = {}
     pred = lambda e: getattr(e, "status_code", None) in RETRYABLE  # noqa: E731
     try:
@@ -80,7 +82,7 @@ def peers_sync(fn: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
             stop=tenacity.stop_after_attempt(5),
             wait=tenacity.wait_random_exponential(multiplier=1, max=60),
             retry=tenacity.retry_if_exception(pred),
-            sleep=no_sleep,
+            sleep=sleep,
             reraise=True,
         )(fn)
     except ImportError:
@@ -89,43 +91,8 @@ def peers_sync(fn: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
         import stamina
 
         stamina.instrumentation.set_on_retry_hooks([])
-        found["stamina"] = stamina.retry(
-            on=pred, attempts=5, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0
-        )(fn)
-    except ImportError:
-        pass
-    try:
-        import backoff
-
-        found["backoff"] = backoff.on_exception(
-            backoff.constant, Exception, interval=0, jitter=None, max_tries=5, giveup=lambda e: not pred(e)
-        )(fn)
-    except ImportError:
-        pass
-    return found
-
-
-def peers_async(fn: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
-    found: dict[str, Callable[..., Any]] = {}
-    pred = lambda e: getattr(e, "status_code", None) in RETRYABLE  # noqa: E731
-    try:
-        import tenacity
-
-        found["tenacity"] = tenacity.retry(
-            stop=tenacity.stop_after_attempt(5),
-            wait=tenacity.wait_random_exponential(multiplier=1, max=60),
-            retry=tenacity.retry_if_exception(pred),
-            sleep=no_async_sleep,
-            reraise=True,
-        )(fn)
-    except ImportError:
-        pass
-    try:
-        import stamina
-
-        found["stamina"] = stamina.retry(
-            on=pred, attempts=5, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0
-        )(fn)
+        no_wait = {"wait_initial": 0.0, "wait_max": 0.0, "wait_jitter": 0.0}
+        found["stamina"] = stamina.retry(on=pred, attempts=5, **no_wait)(fn)
     except ImportError:
         pass
     try:
@@ -213,7 +180,7 @@ def main() -> None:
         "llm_retry.retry_llm + breaker": retry_llm(
             preset=AnthropicPreset, breaker=llm_retry.CircuitBreaker()
         )(noop),
-        **{name: fn for name, fn in peers_sync(noop).items()},
+        **{name: fn for name, fn in peers(noop, no_sleep).items()},
     }
     report(
         "sync success path",
@@ -226,7 +193,7 @@ def main() -> None:
         "bare await": anoop,
         "hand-written try/except loop": hand_written_async(anoop),
         "llm_retry.async_retry_llm": async_retry_llm(preset=AnthropicPreset)(anoop),
-        **{name: fn for name, fn in peers_async(anoop).items()},
+        **{name: fn for name, fn in peers(anoop, no_async_sleep).items()},
     }
     report(
         "async success path",
@@ -239,7 +206,7 @@ def main() -> None:
         "bare call (fails 2x, then ok)": flaky_sync(2),
         "hand-written try/except loop": hand_written(flaky_sync(2)),
         "llm_retry.retry_llm": retry_llm(preset=AnthropicPreset, sleep=no_sleep)(flaky_sync(2)),
-        **{name: fn for name, fn in peers_sync(flaky_sync(2)).items()},
+        **{name: fn for name, fn in peers(flaky_sync(2), no_sleep).items()},
     }
 
     def attempt_all(fn: Callable[[], Any]) -> Callable[[], Any]:

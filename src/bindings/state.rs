@@ -90,12 +90,15 @@ impl BreakerCore {
         generation: u64,
         now_s: f64,
     ) -> PyResult<TransitionNames> {
-        let permit = Permit {
-            probe,
-            id: permit_id,
-            generation,
-        };
-        Ok(names(lock(&self.inner)?.on_success(permit, now_s)))
+        self.report(
+            Permit {
+                probe,
+                id: permit_id,
+                generation,
+            },
+            now_s,
+            Breaker::on_success,
+        )
     }
 
     /// Reports a provider-health failure (rate limit, overload, server error, network).
@@ -106,12 +109,15 @@ impl BreakerCore {
         generation: u64,
         now_s: f64,
     ) -> PyResult<TransitionNames> {
-        let permit = Permit {
-            probe,
-            id: permit_id,
-            generation,
-        };
-        Ok(names(lock(&self.inner)?.on_failure(permit, now_s)))
+        self.report(
+            Permit {
+                probe,
+                id: permit_id,
+                generation,
+            },
+            now_s,
+            Breaker::on_failure,
+        )
     }
 
     /// Reports an outcome that says nothing about the provider's health (client error, cancellation).
@@ -122,12 +128,15 @@ impl BreakerCore {
         generation: u64,
         now_s: f64,
     ) -> PyResult<TransitionNames> {
-        let permit = Permit {
-            probe,
-            id: permit_id,
-            generation,
-        };
-        Ok(names(lock(&self.inner)?.on_neutral(permit, now_s)))
+        self.report(
+            Permit {
+                probe,
+                id: permit_id,
+                generation,
+            },
+            now_s,
+            Breaker::on_neutral,
+        )
     }
 
     fn state(&self, now_s: f64) -> PyResult<&'static str> {
@@ -164,6 +173,17 @@ impl BreakerCore {
         d.set_item("current_cooldown_s", s.current_cooldown_s)?;
         d.set_item("probes_in_flight", s.probes_in_flight)?;
         Ok(d)
+    }
+}
+
+impl BreakerCore {
+    fn report(
+        &self,
+        permit: Permit,
+        now_s: f64,
+        outcome: fn(&mut Breaker, Permit, f64) -> Option<Transition>,
+    ) -> PyResult<TransitionNames> {
+        Ok(names(outcome(&mut *lock(&self.inner)?, permit, now_s)))
     }
 }
 
