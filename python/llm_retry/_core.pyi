@@ -2,9 +2,10 @@
 
 from typing import Any, Final, final
 
+from ._config import RetryConfig
 from ._kinds import ErrorKind
 
-__all__ = ["VERSION", "BreakerCore", "Classification", "Decision", "Policy", "RetryBudget"]
+__all__ = ["VERSION", "BreakerCore", "Classification", "Decision", "Policy", "RetryBudget", "classify"]
 
 VERSION: Final[str]
 
@@ -114,3 +115,6 @@ class RetryBudget:
     def tokens(self) -> float: ...
     @property
     def stats(self) -> dict[str, float]: ...
+
+def classify(exc: object, preset: RetryConfig | None = None) -> Classification:
+    """Classify an exception exactly as the decorators would, without calling anything."""

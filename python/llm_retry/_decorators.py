@@ -81,22 +81,16 @@ def _policy_for(config: RetryConfig) -> _core.Policy:
     return policy
 
 
-def classify(exc: object, preset: RetryConfig | None = None) -> _core.Classification:
-    """Classify an exception exactly as the decorators would, without calling anything.
-
-    Reads class names and attributes only; never raises, whatever the object.
-
-    >>> class Overloaded(Exception):
-    ...     status_code = 529
-    >>> c = classify(Overloaded())
-    >>> c.kind, c.retryable, c.status
-    (<ErrorKind.OVERLOADED: 'overloaded'>, True, 529)
-    """
+def _compiled_policy(preset: object) -> _core.Policy:
+    """The policy `_core.classify` uses for ``preset`` (None: the default), checking its type."""
     if preset is None:
         preset = DefaultPreset
     elif not isinstance(preset, RetryConfig):
         raise TypeError(f"preset must be a RetryConfig, got {type(preset).__name__}")
-    return _policy_for(preset).classify(exc)
+    return _policy_for(preset)
+
+
+classify = _core.classify
 
 
 class _Call:

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::{PyBaseException, PyException};
+use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -103,13 +104,7 @@ impl<'a, 'py> OwnAttrs<'a, 'py> {
         dynamic: bool,
     ) -> Self {
         let py = obj.py();
-        let dict = if dynamic {
-            None
-        } else {
-            obj.getattr(intern!(py, "__dict__"))
-                .ok()
-                .and_then(|d| d.cast_into::<PyDict>().ok())
-        };
+        let dict = if dynamic { None } else { instance_dict(obj) };
         let found = dict.map(|dict| {
             let mut found: [Option<Bound<'py, PyAny>>; OWN_ATTRS.len()] = Default::default();
             if dict.len() <= MAX_SCANNED_DICT {
@@ -156,7 +151,46 @@ impl<'a, 'py> OwnAttrs<'a, 'py> {
     }
 }
 
-static TYPE_CACHE: Mutex<Option<HashMap<usize, TypeFacts>>> = Mutex::new(None);
+/// The instance `__dict__` itself, read the way `object.__getattribute__` finds it (no `__dict__` lookup
+/// through the MRO); None for objects without one.
+fn instance_dict<'py>(obj: &Bound<'py, PyAny>) -> Option<Bound<'py, PyDict>> {
+    let py = obj.py();
+    // SAFETY: `obj` is a live object; the call returns a new reference, or NULL with an AttributeError set
+    // (no `__dict__`), which is cleared.
+    let dict = unsafe {
+        Bound::from_owned_ptr_or_opt(
+            py,
+            ffi::PyObject_GenericGetDict(obj.as_ptr(), std::ptr::null_mut()),
+        )
+    };
+    if dict.is_none() {
+        let _ = PyErr::take(py);
+    }
+    dict.and_then(|d| d.cast_into::<PyDict>().ok())
+}
+
+/// Type addresses are unique while the type lives (the cache keeps it alive): a multiplicative hash of the
+/// address is enough, and much cheaper than SipHash.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type TypeCache = HashMap<usize, TypeFacts, std::hash::BuildHasherDefault<AddressHasher>>;
+
+static TYPE_CACHE: Mutex<Option<TypeCache>> = Mutex::new(None);
 
 /// Facts of `obj`, following explicit causes.
 pub fn facts_of(obj: &Bound<'_, PyAny>) -> ErrorFacts {
@@ -165,7 +199,11 @@ pub fn facts_of(obj: &Bound<'_, PyAny>) -> ErrorFacts {
 }
 
 fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usize>) -> ErrorFacts {
-    seen.push(obj.as_ptr() as usize);
+    // Every exception visited is remembered, so that a cycle or a repeated member is read once; the top
+    // one is added only when it has causes (no allocation otherwise).
+    if depth > 0 {
+        seen.push(obj.as_ptr() as usize);
+    }
     let py = obj.py();
     let t = type_facts(&obj.get_type());
     let mut facts = ErrorFacts {
@@ -294,7 +332,7 @@ fn type_facts(ty: &Bound<'_, PyType>) -> TypeView {
         .any(|c| c.name == "RetryError" && c.module.starts_with("tenacity"));
     let classes = Arc::new(classes);
     if let Ok(mut guard) = TYPE_CACHE.lock() {
-        let cache = guard.get_or_insert_with(HashMap::new);
+        let cache = guard.get_or_insert_with(TypeCache::default);
         if cache.len() >= MAX_CACHED_TYPES {
             cache.clear();
         }
@@ -759,7 +797,11 @@ fn causes(
     let obj = own.obj;
     let py = obj.py();
     let mut found: Vec<Bound<'_, PyAny>> = Vec::new();
-    if let Some(cause) = attr(obj, intern!(py, "__cause__")) {
+    // SAFETY: `obj` is a live BaseException (checked by `facts_at`); the call returns a new reference
+    // or NULL, and never sets an error.
+    let cause =
+        unsafe { Bound::from_owned_ptr_or_opt(py, ffi::PyException_GetCause(obj.as_ptr())) };
+    if let Some(cause) = cause.filter(|c| !c.is_none()) {
         found.push(cause);
     }
     if let Some(cause) = own.get(Own::Cause) {
@@ -778,6 +820,12 @@ fn causes(
         if let Ok(tuple) = members.cast::<PyTuple>() {
             found.extend(tuple.iter().take(MAX_CAUSES));
         }
+    }
+    if found.is_empty() {
+        return;
+    }
+    if depth == 0 {
+        seen.push(obj.as_ptr() as usize);
     }
     for cause in found.into_iter().take(MAX_CAUSES) {
         if !cause.is_instance_of::<PyBaseException>() || seen.contains(&(cause.as_ptr() as usize)) {

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyAny;
@@ -266,13 +267,67 @@ impl Policy {
     }
 }
 
+/// The compiled policy of `DefaultPreset`, fetched once from Python.
+static DEFAULT_POLICY: PyOnceLock<Py<Policy>> = PyOnceLock::new();
+
+/// The compiled policy of `preset` (None: the default), as `_decorators` builds and keeps it. The common
+/// cases cost one attribute read: the policy cached on the config.
+fn policy_of<'py>(
+    py: Python<'py>,
+    preset: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, Policy>> {
+    let compile = |preset: Option<&Bound<'py, PyAny>>| -> PyResult<Bound<'py, Policy>> {
+        py.import(intern!(py, "llm_retry._decorators"))?
+            .getattr(intern!(py, "_compiled_policy"))?
+            .call1((preset,))?
+            .cast_into::<Policy>()
+            .map_err(PyErr::from)
+    };
+    match preset {
+        None => DEFAULT_POLICY
+            .get_or_try_init(py, || compile(None).map(Bound::unbind))
+            .map(|p| p.bind(py).clone()),
+        Some(preset) => match preset.getattr_opt(intern!(py, "_policy")) {
+            Ok(Some(cached)) => match cached.cast_into::<Policy>() {
+                Ok(policy) => Ok(policy),
+                Err(_) => compile(Some(preset)),
+            },
+            _ => compile(Some(preset)),
+        },
+    }
+}
+
+/// Classify an exception exactly as the decorators would, without calling anything.
+///
+/// Reads class names and attributes only, and never raises whatever `exc` is; `preset` (a `RetryConfig`,
+/// default `DefaultPreset`) decides which kinds are retried. A `preset` that is not a `RetryConfig` is a
+/// `TypeError`.
+///
+/// >>> from llm_retry import classify
+/// >>> class Overloaded(Exception):
+/// ...     status_code = 529
+/// >>> c = classify(Overloaded())
+/// >>> c.kind, c.retryable, c.status
+/// (<ErrorKind.OVERLOADED: 'overloaded'>, True, 529)
+/// >>> c.reason
+/// '529 from status_code: overloaded, retried'
+#[pyfunction(name = "classify")]
+#[pyo3(signature = (exc, preset=None))]
+fn classify_exception(
+    py: Python<'_>,
+    exc: &Bound<'_, PyAny>,
+    preset: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Classification> {
+    Ok(policy_of(py, preset)?.get().classify(exc))
+}
+
 /// llm-retry's Rust core: classification, backoff, server hints, circuit breakers and retry budgets.
 #[pymodule(gil_used = false)]
 mod _core {
     #[pymodule_export]
     use super::state::{BreakerCore, RetryBudget};
     #[pymodule_export]
-    use super::{Classification, Decision, Policy};
+    use super::{classify_exception, Classification, Decision, Policy};
 
     #[pymodule_export]
     const VERSION: &str = env!("CARGO_PKG_VERSION");

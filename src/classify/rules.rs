@@ -634,7 +634,11 @@ fn names_retryable(facts: &ErrorFacts, rules: &RetryRules) -> bool {
 fn reason(verdict: &Verdict<'_>, decision: Decision, rules: &RetryRules) -> String {
     let mut out = String::with_capacity(160);
     if let Decision::ServerSays(retry) = decision {
-        let _ = write!(out, "x-should-retry: {retry} overrides ");
+        out.push_str(if retry {
+            "x-should-retry: true overrides "
+        } else {
+            "x-should-retry: false overrides "
+        });
     }
     // Through a wrapper, name the exception that decided before its evidence.
     if !verdict.links.is_empty() && !matches!(verdict.basis, Basis::Class(_)) {
@@ -714,7 +718,7 @@ fn push_evidence(out: &mut String, verdict: &Verdict<'_>) {
                     } else {
                         out.push_str(" with HTTP ");
                     }
-                    let _ = write!(out, "{}", s.value);
+                    push_int(out, s.value);
                 }
                 None => push_basis(out, verdict.facts, verdict.basis, true),
             }
@@ -722,7 +726,11 @@ fn push_evidence(out: &mut String, verdict: &Verdict<'_>) {
     }
     match verdict.refinement {
         Some(Refinement::Phrase { text, source }) => {
-            let _ = write!(out, ", but the message ({source}) says '{text}'");
+            out.push_str(", but the message (");
+            out.push_str(source);
+            out.push_str(") says '");
+            out.push_str(text);
+            out.push('\'');
         }
         Some(Refinement::PerDayQuota(id)) => {
             out.push_str(", but quota id '");
@@ -741,7 +749,9 @@ fn push_basis(out: &mut String, facts: &ErrorFacts, basis: Basis<'_>, say_error_
             }
             out.push('\'');
             push_clipped(out, code);
-            let _ = write!(out, "' ({source})");
+            out.push_str("' (");
+            out.push_str(source);
+            out.push(')');
         }
         Basis::Class(class) => push_matched_class(out, facts, class),
         Basis::Status { .. } | Basis::Nothing => {}
@@ -771,7 +781,9 @@ fn push_status(out: &mut String, status: StatusPick<'_>) {
             );
         }
         None => {
-            let _ = write!(out, "{} from {}", status.value, status.source);
+            push_int(out, status.value);
+            out.push_str(" from ");
+            out.push_str(status.source);
         }
     }
 }
@@ -795,14 +807,35 @@ fn push_clipped(out: &mut String, value: &str) {
     while !value.is_char_boundary(end) {
         end -= 1;
     }
-    out.extend(
-        value[..end]
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c }),
-    );
+    let kept = &value[..end];
+    // Class names, modules and codes are almost always plain printable ASCII: copy them whole.
+    if kept.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        out.push_str(kept);
+    } else {
+        out.extend(kept.chars().map(|c| if c.is_control() { ' ' } else { c }));
+    }
     if end < value.len() {
         out.push('…');
     }
+}
+
+/// A status (or any small integer) without going through `core::fmt`.
+fn push_int(out: &mut String, value: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = value.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        out.push('-');
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// What decisive evidence means when it overrides the status.
