@@ -33,6 +33,8 @@ struct TypeFacts {
     is_exception: bool,
     is_grpc: bool,
     is_tenacity_retry_error: bool,
+    /// Defined in httpx or httpx2 (whose `Headers` keep a `_list` of byte triples).
+    is_httpx: bool,
     /// Bit i set: some class in the MRO defines `OWN_ATTRS[i]` (a property or class attribute), so it
     /// must be read with getattr; otherwise it can only live in the instance `__dict__`.
     class_attrs: u32,
@@ -206,11 +208,7 @@ fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usize>) -> Erro
     }
     let py = obj.py();
     let t = type_facts(&obj.get_type());
-    let mut facts = ErrorFacts {
-        is_exception: t.is_exception,
-        classes: t.classes.clone(),
-        ..ErrorFacts::default()
-    };
+    let mut facts = ErrorFacts::of_classes(t.is_exception, t.classes);
     if !obj.is_instance_of::<PyBaseException>() {
         // Not an exception at all: its class names are the only evidence worth reading.
         return facts;
@@ -268,6 +266,7 @@ struct TypeView {
     is_exception: bool,
     is_grpc: bool,
     is_tenacity_retry_error: bool,
+    is_httpx: bool,
     class_attrs: u32,
     dynamic: bool,
 }
@@ -282,6 +281,7 @@ fn type_facts(ty: &Bound<'_, PyType>) -> TypeView {
                 is_exception: found.is_exception,
                 is_grpc: found.is_grpc,
                 is_tenacity_retry_error: found.is_tenacity_retry_error,
+                is_httpx: found.is_httpx,
                 class_attrs: found.class_attrs,
                 dynamic: found.dynamic,
             };
@@ -330,6 +330,9 @@ fn type_facts(ty: &Bound<'_, PyType>) -> TypeView {
     let is_tenacity = classes
         .iter()
         .any(|c| c.name == "RetryError" && c.module.starts_with("tenacity"));
+    let is_httpx = classes
+        .first()
+        .is_some_and(|c| c.module.starts_with("httpx"));
     let classes = Arc::new(classes);
     if let Ok(mut guard) = TYPE_CACHE.lock() {
         let cache = guard.get_or_insert_with(TypeCache::default);
@@ -344,6 +347,7 @@ fn type_facts(ty: &Bound<'_, PyType>) -> TypeView {
                 is_exception,
                 is_grpc,
                 is_tenacity_retry_error: is_tenacity,
+                is_httpx,
                 class_attrs,
                 dynamic,
             },
@@ -354,6 +358,7 @@ fn type_facts(ty: &Bound<'_, PyType>) -> TypeView {
         is_exception,
         is_grpc,
         is_tenacity_retry_error: is_tenacity,
+        is_httpx,
         class_attrs,
         dynamic,
     }
@@ -430,13 +435,69 @@ fn body_facts(body: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
 
 /// Reads the fields providers put in an error envelope: `{"error": {...}}` or the inner dict itself.
 fn error_dict_facts(body: &Bound<'_, PyDict>, facts: &mut ErrorFacts) {
-    let inner = get(body, intern!(body.py(), "error"));
-    if let Some(inner) = inner.as_ref().and_then(|e| e.cast::<PyDict>().ok()) {
-        error_fields(inner, facts, ErrorFieldSources::NESTED);
-    } else if let Some(s) = inner.as_ref().and_then(text_of) {
-        push_message(facts, Evidence::new("body.error", s));
+    let top = EnvelopeFields::of(body);
+    if let Some(inner) = top.error.as_ref() {
+        if let Ok(inner) = inner.cast::<PyDict>() {
+            error_fields(&EnvelopeFields::of(inner), facts, ErrorFieldSources::NESTED);
+        } else if let Some(s) = text_of(inner) {
+            push_message(facts, Evidence::new("body.error", s));
+        }
     }
-    error_fields(body, facts, ErrorFieldSources::TOP);
+    error_fields(&top, facts, ErrorFieldSources::TOP);
+}
+
+/// The fields of an error envelope that the extraction reads, found in one pass over a small dict (one
+/// lookup per field costs more than a pass once a dict has a few keys). `None` values are absent.
+#[derive(Default)]
+struct EnvelopeFields<'py> {
+    error: Option<Bound<'py, PyAny>>,
+    r#type: Option<Bound<'py, PyAny>>,
+    code: Option<Bound<'py, PyAny>>,
+    status: Option<Bound<'py, PyAny>>,
+    message: Option<Bound<'py, PyAny>>,
+    details: Option<Bound<'py, PyAny>>,
+    innererror: Option<Bound<'py, PyAny>>,
+}
+
+impl<'py> EnvelopeFields<'py> {
+    fn of(d: &Bound<'py, PyDict>) -> Self {
+        let mut fields = EnvelopeFields::default();
+        if d.len() > MAX_SCANNED_DICT {
+            let py = d.py();
+            for (name, slot) in [
+                (intern!(py, "error"), &mut fields.error),
+                (intern!(py, "type"), &mut fields.r#type),
+                (intern!(py, "code"), &mut fields.code),
+                (intern!(py, "status"), &mut fields.status),
+                (intern!(py, "message"), &mut fields.message),
+                (intern!(py, "details"), &mut fields.details),
+                (intern!(py, "innererror"), &mut fields.innererror),
+            ] {
+                *slot = get(d, name);
+            }
+            return fields;
+        }
+        for (key, value) in d.iter() {
+            if value.is_none() {
+                continue;
+            }
+            let Ok(key) = key.cast::<PyString>() else {
+                continue;
+            };
+            let slot = match key.to_str() {
+                Ok("error") => &mut fields.error,
+                Ok("type") => &mut fields.r#type,
+                Ok("code") => &mut fields.code,
+                Ok("status") => &mut fields.status,
+                Ok("message") => &mut fields.message,
+                Ok("details") => &mut fields.details,
+                Ok("innererror") => &mut fields.innererror,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        fields
+    }
 }
 
 struct ErrorFieldSources {
@@ -467,39 +528,41 @@ impl ErrorFieldSources {
     };
 }
 
-fn error_fields(d: &Bound<'_, PyDict>, facts: &mut ErrorFacts, src: ErrorFieldSources) {
-    if let Some(s) = get(d, intern!(d.py(), "type")).and_then(|v| text_of(&v)) {
+fn error_fields(fields: &EnvelopeFields<'_>, facts: &mut ErrorFacts, src: ErrorFieldSources) {
+    if let Some(s) = fields.r#type.as_ref().and_then(text_of) {
         if s != "error" {
             facts.codes.push(Evidence::new(src.r#type, s));
         }
     }
-    if let Some(v) = get(d, intern!(d.py(), "code")) {
-        if let Some(n) = int_of(&v) {
+    if let Some(v) = fields.code.as_ref() {
+        if let Some(n) = int_of(v) {
             // Google's envelope: error.code is the HTTP status.
             facts.statuses.push(Evidence::new(src.code, n));
-        } else if let Some(s) = text_of(&v) {
+        } else if let Some(s) = text_of(v) {
             facts.codes.push(Evidence::new(src.code, s));
         }
     }
-    if let Some(s) = get(d, intern!(d.py(), "status")).and_then(|v| text_of(&v)) {
+    if let Some(s) = fields.status.as_ref().and_then(text_of) {
         facts.codes.push(Evidence::new(src.status, s));
     }
-    if let Some(s) = get(d, intern!(d.py(), "message")).and_then(|v| text_of(&v)) {
+    if let Some(s) = fields.message.as_ref().and_then(text_of) {
         push_message(facts, Evidence::new(src.message, s));
     }
-    if let Some(details) = get(d, intern!(d.py(), "details")) {
+    if let Some(details) = fields.details.as_ref() {
         if let Ok(dict) = details.cast::<PyDict>() {
             if let Some(s) = get(dict, intern!(dict.py(), "error_code")).and_then(|v| text_of(&v)) {
                 facts.codes.push(Evidence::new(src.error_code, s));
             }
         } else {
-            detail_list_facts(&details, facts);
+            detail_list_facts(details, facts);
         }
     }
-    if let Some(inner) =
-        get(d, intern!(d.py(), "innererror")).and_then(|v| v.cast_into::<PyDict>().ok())
+    if let Some(inner) = fields
+        .innererror
+        .as_ref()
+        .and_then(|v| v.cast::<PyDict>().ok())
     {
-        if let Some(s) = get(&inner, intern!(inner.py(), "code")).and_then(|v| text_of(&v)) {
+        if let Some(s) = get(inner, intern!(inner.py(), "code")).and_then(|v| text_of(&v)) {
             facts.codes.push(Evidence::new(src.innererror, s));
         }
     }
@@ -733,12 +796,7 @@ fn read_headers(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
 /// is read only when it has exactly that shape, and `.raw` / `.items()` remain the fallback.
 fn read_httpx_header_list(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) -> bool {
     let py = headers.py();
-    let is_httpx = headers
-        .get_type()
-        .module()
-        .map(|m| m.to_str().is_ok_and(|m| m.starts_with("httpx")))
-        .unwrap_or(false);
-    if !is_httpx {
+    if !type_facts(&headers.get_type()).is_httpx {
         return false;
     }
     let Some(list) = attr(headers, intern!(py, "_list")).and_then(|l| l.cast_into::<PyList>().ok())

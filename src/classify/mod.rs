@@ -135,6 +135,24 @@ impl<T> Evidence<T> {
 }
 
 impl ErrorFacts {
+    /// Facts with only the class evidence, everything else absent. (`..Default::default()` would allocate
+    /// and free an empty class list first.)
+    pub fn of_classes(is_exception: bool, classes: Arc<Vec<ClassName>>) -> Self {
+        ErrorFacts {
+            is_exception,
+            classes,
+            statuses: Vec::new(),
+            original_status: None,
+            codes: Vec::new(),
+            messages: Vec::new(),
+            headers: Vec::new(),
+            body_retry_delay: None,
+            quota_ids: Vec::new(),
+            sdk_retries: None,
+            causes: Vec::new(),
+        }
+    }
+
     /// The header's value, if the exception carried it (`name` must be lower-case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

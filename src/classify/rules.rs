@@ -24,8 +24,8 @@ use super::{ClassName, Classification, ErrorFacts, ErrorKind, Evidence, RetryRul
 use crate::hints;
 use tables::{
     ClassRule, CodeRule, PhraseRule, Weight, CLASSES, CODES, DEFAULT_LINK, IN_BAD_REQUEST,
-    IN_OVERLOADED, IN_RATE_LIMITED, PER_DAY_QUOTA_MARKER, PHRASES, PHRASE_BYTE_AT,
-    PROVIDER_STATUSES, STATUSES, TIMEOUT_NAME_FRAGMENT, WRAPPERS,
+    IN_OVERLOADED, IN_RATE_LIMITED, PER_DAY_QUOTA_MARKER, PHRASES, PROVIDER_STATUSES, STATUSES,
+    TIMEOUT_NAME_FRAGMENT, WRAPPERS,
 };
 
 /// Causes deeper than this are not read: bindings bound the chain, hand-built facts may not.
@@ -357,19 +357,25 @@ fn refine(verdict: &mut Verdict<'_>) {
     }
     let active = phrases_within(within);
     let mut best: Option<(&PhraseRule, &'static str)> = None;
+    // A phrase that agrees with the kind (capacity on a 503) changes nothing: not looked for.
+    let active = active
+        & PHRASES
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.kind == verdict.kind)
+            .fold(!0u64, |mask, (i, _)| mask & !(1 << i));
+    if active == 0 {
+        return;
+    }
+    let mut buffer = [0u8; LOWERED_ON_STACK];
     for message in facts.messages.iter().take(MAX_MESSAGES_SCANNED) {
-        let bytes = message.value.as_bytes();
-        let hay = &bytes[..bytes.len().min(MAX_MESSAGE_BYTES_SCANNED)];
-        let mut found = scan_phrases(hay, active);
+        let mut spilled = Vec::new();
+        let hay = lowered(&message.value, &mut buffer, &mut spilled);
+        let mut found = find_phrases(hay, active);
         while found != 0 {
             let rule = &PHRASES[found.trailing_zeros() as usize];
             found &= found - 1;
-            // A phrase that agrees with the kind (capacity on a 503) changes nothing.
-            if rule.kind == verdict.kind
-                || rule
-                    .with
-                    .is_some_and(|with| !contains_ignore_ascii_case(hay, with))
-            {
+            if rule.with.is_some_and(|with| !hay.contains(with)) {
                 continue;
             }
             if best.is_none_or(|(b, _)| severity(rule.kind) > severity(b.kind)) {
@@ -395,33 +401,53 @@ fn phrases_within(within: u8) -> u64 {
         .fold(0, |mask, (i, _)| mask | 1 << i)
 }
 
-/// The `active` phrases found in `hay` (bit i = `PHRASES[i]`), in one pass: a phrase is compared only
-/// where the next three bytes are its first three.
-fn scan_phrases(hay: &[u8], active: u64) -> u64 {
-    let byte_at = |at: usize| hay.get(at).map_or(0, |&b| usize::from(b));
+/// Messages are lower-cased into a stack buffer up to this length (bindings cut them at 2 KiB); longer
+/// ones, from hand-built facts, spill to the heap.
+const LOWERED_ON_STACK: usize = 2048;
+
+/// The first `MAX_MESSAGE_BYTES_SCANNED` bytes of `message` (cut at a char boundary), ASCII lower-cased.
+fn lowered<'b>(message: &str, buffer: &'b mut [u8], spilled: &'b mut Vec<u8>) -> &'b str {
+    let mut end = message.len().min(MAX_MESSAGE_BYTES_SCANNED);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let bytes = &message.as_bytes()[..end];
+    let out: &'b mut [u8] = if end <= buffer.len() {
+        &mut buffer[..end]
+    } else {
+        spilled.resize(end, 0);
+        spilled.as_mut_slice()
+    };
+    for (o, b) in out.iter_mut().zip(bytes) {
+        *o = b.to_ascii_lowercase();
+    }
+    // Lower-casing ASCII bytes keeps UTF-8 valid; the fallback is never taken.
+    std::str::from_utf8(out).unwrap_or("")
+}
+
+/// The `active` phrases (bit i = `PHRASES[i]`) in a lower-cased message. Each phrase is one substring
+/// search, which the standard library runs over 16 bytes at a time: far cheaper than testing every
+/// position of the message against every phrase.
+fn find_phrases(hay: &str, active: u64) -> u64 {
     let mut found = 0u64;
-    for (at, &byte) in hay.iter().enumerate() {
-        let mut candidates = PHRASE_BYTE_AT[0][usize::from(byte)] & active;
-        if candidates == 0 {
-            continue;
-        }
-        candidates &=
-            PHRASE_BYTE_AT[1][byte_at(at + 1)] & PHRASE_BYTE_AT[2][byte_at(at + 2)] & !found;
-        while candidates != 0 {
-            let i = candidates.trailing_zeros() as usize;
-            candidates &= candidates - 1;
-            let rule = &PHRASES[i];
-            let end = at + rule.text.len();
-            let matched = hay
-                .get(at..end)
-                .is_some_and(|s| s.eq_ignore_ascii_case(rule.text.as_bytes()));
-            let runs_on = rule.whole_number
-                && hay
-                    .get(end)
-                    .is_some_and(|b| b.is_ascii_digit() || *b == b'.');
-            if matched && !runs_on {
-                found |= 1 << i;
-            }
+    let mut left = active;
+    while left != 0 {
+        let i = left.trailing_zeros() as usize;
+        left &= left - 1;
+        let rule = &PHRASES[i];
+        let present = if rule.whole_number {
+            // "limit: 0" must not run on into "limit: 05" or "limit: 0.5".
+            hay.contains(rule.text)
+                && hay.match_indices(rule.text).any(|(at, text)| {
+                    !hay.as_bytes()
+                        .get(at + text.len())
+                        .is_some_and(|b| b.is_ascii_digit() || *b == b'.')
+                })
+        } else {
+            hay.contains(rule.text)
+        };
+        if present {
+            found |= 1 << i;
         }
     }
     found
@@ -2956,11 +2982,17 @@ mod tests {
                 );
             }
         }
-        for (i, phrase) in PHRASES.iter().enumerate() {
-            let first = phrase.text.as_bytes()[0];
+        assert!(PHRASES.len() <= 64, "phrases are a u64 bit set");
+        for phrase in PHRASES {
             assert!(
-                PHRASE_BYTE_AT[0][usize::from(first)] & (1 << i) != 0,
-                "{}",
+                phrase
+                    .text
+                    .bytes()
+                    .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+                    && phrase
+                        .with
+                        .is_none_or(|w| w.bytes().all(|b| !b.is_ascii_uppercase())),
+                "{}: phrases are lower-case ASCII",
                 phrase.text
             );
             assert!(phrase.within != 0, "{} applies nowhere", phrase.text);

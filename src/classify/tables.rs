@@ -478,33 +478,3 @@ pub(super) static PHRASES: &[PhraseRule] = &[
 /// Google `QuotaFailure` quota ids that reset daily: waiting a minute cannot help
 /// (e.g. "GenerateRequestsPerDayPerProjectPerModel-FreeTier"). Matched ignoring ASCII case.
 pub(super) const PER_DAY_QUOTA_MARKER: &str = "perday";
-
-/// For each of a phrase's first three bytes (either case), the phrases with that byte there (bit i =
-/// `PHRASES[i]`), so one pass over a message finds every phrase and compares one only where its first three
-/// bytes are.
-pub(super) static PHRASE_BYTE_AT: [[u64; 256]; 3] = phrase_index(PHRASES);
-
-const fn phrase_index(phrases: &[PhraseRule]) -> [[u64; 256]; 3] {
-    assert!(phrases.len() <= 64, "PHRASES is indexed by a u64 bit set");
-    let mut index = [[0u64; 256]; 3];
-    let mut i = 0;
-    while i < phrases.len() {
-        let text = phrases[i].text.as_bytes();
-        assert!(text.len() >= 3, "a phrase has at least three bytes");
-        let mut j = 0;
-        while j < text.len() {
-            assert!(
-                !text[j].is_ascii_uppercase() && text[j].is_ascii(),
-                "phrases are lower-case ASCII"
-            );
-            if j < 3 {
-                // Both cases, so a message is scanned as it is, without lower-casing each byte.
-                index[j][text[j] as usize] |= 1 << i;
-                index[j][text[j].to_ascii_uppercase() as usize] |= 1 << i;
-            }
-            j += 1;
-        }
-        i += 1;
-    }
-    index
-}
