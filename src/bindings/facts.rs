@@ -11,6 +11,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyList, PyString, PyTuple, PyType};
+use pyo3::Borrowed;
 
 use crate::classify::{ClassName, ErrorFacts, Evidence};
 use crate::hints::HEADER_NAMES;
@@ -110,9 +111,9 @@ impl<'a, 'py> OwnAttrs<'a, 'py> {
         let found = dict.map(|dict| {
             let mut found: [Option<Bound<'py, PyAny>>; OWN_ATTRS.len()] = Default::default();
             if dict.len() <= MAX_SCANNED_DICT {
-                for (key, value) in dict.iter() {
+                for_each_item(&dict, |key, value| {
                     if value.is_none() {
-                        continue;
+                        return;
                     }
                     // Attribute names are almost always interned: compare pointers first.
                     let index = names
@@ -123,9 +124,9 @@ impl<'a, 'py> OwnAttrs<'a, 'py> {
                             OWN_ATTRS.iter().position(|n| *n == key)
                         });
                     if let Some(i) = index {
-                        found[i] = Some(value);
+                        found[i] = Some(value.to_owned());
                     }
-                }
+                });
             } else {
                 for (i, name) in names.iter().enumerate() {
                     if let Ok(Some(v)) = dict.get_item(name.bind(py)) {
@@ -477,12 +478,12 @@ impl<'py> EnvelopeFields<'py> {
             }
             return fields;
         }
-        for (key, value) in d.iter() {
+        for_each_item(d, |key, value| {
             if value.is_none() {
-                continue;
+                return;
             }
             let Ok(key) = key.cast::<PyString>() else {
-                continue;
+                return;
             };
             let slot = match key.to_str() {
                 Ok("error") => &mut fields.error,
@@ -492,10 +493,10 @@ impl<'py> EnvelopeFields<'py> {
                 Ok("message") => &mut fields.message,
                 Ok("details") => &mut fields.details,
                 Ok("innererror") => &mut fields.innererror,
-                _ => continue,
+                _ => return,
             };
-            *slot = Some(value);
-        }
+            *slot = Some(value.to_owned());
+        });
         fields
     }
 }
@@ -745,9 +746,18 @@ fn read_headers(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
     if read_httpx_header_list(headers, facts) {
         return;
     }
-    let pairs = if let Ok(dict) = headers.cast::<PyDict>() {
-        Some(dict.items().into_any())
-    } else if let Some(raw) =
+    if let Ok(dict) = headers.cast::<PyDict>() {
+        // botocore's HTTPHeaders, cohere's and plain dicts: walked in place.
+        let mut left = MAX_HEADERS;
+        for_each_item(dict, |key, value| {
+            if left > 0 {
+                left -= 1;
+                header_pair(key, value, facts);
+            }
+        });
+        return;
+    }
+    let pairs = if let Some(raw) =
         attr(headers, intern!(py, "raw")).filter(|r| r.is_instance_of::<PyList>())
     {
         Some(raw)
@@ -759,7 +769,7 @@ fn read_headers(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
                 items
                     .try_iter()
                     .ok()
-                    .and_then(|it| PyList::new(py, it.flatten()).ok())
+                    .and_then(|it| PyList::new(py, it.flatten().take(MAX_HEADERS)).ok())
             })
             .map(Bound::into_any)
     };
@@ -767,26 +777,38 @@ fn read_headers(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
     let Ok(pairs) = pairs.cast_into::<PyList>() else {
         return;
     };
-    for pair in pairs.iter().take(256) {
+    for pair in pairs.iter().take(MAX_HEADERS) {
         let Ok(pair) = pair.cast_into::<PyTuple>() else {
             continue;
         };
         if pair.len() != 2 {
             continue;
         }
-        let (Ok(key), Ok(value)) = (pair.get_item(0), pair.get_item(1)) else {
-            continue;
-        };
-        let Some(key) = header_value(&key) else {
-            continue;
-        };
-        let Some(name) = HEADER_NAMES.iter().find(|n| n.eq_ignore_ascii_case(&key)) else {
-            continue;
-        };
-        if facts.header(name).is_none() {
-            if let Some(value) = header_value(&value) {
-                facts.headers.push(((*name).to_owned(), value));
-            }
+        if let (Ok(key), Ok(value)) = (pair.get_item(0), pair.get_item(1)) {
+            header_pair(&key, &value, facts);
+        }
+    }
+}
+
+/// Headers read from one mapping at most; a response carries a few dozen.
+const MAX_HEADERS: usize = 256;
+
+/// Keeps `value` when `key` (str or bytes) is one of `HEADER_NAMES` not seen yet. Runs no Python code.
+fn header_pair(key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
+    let key = if let Ok(text) = key.cast::<PyString>() {
+        text.to_str().ok()
+    } else if let Ok(bytes) = key.cast::<PyBytes>() {
+        std::str::from_utf8(bytes.as_bytes()).ok()
+    } else {
+        None
+    };
+    let Some(name) = key.and_then(|key| HEADER_NAMES.iter().find(|n| n.eq_ignore_ascii_case(key)))
+    else {
+        return;
+    };
+    if facts.header(name).is_none() {
+        if let Some(value) = header_value(value) {
+            facts.headers.push(((*name).to_owned(), value));
         }
     }
 }
@@ -890,6 +912,25 @@ fn causes(
             continue;
         }
         facts.causes.push(facts_at(&cause, depth + 1, seen));
+    }
+}
+
+/// Calls `f` with each key and value of `dict`, as borrowed references (no reference counting per item,
+/// unlike pyo3's iterator). `f` must not run Python code: it only compares, casts and keeps values (keeping
+/// one takes a reference), so nothing can change the dict during the walk.
+fn for_each_item<'py>(
+    dict: &Bound<'py, PyDict>,
+    mut f: impl FnMut(&Bound<'py, PyAny>, &Bound<'py, PyAny>),
+) {
+    let py = dict.py();
+    let mut position: ffi::Py_ssize_t = 0;
+    let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+    let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+    // SAFETY: the caller holds the GIL (it has `py`), `dict` is a live dict, and `f` runs no Python code,
+    // so the borrowed key and value stay owned by the dict while `f` sees them.
+    while unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut position, &mut key, &mut value) } != 0 {
+        let (key, value) = unsafe { (Borrowed::from_ptr(py, key), Borrowed::from_ptr(py, value)) };
+        f(&key, &value);
     }
 }
 

@@ -375,7 +375,7 @@ fn refine(verdict: &mut Verdict<'_>) {
         while found != 0 {
             let rule = &PHRASES[found.trailing_zeros() as usize];
             found &= found - 1;
-            if rule.with.is_some_and(|with| !hay.contains(with)) {
+            if rule.with.is_some_and(|with| !contains(hay, with)) {
                 continue;
             }
             if best.is_none_or(|(b, _)| severity(rule.kind) > severity(b.kind)) {
@@ -392,6 +392,15 @@ fn refine(verdict: &mut Verdict<'_>) {
     }
 }
 
+/// The part of a message the phrase search reads.
+fn scanned_part(message: &str) -> &str {
+    let mut end = message.len().min(MAX_MESSAGE_BYTES_SCANNED);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    &message[..end]
+}
+
 /// The phrases that may refine a kind (`IN_*` bit).
 fn phrases_within(within: u8) -> u64 {
     PHRASES
@@ -401,17 +410,14 @@ fn phrases_within(within: u8) -> u64 {
         .fold(0, |mask, (i, _)| mask | 1 << i)
 }
 
-/// Messages are lower-cased into a stack buffer up to this length (bindings cut them at 2 KiB); longer
-/// ones, from hand-built facts, spill to the heap.
-const LOWERED_ON_STACK: usize = 2048;
+/// Messages are lower-cased into a stack buffer up to this length (most are a sentence or two); longer
+/// ones spill to the heap.
+const LOWERED_ON_STACK: usize = 512;
 
 /// The first `MAX_MESSAGE_BYTES_SCANNED` bytes of `message` (cut at a char boundary), ASCII lower-cased.
 fn lowered<'b>(message: &str, buffer: &'b mut [u8], spilled: &'b mut Vec<u8>) -> &'b str {
-    let mut end = message.len().min(MAX_MESSAGE_BYTES_SCANNED);
-    while !message.is_char_boundary(end) {
-        end -= 1;
-    }
-    let bytes = &message.as_bytes()[..end];
+    let bytes = scanned_part(message).as_bytes();
+    let end = bytes.len();
     let out: &'b mut [u8] = if end <= buffer.len() {
         &mut buffer[..end]
     } else {
@@ -437,20 +443,30 @@ fn find_phrases(hay: &str, active: u64) -> u64 {
         let rule = &PHRASES[i];
         let present = if rule.whole_number {
             // "limit: 0" must not run on into "limit: 05" or "limit: 0.5".
-            hay.contains(rule.text)
+            contains(hay, rule.text)
                 && hay.match_indices(rule.text).any(|(at, text)| {
                     !hay.as_bytes()
                         .get(at + text.len())
                         .is_some_and(|b| b.is_ascii_digit() || *b == b'.')
                 })
         } else {
-            hay.contains(rule.text)
+            contains(hay, rule.text)
         };
         if present {
             found |= 1 << i;
         }
     }
     found
+}
+
+/// `hay.contains(needle)`. The standard library's vectorised search takes needles of up to 32 bytes and
+/// builds a two-way searcher for longer ones, which costs more than the search: a longer phrase is looked
+/// for by its first 32 bytes first.
+fn contains(hay: &str, needle: &str) -> bool {
+    match needle.get(..32) {
+        Some(head) if head.len() < needle.len() => hay.contains(head) && hay.contains(needle),
+        _ => hay.contains(needle),
+    }
 }
 
 /// `needle` (lower-case ASCII) in `hay`, ignoring ASCII case, without a lower-cased copy.

@@ -28,6 +28,9 @@ from typing import Any
 # Short enough to keep the suite fast, long enough that a loaded machine does not turn a read timeout into a
 # connect timeout: the loopback handshake completes in the kernel, so only the read can time out.
 LOOPBACK_TIMEOUT_S = 0.25
+# For exchanges that must complete: the loopback server is a thread of this process, so a garbage collection
+# or a loaded machine can delay its answer well past LOOPBACK_TIMEOUT_S (seen: aiohttp's connect timing out).
+ANSWER_TIMEOUT_S = 10.0
 FAKE_GEMINI_KEY = "fake-gemini-key-for-tests"
 FAKE_AWS_KEY = ("AKIAFAKEFAKEFAKEFAKE", "fake-secret-key-for-tests")
 
@@ -1946,11 +1949,17 @@ def _requests_cases() -> list[Case]:
 # aiohttp
 
 
-def aiohttp_get(url: str, *, total_s: float | None = None, sock_read_s: float | None = None) -> BaseException:
+def aiohttp_get(
+    url: str,
+    *,
+    total_s: float | None = None,
+    sock_read_s: float | None = None,
+    connect_s: float = ANSWER_TIMEOUT_S,
+) -> BaseException:
     import aiohttp
 
     async def call() -> None:
-        timeout = aiohttp.ClientTimeout(total=total_s, sock_read=sock_read_s, sock_connect=LOOPBACK_TIMEOUT_S)
+        timeout = aiohttp.ClientTimeout(total=total_s, sock_read=sock_read_s, sock_connect=connect_s)
         async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
             response.raise_for_status()
             await response.read()
@@ -1986,7 +1995,13 @@ def _aiohttp_cases() -> list[Case]:
             True,
             preset=h,
         ),
-        Case("aiohttp_connection_timeout", sdk, lambda: aiohttp_get(blackhole_url()), "network", True),
+        Case(
+            "aiohttp_connection_timeout",
+            sdk,
+            lambda: aiohttp_get(blackhole_url(), connect_s=LOOPBACK_TIMEOUT_S),
+            "network",
+            True,
+        ),
         Case("aiohttp_server_disconnected", sdk, lambda: aiohttp_get(serve(CLOSE)), "network", True),
         Case(
             "aiohttp_connection_reset",
