@@ -74,17 +74,19 @@ pub fn classify(facts: &ErrorFacts, rules: &RetryRules, now_unix_s: f64) -> Clas
 }
 
 fn not_an_exception(facts: &ErrorFacts) -> Classification {
-    let mut reason = String::with_capacity(96);
+    let mut reason = String::with_capacity(160);
     match facts.classes.first() {
-        Some(class) => {
-            push_class(&mut reason, class);
-            reason.push_str(" is a BaseException");
-        }
-        None => reason.push_str("a BaseException"),
+        Some(class) => push_class(&mut reason, class),
+        None => reason.push_str("the object"),
     }
-    reason.push_str(
-        " that is not an Exception (interrupt, exit or cancellation): unknown, never retried",
-    );
+    if facts.has_class("BaseException") {
+        reason.push_str(
+            " is a BaseException that is not an Exception (interrupt, exit or cancellation): unknown, \
+             never retried",
+        );
+    } else {
+        reason.push_str(" is not an exception: unknown, never retried");
+    }
     Classification {
         kind: ErrorKind::Unknown,
         retryable: false,
@@ -1197,6 +1199,31 @@ mod tests {
             assert!(c.reason.starts_with(name), "{}", c.reason);
             assert!(c.reason.contains("never retried"), "{}", c.reason);
         }
+    }
+
+    #[test]
+    fn an_object_that_is_not_an_exception_is_named_as_such() {
+        let plain = ErrorFacts::of_classes(false, vec![class("mylib", "Oops")].into());
+        let c = judged(&plain);
+        assert_verdict(&c, Unknown, false);
+        assert_eq!(
+            c.reason,
+            "Oops (mylib) is not an exception: unknown, never retried"
+        );
+        let bare = judged(&ErrorFacts::of_classes(false, Vec::new().into()));
+        assert!(
+            bare.reason.starts_with("the object is not an exception"),
+            "{}",
+            bare.reason
+        );
+        let interrupt = judged(&not_an_exception_named("builtins", "KeyboardInterrupt"));
+        assert!(
+            interrupt
+                .reason
+                .contains("is a BaseException that is not an Exception"),
+            "{}",
+            interrupt.reason
+        );
     }
 
     #[test]
@@ -2862,7 +2889,9 @@ mod tests {
         let c = judged(&nameless);
         assert_verdict(&c, Unknown, false);
         let nameless_base = ErrorFacts::default();
-        assert!(judged(&nameless_base).reason.starts_with("a BaseException"));
+        assert!(judged(&nameless_base)
+            .reason
+            .starts_with("the object is not an exception"));
     }
 
     #[test]
