@@ -30,20 +30,10 @@ const MAX_CACHED_TYPES: usize = 4096;
 struct TypeFacts {
     /// Keeps the type alive so its address cannot be reused by another type while cached.
     _type: Py<PyType>,
-    classes: Arc<Vec<ClassName>>,
-    is_exception: bool,
-    is_grpc: bool,
-    is_tenacity_retry_error: bool,
-    /// Defined in httpx or httpx2 (whose `Headers` keep a `_list` of byte triples).
-    is_httpx: bool,
-    /// Bit i set: some class in the MRO defines `OWN_ATTRS[i]` (a property or class attribute), so it
-    /// must be read with getattr; otherwise it can only live in the instance `__dict__`.
-    class_attrs: u32,
-    /// A custom `__getattr__`/`__getattribute__` somewhere in the MRO: every read goes through getattr.
-    dynamic: bool,
+    view: TypeView,
 }
 
-/// The exception attributes the extraction reads, by index into `TypeFacts::class_attrs`.
+/// The exception attributes the extraction reads, by index into `TypeView::class_attrs`.
 const OWN_ATTRS: [&str; 15] = [
     "status_code",
     "status",
@@ -262,13 +252,18 @@ fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usize>) -> Erro
 }
 
 /// What the extraction needs to know about a type.
+#[derive(Clone)]
 struct TypeView {
     classes: Arc<Vec<ClassName>>,
     is_exception: bool,
     is_grpc: bool,
     is_tenacity_retry_error: bool,
+    /// Defined in httpx or httpx2 (whose `Headers` keep a `_list` of byte triples).
     is_httpx: bool,
+    /// Bit i set: some class in the MRO defines `OWN_ATTRS[i]` (a property or class attribute), so it
+    /// must be read with getattr; otherwise it can only live in the instance `__dict__`.
     class_attrs: u32,
+    /// A custom `__getattr__`/`__getattribute__` somewhere in the MRO: every read goes through getattr.
     dynamic: bool,
 }
 
@@ -277,15 +272,7 @@ fn type_facts(ty: &Bound<'_, PyType>) -> TypeView {
     let key = ty.as_ptr() as usize;
     if let Ok(guard) = TYPE_CACHE.lock() {
         if let Some(found) = guard.as_ref().and_then(|cache| cache.get(&key)) {
-            return TypeView {
-                classes: found.classes.clone(),
-                is_exception: found.is_exception,
-                is_grpc: found.is_grpc,
-                is_tenacity_retry_error: found.is_tenacity_retry_error,
-                is_httpx: found.is_httpx,
-                class_attrs: found.class_attrs,
-                dynamic: found.dynamic,
-            };
+            return found.view.clone();
         }
     }
     let py = ty.py();
@@ -334,7 +321,15 @@ fn type_facts(ty: &Bound<'_, PyType>) -> TypeView {
     let is_httpx = classes
         .first()
         .is_some_and(|c| c.module.starts_with("httpx"));
-    let classes = Arc::new(classes);
+    let view = TypeView {
+        classes: Arc::new(classes),
+        is_exception,
+        is_grpc,
+        is_tenacity_retry_error: is_tenacity,
+        is_httpx,
+        class_attrs,
+        dynamic,
+    };
     if let Ok(mut guard) = TYPE_CACHE.lock() {
         let cache = guard.get_or_insert_with(TypeCache::default);
         if cache.len() >= MAX_CACHED_TYPES {
@@ -344,25 +339,11 @@ fn type_facts(ty: &Bound<'_, PyType>) -> TypeView {
             key,
             TypeFacts {
                 _type: ty.clone().unbind(),
-                classes: classes.clone(),
-                is_exception,
-                is_grpc,
-                is_tenacity_retry_error: is_tenacity,
-                is_httpx,
-                class_attrs,
-                dynamic,
+                view: view.clone(),
             },
         );
     }
-    TypeView {
-        classes,
-        is_exception,
-        is_grpc,
-        is_tenacity_retry_error: is_tenacity,
-        is_httpx,
-        class_attrs,
-        dynamic,
-    }
+    view
 }
 
 /// Status, code and message attributes on the exception itself.

@@ -357,15 +357,8 @@ fn refine(verdict: &mut Verdict<'_>) {
             return;
         }
     }
-    let active = phrases_within(within);
+    let active = phrases_that_may_change(within, verdict.kind);
     let mut best: Option<(&PhraseRule, &'static str)> = None;
-    // A phrase that agrees with the kind (capacity on a 503) changes nothing: not looked for.
-    let active = active
-        & PHRASES
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.kind == verdict.kind)
-            .fold(!0u64, |mask, (i, _)| mask & !(1 << i));
     if active == 0 {
         return;
     }
@@ -403,12 +396,13 @@ fn scanned_part(message: &str) -> &str {
     &message[..end]
 }
 
-/// The phrases that may refine a kind (`IN_*` bit).
-fn phrases_within(within: u8) -> u64 {
+/// The phrases that may refine a kind (`IN_*` bit) into another kind.
+/// A phrase that agrees with the kind (capacity on a 503) changes nothing, so it is not looked for.
+fn phrases_that_may_change(within: u8, kind: ErrorKind) -> u64 {
     PHRASES
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.within & within != 0)
+        .filter(|(_, p)| p.within & within != 0 && p.kind != kind)
         .fold(0, |mask, (i, _)| mask | 1 << i)
 }
 
