@@ -14,9 +14,9 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyAny;
 use rand::rngs::SmallRng;
 
-use crate::backoff;
-use crate::classify::{self, ErrorKind, RetryRules};
-use crate::policy::{self, Action, GiveUp, Timing};
+use llm_retry_core::backoff;
+use llm_retry_core::classify::{self, ErrorKind, RetryRules};
+use llm_retry_core::policy::{self, Action, GiveUp, Timing};
 
 pub use facts::facts_of;
 

@@ -7,9 +7,9 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::breaker::{Admission, Breaker, BreakerConfig, Permit, Transition};
-use crate::budget::{self, BudgetConfig};
-use crate::classify::ErrorKind;
+use llm_retry_core::breaker::{Admission, Breaker, BreakerConfig, Permit, Transition};
+use llm_retry_core::budget::{self, BudgetConfig};
+use llm_retry_core::classify::ErrorKind;
 
 type TransitionNames = Option<(&'static str, &'static str)>;
 

@@ -3052,7 +3052,10 @@ mod tests {
 
     #[test]
     fn presets_name_every_retryable_code_the_tables_know() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/python/llm_retry/presets.py");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../python/llm_retry/presets.py"
+        );
         let presets = std::fs::read_to_string(path)
             .expect("presets.py is readable")
             .to_ascii_lowercase();

@@ -13,8 +13,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyList, PyString, PyTuple, PyType};
 use pyo3::Borrowed;
 
-use crate::classify::{ClassName, ErrorFacts, Evidence};
-use crate::hints::HEADER_NAMES;
+use llm_retry_core::classify::{ClassName, ErrorFacts, Evidence};
+use llm_retry_core::hints::HEADER_NAMES;
 
 /// Longest text kept from a message or body; enough for every provider phrase the rules look for.
 const MAX_TEXT: usize = 2048;

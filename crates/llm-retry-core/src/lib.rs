@@ -3,7 +3,6 @@
 //! `bindings` is the only module that touches Python.
 
 pub mod backoff;
-pub mod bindings;
 pub mod breaker;
 pub mod budget;
 pub mod classify;
