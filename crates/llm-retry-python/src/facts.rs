@@ -13,15 +13,14 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyList, PyString, PyTuple, PyType};
 use pyo3::Borrowed;
 
-use llm_retry_core::classify::{ClassName, ErrorFacts, Evidence};
+use llm_retry_core::classify::{ClassName, ErrorFacts, Evidence, MAX_CAUSE_DEPTH};
 use llm_retry_core::hints::HEADER_NAMES;
 
 /// Longest text kept from a message or body; enough for every provider phrase the rules look for.
 const MAX_TEXT: usize = 2048;
 /// Longest str body handed to `json.loads`.
 const MAX_JSON_BODY: usize = 65_536;
-/// How deep explicit cause chains are followed, and how many causes one exception may add.
-const MAX_CAUSE_DEPTH: usize = 4;
+/// How many causes one exception may add (how deep the chain goes is `MAX_CAUSE_DEPTH`).
 const MAX_CAUSES: usize = 8;
 /// Bound on the per-type cache of MRO facts; cleared when full (types are usually a few dozen).
 const MAX_CACHED_TYPES: usize = 4096;

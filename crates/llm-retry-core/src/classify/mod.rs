@@ -7,6 +7,12 @@ use std::sync::Arc;
 
 pub use rules::classify;
 
+/// How many explicit causes deep the evidence goes, for the bindings that read causes and for the rules that
+/// weigh them: the one bound on the chain. Six holds the deepest real chain seen, a framework's wrapper
+/// (instructor, LangChain) around an SDK error around a transport error around its socket error, with a
+/// level to spare; anything deeper is a pathological object, and its breadth is bounded separately.
+pub const MAX_CAUSE_DEPTH: usize = 6;
+
 /// What went wrong, in the domain's terms. The order is part of the Python contract: `bindings` maps the
 /// discriminant to the members of `llm_retry.ErrorKind` by index, so append new kinds at the end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -20,6 +20,7 @@ mod tables;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
+use super::MAX_CAUSE_DEPTH;
 use super::{ClassName, Classification, ErrorFacts, ErrorKind, Evidence, RetryRules};
 use crate::hints;
 use tables::{
@@ -28,8 +29,6 @@ use tables::{
     TIMEOUT_NAME_FRAGMENT, WRAPPERS,
 };
 
-/// Causes deeper than this are not read: bindings bound the chain, hand-built facts may not.
-const MAX_CAUSE_DEPTH: usize = 64;
 /// Causes read in all (exception groups can be wide and nested).
 const MAX_CAUSES_VISITED: u32 = 512;
 /// Provider phrases sit near the start of a message; a megabyte of HTML is not read to the end.
@@ -2932,11 +2931,11 @@ mod tests {
 
     #[test]
     fn deep_cause_chains_are_followed_to_a_bound() {
-        let shallow = chain(50, http_status_error("httpx", 503));
+        let shallow = chain(MAX_CAUSE_DEPTH, http_status_error("httpx", 503));
         let c = judged(&shallow);
         assert_verdict(&c, Overloaded, true);
         assert!(
-            c.reason.matches("via __cause__ of").count() == 50,
+            c.reason.matches("via __cause__ of").count() == MAX_CAUSE_DEPTH,
             "{}",
             c.reason.len()
         );
