@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from . import _core
-from ._kinds import BreakerState, ErrorKind
+from ._kinds import BreakerState
 
 logger = logging.getLogger("llm_retry")
 
@@ -35,12 +35,11 @@ class CircuitOpenError(Exception):
         )
 
 
-class Permit(NamedTuple):
-    """Leave to make one call; reported back with its outcome."""
+Permit = _core.Permit
+"""Leave to make one call; reported back with its outcome."""
 
-    probe: bool
-    id: int
-    generation: int
+# The defaults are the core's (`BreakerConfig::default()`); the signature below only shows them.
+_DEFAULTS = _core.BreakerSettings.defaults()
 
 
 class CircuitBreaker:
@@ -67,15 +66,15 @@ class CircuitBreaker:
 
     def __init__(
         self,
-        failure_threshold: int = 5,
-        cooldown_s: float = 30.0,
-        half_open_max_calls: int = 1,
+        failure_threshold: int = _DEFAULTS.failure_threshold,
+        cooldown_s: float = _DEFAULTS.cooldown_s,
+        half_open_max_calls: int = _DEFAULTS.half_open_max_calls,
         *,
-        failure_rate_threshold: float | None = None,
-        window_s: float = 10.0,
-        minimum_calls: int = 20,
-        probe_lease_s: float = 300.0,
-        max_cooldown_s: float = 300.0,
+        failure_rate_threshold: float | None = _DEFAULTS.failure_rate_threshold,
+        window_s: float = _DEFAULTS.window_s,
+        minimum_calls: int = _DEFAULTS.minimum_calls,
+        probe_lease_s: float = _DEFAULTS.probe_lease_s,
+        max_cooldown_s: float = _DEFAULTS.max_cooldown_s,
         name: str = "breaker",
         on_state_change: StateChangeHook | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -90,9 +89,11 @@ class CircuitBreaker:
             raise TypeError(f"on_state_change must be callable, got {type(on_state_change).__name__}")
         self.name = name
         self._clock = clock
+        # None: the core reads the default clock itself, saving a Python call per admission and outcome.
+        self._custom_clock: Callable[[], float] | None = None if clock is time.monotonic else clock
         self._on_state_change = on_state_change
         self._core = _core.BreakerCore(
-            now_s=clock(),
+            now_s=self._now(),
             failure_threshold=failure_threshold,
             cooldown_s=_seconds("cooldown_s", cooldown_s),
             half_open_max_calls=half_open_max_calls,
@@ -104,67 +105,66 @@ class CircuitBreaker:
             seed=seed,
         )
 
+    def _now(self) -> float | None:
+        clock = self._custom_clock
+        return None if clock is None else clock()
+
     @property
     def state(self) -> BreakerState:
         """The current state; an open breaker whose cooldown has passed reports ``HALF_OPEN``."""
-        return BreakerState(self._core.state(self._clock()))
+        return self._core.state(self._now())
 
     @property
     def stats(self) -> dict[str, Any]:
         """Counts, failure rate over the window, time in the current state, probes in flight."""
-        stats = self._core.stats(self._clock())
-        stats["state"] = BreakerState(stats["state"])
-        return stats
+        return self._core.stats(self._now())
 
     def retry_in_s(self) -> float:
         """Seconds until a call could be admitted (0 when one would be now)."""
-        return self._core.retry_in_s(self._clock())
+        return self._core.retry_in_s(self._now())
 
     def open(self) -> None:
         """Open the breaker by hand (for ``cooldown_s``), e.g. during a known incident."""
-        self._fire(self._core.force_open(self._clock()))
+        self._fire(self._core.force_open(self._now()))
 
     def close(self) -> None:
         """Close the breaker by hand and forget its failures."""
-        self._fire(self._core.force_close(self._clock()))
+        self._fire(self._core.force_close(self._now()))
 
     def __repr__(self) -> str:
         return f"CircuitBreaker(name={self.name!r}, state={self.state.value!r})"
 
-    # The decorators' side of the protocol.
+    # The attempt engine's side of the protocol.
 
     def _try_acquire(self) -> tuple[Permit | None, float]:
         """A permit, or None and the seconds until one could be granted."""
-        allowed, probe, permit_id, generation, retry_in_s, transition = self._core.acquire(self._clock())
-        self._fire(transition)
-        if allowed:
-            return Permit(probe, permit_id, generation), 0.0
-        return None, retry_in_s
+        grant = self._core.acquire(self._now())
+        if grant.transition is not None:
+            self._fire(grant.transition)
+        if isinstance(grant, Permit):
+            return grant, 0.0
+        return None, grant.retry_in_s
 
     def _rejection(self, retry_in_s: float) -> CircuitOpenError:
         return CircuitOpenError(self.name, retry_in_s, self.state)
 
-    def _record(self, permit: Permit, kind: ErrorKind | None) -> None:
-        """Report a call's outcome: None for success, else the kind of failure."""
-        now = self._clock()
-        if kind is None:
-            transition = self._core.on_success(*permit, now)
-        elif kind.is_provider_failure:
-            transition = self._core.on_failure(*permit, now)
-        else:
-            transition = self._core.on_neutral(*permit, now)
-        self._fire(transition)
+    def _record(self, permit: Permit, failure: _core.Classification | None) -> None:
+        """Report a call's outcome: None for an answer, else the classification of the failure. Which
+        failures count against the provider is the core's decision."""
+        transition = self._core.record(permit, failure, self._now())
+        if transition is not None:
+            self._fire(transition)
 
     def _release(self, permit: Permit) -> None:
         """The call ended without an answer from the provider (cancelled, interrupted)."""
-        self._fire(self._core.on_neutral(*permit, self._clock()))
+        self._fire(self._core.release(permit, self._now()))
 
-    def _fire(self, transition: tuple[str, str] | None) -> None:
+    def _fire(self, transition: _core.Transition | None) -> None:
         """Tells the hook about a transition. A hook that raises is logged, never propagated: it must not
         turn an answered call into a failure, nor keep a probe permit from being used or handed back."""
         if transition is None or self._on_state_change is None:
             return
-        old, new = BreakerState(transition[0]), BreakerState(transition[1])
+        old, new = transition.old, transition.new
         try:
             self._on_state_change(self, old, new)
         except Exception:

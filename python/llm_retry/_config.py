@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from . import _core
 from ._kinds import ErrorKind
 
 DEFAULT_STATUS_CODES: tuple[int, ...] = (408, 409, 429, 500, 502, 503, 504, 529)
@@ -84,6 +85,16 @@ class RetryConfig:
             _require_int("seed", self.seed, minimum=0)
         if not isinstance(self.name, str):
             raise TypeError(f"name must be a str, got {type(self.name).__name__}")
+        set_(self, "_policy", _compile(self))
+
+    # The compiled policy is derived state: copies and pickles carry the fields and compile their own.
+    def __getstate__(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in FIELD_NAMES}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for field, value in state.items():
+            object.__setattr__(self, field, value)
+        object.__setattr__(self, "_policy", _compile(self))
 
     def replace(self, **changes: Any) -> RetryConfig:
         """A copy with some fields changed (validated like a new config)."""
@@ -114,6 +125,23 @@ class RetryConfig:
 
 
 FIELD_NAMES = frozenset(f.name for f in dataclasses.fields(RetryConfig))
+
+
+def _compile(config: RetryConfig) -> _core.Policy:
+    """The config turned into the Rust policy that decides for it, once, when the config is made. The
+    decorators and `classify` read it as ``config._policy``; it is the one attribute of a Python object of
+    ours that Rust reads (see ``crates/llm-retry-python/src/py_objects.rs``)."""
+    return _core.Policy(
+        retryable_status_codes=list(config.retryable_status_codes),
+        retryable_names=list(config.retryable_exception_names),
+        retry_network=config.retry_network_errors,
+        never_retry_kinds=[k.value for k in config.never_retry_kinds],
+        base_delay_s=config.base_delay_s,
+        max_delay_s=config.max_delay_s,
+        max_attempts=config.max_attempts,
+        max_retry_after_s=config.max_retry_after_s,
+        seed=config.seed,
+    )
 
 
 def _require_bool(name: str, value: object) -> None:

@@ -3,9 +3,22 @@
 from typing import Any, Final, final
 
 from ._config import RetryConfig
-from ._kinds import ErrorKind
+from ._kinds import BreakerState, ErrorKind, GiveUpReason
 
-__all__ = ["VERSION", "BreakerCore", "Classification", "Decision", "Policy", "RetryBudget", "classify"]
+__all__ = [
+    "VERSION",
+    "BreakerCore",
+    "BreakerSettings",
+    "Classification",
+    "Decision",
+    "Permit",
+    "Policy",
+    "Refusal",
+    "RetryBudget",
+    "Transition",
+    "classify",
+    "provider_failure_kinds",
+]
 
 VERSION: Final[str]
 
@@ -39,7 +52,7 @@ class Decision:
     @property
     def note(self) -> str | None: ...
     @property
-    def give_up(self) -> str | None: ...
+    def give_up(self) -> GiveUpReason | None: ...
 
 @final
 class Policy:
@@ -61,36 +74,89 @@ class Policy:
     @property
     def max_attempts(self) -> int: ...
 
-_Transition = tuple[str, str] | None
+@final
+class Transition:
+    """A change of breaker state."""
+
+    @property
+    def old(self) -> BreakerState: ...
+    @property
+    def new(self) -> BreakerState: ...
+
+@final
+class Permit:
+    """Leave to make one call; handed back with its outcome."""
+
+    @property
+    def probe(self) -> bool: ...
+    @property
+    def transition(self) -> Transition | None: ...
+
+@final
+class Refusal:
+    """The breaker did not admit the call."""
+
+    @property
+    def retry_in_s(self) -> float: ...
+    @property
+    def transition(self) -> Transition | None: ...
+
+@final
+class BreakerSettings:
+    @staticmethod
+    def defaults() -> BreakerSettings: ...
+    @property
+    def failure_threshold(self) -> int: ...
+    @property
+    def cooldown_s(self) -> float: ...
+    @property
+    def half_open_max_calls(self) -> int: ...
+    @property
+    def failure_rate_threshold(self) -> float | None: ...
+    @property
+    def window_s(self) -> float: ...
+    @property
+    def bucket_s(self) -> float: ...
+    @property
+    def minimum_calls(self) -> int: ...
+    @property
+    def probe_lease_s(self) -> float: ...
+    @property
+    def max_cooldown_s(self) -> float: ...
+    @property
+    def cooldown_multiplier(self) -> float: ...
+    @property
+    def cooldown_jitter(self) -> float: ...
 
 @final
 class BreakerCore:
     def __new__(
         cls,
         *,
-        now_s: float,
-        failure_threshold: int = 5,
-        cooldown_s: float = 30.0,
-        half_open_max_calls: int = 1,
+        now_s: float | None,
+        failure_threshold: int | None = None,
+        cooldown_s: float | None = None,
+        half_open_max_calls: int | None = None,
         failure_rate_threshold: float | None = None,
-        window_s: float = 10.0,
-        bucket_s: float = 1.0,
-        minimum_calls: int = 20,
-        probe_lease_s: float = 300.0,
-        max_cooldown_s: float = 300.0,
-        cooldown_multiplier: float = 2.0,
-        cooldown_jitter: float = 0.2,
+        window_s: float | None = None,
+        bucket_s: float | None = None,
+        minimum_calls: int | None = None,
+        probe_lease_s: float | None = None,
+        max_cooldown_s: float | None = None,
+        cooldown_multiplier: float | None = None,
+        cooldown_jitter: float | None = None,
         seed: int | None = None,
     ) -> BreakerCore: ...
-    def acquire(self, now_s: float) -> tuple[bool, bool, int, int, float, _Transition]: ...
-    def on_success(self, probe: bool, permit_id: int, generation: int, now_s: float) -> _Transition: ...
-    def on_failure(self, probe: bool, permit_id: int, generation: int, now_s: float) -> _Transition: ...
-    def on_neutral(self, probe: bool, permit_id: int, generation: int, now_s: float) -> _Transition: ...
-    def state(self, now_s: float) -> str: ...
-    def retry_in_s(self, now_s: float) -> float: ...
-    def force_open(self, now_s: float) -> _Transition: ...
-    def force_close(self, now_s: float) -> _Transition: ...
-    def stats(self, now_s: float) -> dict[str, Any]: ...
+    def acquire(self, now_s: float | None = None) -> Permit | Refusal: ...
+    def record(
+        self, permit: Permit, failure: Classification | None, now_s: float | None = None
+    ) -> Transition | None: ...
+    def release(self, permit: Permit, now_s: float | None = None) -> Transition | None: ...
+    def state(self, now_s: float | None = None) -> BreakerState: ...
+    def retry_in_s(self, now_s: float | None = None) -> float: ...
+    def force_open(self, now_s: float | None = None) -> Transition | None: ...
+    def force_close(self, now_s: float | None = None) -> Transition | None: ...
+    def stats(self, now_s: float | None = None) -> dict[str, Any]: ...
 
 @final
 class RetryBudget:
@@ -104,17 +170,18 @@ class RetryBudget:
     def __new__(
         cls,
         *,
-        capacity: float = 500.0,
-        retry_cost: float = 10.0,
-        throttle_retry_cost: float = 5.0,
-        success_reward: float = 1.0,
+        capacity: float | None = None,
+        retry_cost: float | None = None,
+        throttle_retry_cost: float | None = None,
+        success_reward: float | None = None,
     ) -> RetryBudget: ...
-    def try_spend(self, kind: str) -> float | None: ...
+    def try_spend(self, kind: ErrorKind | str) -> float | None: ...
     def on_success(self, last_retry_cost: float = 0.0) -> None: ...
     @property
     def tokens(self) -> float: ...
     @property
     def stats(self) -> dict[str, float]: ...
 
+def provider_failure_kinds() -> list[str]: ...
 def classify(exc: object, preset: RetryConfig | None = None) -> Classification:
     """Classify an exception exactly as the decorators would, without calling anything."""

@@ -62,34 +62,6 @@ class RetryEvent:
         return self.classification.status
 
 
-def _policy_for(config: RetryConfig) -> _core.Policy:
-    """The compiled policy of a config, built once and kept on the (immutable) config."""
-    policy = config.__dict__.get("_policy")
-    if policy is None:
-        policy = _core.Policy(
-            retryable_status_codes=list(config.retryable_status_codes),
-            retryable_names=list(config.retryable_exception_names),
-            retry_network=config.retry_network_errors,
-            never_retry_kinds=[k.value for k in config.never_retry_kinds],
-            base_delay_s=config.base_delay_s,
-            max_delay_s=config.max_delay_s,
-            max_attempts=config.max_attempts,
-            max_retry_after_s=config.max_retry_after_s,
-            seed=config.seed,
-        )
-        object.__setattr__(config, "_policy", policy)
-    return policy
-
-
-def _compiled_policy(preset: object) -> _core.Policy:
-    """The policy `_core.classify` uses for ``preset`` (None: the default), checking its type."""
-    if preset is None:
-        preset = DefaultPreset
-    elif not isinstance(preset, RetryConfig):
-        raise TypeError(f"preset must be a RetryConfig, got {type(preset).__name__}")
-    return _policy_for(preset)
-
-
 classify = _core.classify
 
 
@@ -118,7 +90,7 @@ class _Retrier:
         wait_for_breaker: bool,
     ) -> None:
         self.config = config
-        self.policy = _policy_for(config)
+        self.policy: _core.Policy = config._policy  # type: ignore[attr-defined]
         self.on_retry = on_retry
         self.breaker = breaker
         self.budget = budget
@@ -171,7 +143,7 @@ class _Retrier:
         classification = decision.classification
         kind = classification.kind
         if permit is not None and self.breaker is not None:
-            self.breaker._record(permit, kind)
+            self.breaker._record(permit, classification)
         if not decision.retry:
             if decision.note is not None:
                 _add_note(exc, decision.note)

@@ -1,11 +1,12 @@
-"""The closed sets Python sees: what kind of error a failure was, and what state a breaker is in.
-
-The order of `ErrorKind` members mirrors the Rust `ErrorKind` discriminants; `_core` maps by index.
+"""The closed sets Python sees: what kind of error a failure was, why a call gave up, and what state a
+breaker is in. Each mirrors a Rust enum member for member, in the same order; `_core` maps by index.
 """
 
 from __future__ import annotations
 
 import enum
+
+from . import _core
 
 
 class ErrorKind(str, enum.Enum):
@@ -38,9 +39,26 @@ class ErrorKind(str, enum.Enum):
         return self in _PROVIDER_FAILURES
 
 
-_PROVIDER_FAILURES = frozenset(
-    {ErrorKind.RATE_LIMITED, ErrorKind.OVERLOADED, ErrorKind.SERVER_ERROR, ErrorKind.NETWORK}
-)
+# The set is the core's (`ErrorKind::is_provider_failure`); Python only reads it.
+_PROVIDER_FAILURES = frozenset(ErrorKind(k) for k in _core.provider_failure_kinds())
+
+
+class GiveUpReason(str, enum.Enum):
+    """Why a call stopped retrying and raised its last exception.
+
+    >>> GiveUpReason.ATTEMPTS_EXHAUSTED.value
+    'attempts_exhausted'
+    """
+
+    NOT_RETRYABLE = "not_retryable"
+    ATTEMPTS_EXHAUSTED = "attempts_exhausted"
+    HINT_TOO_LONG = "hint_too_long"
+    DEADLINE = "deadline"
+    BUDGET_EMPTY = "budget_empty"
+    BREAKER_OPEN = "breaker_open"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class BreakerState(str, enum.Enum):

@@ -1,8 +1,11 @@
 //! The circuit breaker: a closed → open → half-open → closed state machine over an injected monotonic clock.
 //! Plain Rust with no locking and no Python; `bindings` wraps a `Breaker` in a Mutex and supplies `now_s`.
 
-use rand::rngs::{SmallRng, SysRng};
-use rand::{RngExt, SeedableRng};
+use rand::rngs::SmallRng;
+use rand::RngExt;
+
+use crate::backoff::new_rng;
+use crate::classify::ErrorKind;
 
 /// A caller rejected while half-open is told to look again within this long: a probe may report at any moment,
 /// so the soonest lease expiry (minutes away) would be far too pessimistic a hint.
@@ -137,14 +140,19 @@ fn positive_finite(field: &str, value: f64) -> Result<(), String> {
     }
 }
 
+/// The order is part of the Python contract: the bindings map the discriminant to the members of
+/// `llm_retry.BreakerState` by index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum State {
-    Closed,
-    Open,
-    HalfOpen,
+    Closed = 0,
+    Open = 1,
+    HalfOpen = 2,
 }
 
 impl State {
+    pub const ALL: [State; 3] = [State::Closed, State::Open, State::HalfOpen];
+
     pub fn as_str(self) -> &'static str {
         match self {
             State::Closed => "closed",
@@ -330,11 +338,7 @@ impl Breaker {
     /// A closed breaker. `seed` makes the jitter reproducible (tests); `None` seeds from the OS.
     pub fn new(config: BreakerConfig, seed: Option<u64>, now_s: f64) -> Result<Breaker, String> {
         config.validate()?;
-        let rng = match seed {
-            Some(seed) => SmallRng::seed_from_u64(seed),
-            None => SmallRng::try_from_rng(&mut SysRng)
-                .unwrap_or_else(|_| SmallRng::seed_from_u64(fallback_seed())),
-        };
+        let rng = new_rng(seed);
         let start_s = if now_s.is_finite() { now_s } else { 0.0 };
         Ok(Breaker {
             window: Window::new(config.window_s, config.bucket_s),
@@ -392,6 +396,23 @@ impl Breaker {
             }
             State::HalfOpen => (self.admit_probe(t), None),
         }
+    }
+
+    /// Reports how the call made under `permit` ended: `None` for an answer, else the kind of its failure.
+    /// What counts against the provider is decided here: provider failures (`ErrorKind::is_provider_failure`)
+    /// count, any other kind (a bad request, a spent quota) is neutral.
+    pub fn record(
+        &mut self,
+        permit: Permit,
+        failure: Option<ErrorKind>,
+        now_s: f64,
+    ) -> Option<Transition> {
+        let outcome = match failure {
+            None => Outcome::Success,
+            Some(kind) if kind.is_provider_failure() => Outcome::Failure,
+            Some(_) => Outcome::Neutral,
+        };
+        self.on_outcome(permit, outcome, now_s)
     }
 
     pub fn on_success(&mut self, permit: Permit, now_s: f64) -> Option<Transition> {
@@ -679,14 +700,6 @@ fn non_negative(seconds: f64) -> f64 {
 }
 
 /// Only if the OS refuses entropy: jitter needs to differ between processes, not to be unpredictable.
-fn fallback_seed() -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    nanos ^ u64::from(std::process::id()).rotate_left(32)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1320,7 +1333,7 @@ mod tests {
         let mut periods = Vec::new();
         for seed in 0..20 {
             let mut b = tripped(config(), 0.0);
-            b.rng = SmallRng::seed_from_u64(seed);
+            b.rng = new_rng(Some(seed));
             let probe = allowed(b.acquire(30.0).0);
             b.on_failure(probe, 30.0);
             periods.push(b.stats(30.0).current_cooldown_s);
@@ -1567,7 +1580,7 @@ mod tests {
             ..config()
         };
         let mut b = breaker(config);
-        let mut outcomes = SmallRng::seed_from_u64(11);
+        let mut outcomes = new_rng(Some(11));
         let mut transitions = Vec::new();
         let mut now_s = 0.0;
         for step in 0..500u32 {

@@ -43,7 +43,54 @@ pub enum GiveUp {
     DeadlineTooClose { delay_s: f64, remaining_s: f64 },
 }
 
+/// Why a call gave up, as a closed set. The order is part of the Python contract: the bindings map the
+/// discriminant to the members of `llm_retry.GiveUpReason` by index, so append new reasons at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum GiveUpReason {
+    NotRetryable = 0,
+    AttemptsExhausted = 1,
+    HintTooLong = 2,
+    Deadline = 3,
+    /// The retry budget could not pay for the retry (decided by `budget::RetryBudget::try_spend`).
+    BudgetEmpty = 4,
+    /// The breaker refused the next attempt (decided by `breaker::Breaker::acquire`).
+    BreakerOpen = 5,
+}
+
+impl GiveUpReason {
+    pub const ALL: [GiveUpReason; 6] = [
+        GiveUpReason::NotRetryable,
+        GiveUpReason::AttemptsExhausted,
+        GiveUpReason::HintTooLong,
+        GiveUpReason::Deadline,
+        GiveUpReason::BudgetEmpty,
+        GiveUpReason::BreakerOpen,
+    ];
+
+    /// The value of the matching `llm_retry.GiveUpReason` member.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GiveUpReason::NotRetryable => "not_retryable",
+            GiveUpReason::AttemptsExhausted => "attempts_exhausted",
+            GiveUpReason::HintTooLong => "hint_too_long",
+            GiveUpReason::Deadline => "deadline",
+            GiveUpReason::BudgetEmpty => "budget_empty",
+            GiveUpReason::BreakerOpen => "breaker_open",
+        }
+    }
+}
+
 impl GiveUp {
+    pub fn reason(&self) -> GiveUpReason {
+        match self {
+            GiveUp::NotRetryable => GiveUpReason::NotRetryable,
+            GiveUp::AttemptsExhausted { .. } => GiveUpReason::AttemptsExhausted,
+            GiveUp::HintTooLong { .. } => GiveUpReason::HintTooLong,
+            GiveUp::DeadlineTooClose { .. } => GiveUpReason::Deadline,
+        }
+    }
+
     /// One sentence for a PEP 678 exception note, e.g.
     /// "llm-retry: gave up after 5 attempts (rate_limited, 429): attempts exhausted".
     pub fn note(&self, c: &Classification) -> String {
