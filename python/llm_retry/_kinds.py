@@ -9,7 +9,7 @@ import enum
 from . import _core
 
 
-class ErrorKind(str, enum.Enum):
+class ErrorKind(enum.StrEnum):
     """What went wrong, whatever the provider called it.
 
     >>> ErrorKind.RATE_LIMITED.value
@@ -30,9 +30,6 @@ class ErrorKind(str, enum.Enum):
     CONTENT_FILTERED = "content_filtered"
     UNKNOWN = "unknown"
 
-    def __str__(self) -> str:
-        return self.value
-
     @property
     def is_provider_failure(self) -> bool:
         """Whether this kind says something about the provider's health (breakers and budgets count it)."""
@@ -43,7 +40,7 @@ class ErrorKind(str, enum.Enum):
 _PROVIDER_FAILURES = frozenset(ErrorKind(k) for k in _core.provider_failure_kinds())
 
 
-class GiveUpReason(str, enum.Enum):
+class GiveUpReason(enum.StrEnum):
     """Why a call stopped retrying and raised its last exception.
 
     >>> GiveUpReason.ATTEMPTS_EXHAUSTED.value
@@ -57,11 +54,8 @@ class GiveUpReason(str, enum.Enum):
     BUDGET_EMPTY = "budget_empty"
     BREAKER_OPEN = "breaker_open"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class BreakerState(str, enum.Enum):
+class BreakerState(enum.StrEnum):
     """The state of a `CircuitBreaker`.
 
     >>> BreakerState.HALF_OPEN.value
@@ -72,5 +66,3 @@ class BreakerState(str, enum.Enum):
     OPEN = "open"
     HALF_OPEN = "half_open"
 
-    def __str__(self) -> str:
-        return self.value
