@@ -699,7 +699,6 @@ fn non_negative(seconds: f64) -> f64 {
     }
 }
 
-/// Only if the OS refuses entropy: jitter needs to differ between processes, not to be unpredictable.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -713,6 +712,36 @@ mod tests {
 
     fn config() -> BreakerConfig {
         BreakerConfig::default()
+    }
+
+    #[test]
+    fn record_counts_provider_failures_and_nothing_else() {
+        for kind in ErrorKind::ALL {
+            let mut b = breaker(BreakerConfig {
+                failure_threshold: 1,
+                ..config()
+            });
+            let p = allowed(b.acquire(0.0).0);
+            let opened = b.record(p, Some(kind), 0.0);
+            if kind.is_provider_failure() {
+                assert_eq!(opened, t(State::Closed, State::Open), "{kind:?}");
+                assert_eq!(b.stats(0.0).failures, 1, "{kind:?}");
+            } else {
+                assert_eq!(opened, None, "{kind:?} must not trip the breaker");
+                assert_eq!(b.stats(0.0).neutral, 1, "{kind:?}");
+            }
+        }
+        let mut b = breaker(config());
+        let p = allowed(b.acquire(0.0).0);
+        assert_eq!(b.record(p, None, 0.0), None);
+        assert_eq!(b.stats(0.0).successes, 1);
+    }
+
+    #[test]
+    fn states_are_listed_in_discriminant_order() {
+        for (i, state) in State::ALL.into_iter().enumerate() {
+            assert_eq!(state as usize, i);
+        }
     }
 
     fn allowed(admission: Admission) -> Permit {

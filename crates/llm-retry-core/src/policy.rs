@@ -177,6 +177,13 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn give_up_reasons_are_listed_in_discriminant_order() {
+        for (i, reason) in GiveUpReason::ALL.into_iter().enumerate() {
+            assert_eq!(reason as usize, i);
+        }
+    }
     use crate::backoff::new_rng;
     use crate::classify::ErrorKind;
 

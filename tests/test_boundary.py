@@ -1,0 +1,154 @@
+"""The Rust/Python boundary: values cross as typed objects, the core decides, and Python reads the core's
+constants instead of restating them."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import pickle
+
+import pytest
+
+import llm_retry
+from llm_retry import (
+    AnthropicPreset,
+    BreakerState,
+    CircuitBreaker,
+    ErrorKind,
+    RetryBudget,
+    RetryConfig,
+    _core,
+    classify,
+)
+from llm_retry._kinds import GiveUpReason
+
+
+class _Status(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status_code = status
+
+
+def test_a_budget_refuses_a_kind_that_does_not_exist() -> None:
+    budget = RetryBudget()
+    with pytest.raises(ValueError, match=r"kind must be an ErrorKind \(rate_limited, .*got \"nonsense\""):
+        budget.try_spend("nonsense")
+    assert budget.stats["retries_allowed"] == 0
+    assert budget.try_spend(ErrorKind.RATE_LIMITED) == 5.0
+    assert budget.try_spend("server_error") == 10.0
+
+
+def test_the_core_decides_what_a_breaker_counts() -> None:
+    core = _core.BreakerCore(now_s=0.0, failure_threshold=1)
+    for status in (400, 401, 404, 413):
+        permit = core.acquire(0.0)
+        assert isinstance(permit, _core.Permit)
+        assert core.record(permit, classify(_Status(status)), 0.0) is None
+        assert core.state(0.0) is BreakerState.CLOSED
+    permit = core.acquire(0.0)
+    assert isinstance(permit, _core.Permit)
+    transition = core.record(permit, classify(_Status(529)), 0.0)
+    assert isinstance(transition, _core.Transition)
+    assert (transition.old, transition.new) == (BreakerState.CLOSED, BreakerState.OPEN)
+    refusal = core.acquire(1.0)
+    assert isinstance(refusal, _core.Refusal)
+    assert refusal.retry_in_s == pytest.approx(29.0)
+    assert refusal.transition is None
+    stats = core.stats(1.0)
+    assert (stats["neutral"], stats["failures"], stats["rejected"]) == (4, 1, 1)
+    assert stats["state"] is BreakerState.OPEN
+
+
+def test_the_first_probe_carries_the_transition_it_made() -> None:
+    core = _core.BreakerCore(now_s=0.0, failure_threshold=1, cooldown_s=10.0)
+    permit = core.acquire(0.0)
+    assert isinstance(permit, _core.Permit) and not permit.probe and permit.transition is None
+    core.record(permit, classify(_Status(503)), 0.0)
+    probe = core.acquire(10.0)
+    assert isinstance(probe, _core.Permit) and probe.probe
+    assert probe.transition is not None
+    assert (probe.transition.old, probe.transition.new) == (BreakerState.OPEN, BreakerState.HALF_OPEN)
+    closed = core.record(probe, None, 10.5)
+    assert closed is not None and closed.new is BreakerState.CLOSED
+
+
+def test_a_permit_is_handed_back_without_counting() -> None:
+    core = _core.BreakerCore(now_s=0.0, failure_threshold=1)
+    permit = core.acquire(0.0)
+    assert isinstance(permit, _core.Permit)
+    assert core.release(permit, 0.0) is None
+    assert core.stats(0.0)["neutral"] == 1
+    with pytest.raises(TypeError):
+        core.record(("not", "a", "permit"), None, 0.0)  # type: ignore[arg-type]
+
+
+def test_the_provider_failure_set_is_the_cores() -> None:
+    core_set = set(_core.provider_failure_kinds())
+    assert core_set == {"rate_limited", "overloaded", "server_error", "network"}
+    assert {k.value for k in ErrorKind if k.is_provider_failure} == core_set
+
+
+def test_breaker_defaults_are_the_cores() -> None:
+    defaults = _core.BreakerSettings.defaults()
+    params = inspect.signature(CircuitBreaker).parameters
+    for name in (
+        "failure_threshold",
+        "cooldown_s",
+        "half_open_max_calls",
+        "failure_rate_threshold",
+        "window_s",
+        "minimum_calls",
+        "probe_lease_s",
+        "max_cooldown_s",
+    ):
+        assert params[name].default == getattr(defaults, name), name
+    stats = CircuitBreaker().stats
+    assert stats["current_cooldown_s"] == defaults.cooldown_s
+
+
+def test_the_default_clock_is_read_by_the_core() -> None:
+    breaker = CircuitBreaker(cooldown_s=30.0)
+    assert breaker._custom_clock is None
+    breaker.open()
+    assert breaker.state is BreakerState.OPEN
+    assert 0.0 < breaker.retry_in_s() <= 30.0
+
+
+def test_a_decision_says_why_it_gives_up_as_an_enum() -> None:
+    policy = AnthropicPreset.replace(max_attempts=2)._policy  # type: ignore[attr-defined]
+    decision = policy.decide(_Status(400), 1)
+    assert decision.give_up is GiveUpReason.NOT_RETRYABLE
+    decision = policy.decide(_Status(529), 2)
+    assert decision.give_up is GiveUpReason.ATTEMPTS_EXHAUSTED
+    assert policy.decide(_Status(529), 1).give_up is None
+    assert [r.value for r in GiveUpReason][:4] == [
+        "not_retryable",
+        "attempts_exhausted",
+        "hint_too_long",
+        "deadline",
+    ]
+
+
+def test_a_config_compiles_its_policy_once_when_made() -> None:
+    config = RetryConfig(max_attempts=3, retryable_status_codes=[418])
+    policy = config._policy  # type: ignore[attr-defined]
+    assert isinstance(policy, _core.Policy) and policy.max_attempts == 3
+    assert classify(_Status(418), config).retryable
+    assert not classify(_Status(418)).retryable
+    for clone in (copy.copy(config), copy.deepcopy(config), pickle.loads(pickle.dumps(config))):
+        assert clone == config
+        assert isinstance(clone._policy, _core.Policy)  # type: ignore[attr-defined]
+        assert classify(_Status(418), clone).retryable
+
+
+def test_classify_refuses_a_preset_that_is_not_a_config() -> None:
+    class Impostor:
+        _policy = AnthropicPreset._policy  # type: ignore[attr-defined]
+
+    for preset in (object(), "anthropic", Impostor()):
+        with pytest.raises(TypeError, match="preset must be a RetryConfig"):
+            classify(_Status(529), preset)  # type: ignore[arg-type]
+
+
+def test_the_public_names_do_not_expose_the_bindings_internals() -> None:
+    assert not {"Policy", "BreakerCore", "Permit", "Refusal"} & set(llm_retry.__all__)
