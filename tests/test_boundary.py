@@ -7,9 +7,8 @@ import copy
 import inspect
 import pickle
 
-import pytest
-
 import llm_retry
+import pytest
 from llm_retry import (
     AnthropicPreset,
     BreakerState,
