@@ -4,8 +4,9 @@
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::PyAny;
 use rand::rngs::SmallRng;
 
@@ -208,8 +209,29 @@ pub fn classify_exception(
     preset: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Classification> {
     let policy = match preset {
-        None => py_objects::default_policy(py)?,
-        Some(preset) => py_objects::policy_of_config(preset)?,
+        None => default_policy(py)?,
+        Some(preset) => policy_of_config(preset)?,
     };
     Ok(policy.get().classify(exc))
+}
+
+/// The policy `preset` compiled when it was made; a `TypeError` when `preset` is not a `RetryConfig`.
+fn policy_of_config<'py>(preset: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Policy>> {
+    match py_objects::compiled_policy_of(preset)?.map(|p| p.cast_into::<Policy>()) {
+        Some(Ok(policy)) => Ok(policy),
+        _ => Err(PyTypeError::new_err(format!(
+            "preset must be a RetryConfig, got {}",
+            preset.get_type().name()?
+        ))),
+    }
+}
+
+/// `DefaultPreset`'s policy, fetched once.
+fn default_policy(py: Python<'_>) -> PyResult<Bound<'_, Policy>> {
+    static POLICY: PyOnceLock<Py<Policy>> = PyOnceLock::new();
+    POLICY
+        .get_or_try_init(py, || {
+            policy_of_config(py_objects::default_preset(py)?).map(Bound::unbind)
+        })
+        .map(|p| p.bind(py).clone())
 }

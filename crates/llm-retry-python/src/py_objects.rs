@@ -11,7 +11,6 @@
 //! | `llm_retry.presets.DefaultPreset`     | `classify(exc)` without a preset           |
 //! | `time.monotonic`                      | read once, to anchor the Rust clock to it  |
 
-use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -20,8 +19,6 @@ use pyo3::types::{PyAny, PyType};
 use llm_retry_core::breaker::State as BreakerState;
 use llm_retry_core::classify::ErrorKind;
 use llm_retry_core::policy::GiveUpReason;
-
-use crate::policy::Policy;
 
 /// A class or value of the package, imported the first time it is needed and kept.
 struct Lazy {
@@ -99,29 +96,18 @@ pub fn time_monotonic(py: Python<'_>) -> PyResult<f64> {
     TIME_MONOTONIC.get(py)?.call0()?.extract()
 }
 
-/// The policy `preset` compiled when it was made; a `TypeError` when `preset` is not a `RetryConfig`.
-pub fn policy_of_config<'py>(preset: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Policy>> {
+/// What `preset` holds as its compiled policy (`RetryConfig._policy`), when `preset` is a `RetryConfig`;
+/// None for anything else.
+pub fn compiled_policy_of<'py>(preset: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
     let py = preset.py();
-    if let Ok(Some(policy)) = preset.getattr_opt(intern!(py, "_policy")) {
-        if let Ok(policy) = policy.cast_into::<Policy>() {
-            let config_type = RETRY_CONFIG.get(py)?.cast::<PyType>()?;
-            if preset.is_instance(config_type)? {
-                return Ok(policy);
-            }
-        }
+    let config_type = RETRY_CONFIG.get(py)?.cast::<PyType>()?;
+    if !preset.is_instance(config_type)? {
+        return Ok(None);
     }
-    Err(PyTypeError::new_err(format!(
-        "preset must be a RetryConfig, got {}",
-        preset.get_type().name()?
-    )))
+    Ok(preset.getattr_opt(intern!(py, "_policy")).ok().flatten())
 }
 
-/// `DefaultPreset`'s policy, fetched once.
-pub fn default_policy(py: Python<'_>) -> PyResult<Bound<'_, Policy>> {
-    static POLICY: PyOnceLock<Py<Policy>> = PyOnceLock::new();
-    POLICY
-        .get_or_try_init(py, || {
-            policy_of_config(DEFAULT_PRESET.get(py)?).map(Bound::unbind)
-        })
-        .map(|p| p.bind(py).clone())
+/// `llm_retry.presets.DefaultPreset`.
+pub fn default_preset(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    DEFAULT_PRESET.get(py)
 }
