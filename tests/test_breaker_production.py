@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -612,7 +611,6 @@ def test_a_cancelled_probe_frees_its_slot_at_once() -> None:
     asyncio.run(main())
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="Task.cancelling() is new in 3.11")
 def test_a_cancelled_probe_that_surfaces_as_another_error_frees_its_slot() -> None:
     clock = FakeClock()
     breaker = CircuitBreaker(cooldown_s=30.0, clock=clock)

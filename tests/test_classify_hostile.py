@@ -5,7 +5,6 @@ mappings, non-exceptions and cause cycles. It must never raise, and what it retu
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -189,11 +188,7 @@ def deep_chain(depth: int) -> BaseException:
 
 def group_with_itself() -> BaseException:
     inner = WithStatus(529)
-    if sys.version_info >= (3, 11):
-        group: BaseException = ExceptionGroup("many", [inner, WithStatus(400)])  # noqa: F821
-    else:  # pragma: no cover - the same shape, by name, where ExceptionGroup is not a builtin
-        group = type("ExceptionGroup", (Exception,), {})("many")
-        group.exceptions = (inner, WithStatus(400))  # type: ignore[attr-defined]
+    group = ExceptionGroup("many", [inner, WithStatus(400)])
     inner.__cause__ = group
     return group
 

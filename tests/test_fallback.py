@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import sys
 from typing import Any
 
 import pytest
@@ -313,7 +312,6 @@ def test_all_failing_raises_all_providers_failed_with_every_error_in_order() -> 
     assert "second" in str(group) and "fourth" in str(group)
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is new in 3.11")
 def test_all_providers_failed_is_an_exception_group() -> None:
     errors = [ServiceUnavailableError("503"), OverloadedError("529")]
     chain = fallback(Provider("a", errors[0]), Provider("b", errors[1]))
@@ -321,7 +319,7 @@ def test_all_providers_failed_is_an_exception_group() -> None:
     with pytest.raises(AllProvidersFailed) as info:
         chain("hi")
 
-    assert isinstance(info.value, ExceptionGroup)  # noqa: F821 - builtin on 3.11+
+    assert isinstance(info.value, ExceptionGroup)
     assert list(info.value.exceptions) == errors
     assert info.value.errors == tuple(errors)
 

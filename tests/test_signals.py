@@ -217,7 +217,6 @@ def test_connection_error_is_retried_when_nothing_is_being_cancelled(fake_clock)
     assert calls == [1, 1]
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="Task.cancelling() is new in Python 3.11")
 def test_a_cancellation_surfacing_as_connection_error_is_not_retried(fake_clock):
     calls: list[int] = []
 

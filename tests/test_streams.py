@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -408,7 +407,6 @@ def test_async_an_empty_stream_is_a_success() -> None:
     assert script.finished == 1
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="Task.cancelling() is new in 3.11")
 def test_async_a_stream_cancelled_before_its_first_chunk_frees_its_probe() -> None:
     now = [0.0]
     breaker = CircuitBreaker(cooldown_s=30.0, clock=lambda: now[0])

@@ -16,7 +16,6 @@ import hashlib
 import json
 import socket
 import struct
-import sys
 import threading
 import time
 import warnings
@@ -2116,9 +2115,6 @@ def _implicit_context_only() -> BaseException:
 def _task_group_connect_error() -> BaseException:
     import httpx2
 
-    if sys.version_info < (3, 11):
-        raise RuntimeError("asyncio.TaskGroup needs Python 3.11")
-
     async def call() -> None:
         async def fetch() -> None:
             async with httpx2.AsyncClient(timeout=LOOPBACK_TIMEOUT_S) as client:
@@ -2164,9 +2160,8 @@ def _builtin_cases() -> list[Case]:
         Case("builtin_value_error", sdk, lambda: _catch(lambda: int("x")), "unknown", False),
         Case("builtin_explicit_cause_followed", sdk, _explicit_cause, "network", True),
         Case("builtin_implicit_context_only", sdk, _implicit_context_only, "unknown", False),
+        Case("builtin_exception_group_connect", sdk, _task_group_connect_error, "network", True),
     ]
-    if sys.version_info >= (3, 11):  # asyncio.TaskGroup and ExceptionGroup
-        cases.append(Case("builtin_exception_group_connect", sdk, _task_group_connect_error, "network", True))
     return cases
 
 
