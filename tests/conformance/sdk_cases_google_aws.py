@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-# Short enough to keep the suite fast, long enough that a loaded machine does not turn a read timeout into a
-# connect timeout: the loopback handshake completes in the kernel, so only the read can time out.
+# Only for the cases that are a timeout (a blackhole connect, a HANG read). Short enough to keep the suite
+# fast, long enough that a loaded machine does not turn a read timeout into a connect timeout: the loopback
+# handshake completes in the kernel, so only the read can time out.
 LOOPBACK_TIMEOUT_S = 0.25
-# For exchanges that must complete: the loopback server is a thread of this process, so a garbage collection
-# or a loaded machine can delay its answer well past LOOPBACK_TIMEOUT_S (seen: aiohttp's connect timing out).
+# For every exchange that must complete (an answer, a refusal, a close, a reset): the loopback server is a
+# thread of this process, so a garbage collection or a loaded machine can delay its answer well past
+# LOOPBACK_TIMEOUT_S (seen: aiohttp's connect timing out).
 ANSWER_TIMEOUT_S = 10.0
 FAKE_GEMINI_KEY = "fake-gemini-key-for-tests"
 FAKE_AWS_KEY = ("AKIAFAKEFAKEFAKEFAKE", "fake-secret-key-for-tests")
@@ -1169,7 +1171,13 @@ def _boto_session() -> Any:
     return botocore.session.Session()
 
 
-def boto_client(service: str, endpoint_url: str | None = None) -> Any:
+def boto_client(
+    service: str,
+    endpoint_url: str | None = None,
+    *,
+    connect_timeout_s: float = ANSWER_TIMEOUT_S,
+    read_timeout_s: float = ANSWER_TIMEOUT_S,
+) -> Any:
     from botocore.config import Config
 
     return _boto_session().create_client(
@@ -1180,8 +1188,8 @@ def boto_client(service: str, endpoint_url: str | None = None) -> Any:
         aws_secret_access_key=FAKE_AWS_KEY[1],
         config=Config(
             retries={"total_max_attempts": 1, "mode": "standard"},
-            connect_timeout=LOOPBACK_TIMEOUT_S,
-            read_timeout=LOOPBACK_TIMEOUT_S,
+            connect_timeout=connect_timeout_s,
+            read_timeout=read_timeout_s,
         ),
     )
 
@@ -1252,11 +1260,19 @@ def stubbed(
     return make
 
 
-def boto_loopback(service: str, reply: Reply, *, url: str | None = None) -> Callable[[], BaseException]:
+def boto_loopback(
+    service: str,
+    reply: Reply,
+    *,
+    url: str | None = None,
+    connect_timeout_s: float = ANSWER_TIMEOUT_S,
+    read_timeout_s: float = ANSWER_TIMEOUT_S,
+) -> Callable[[], BaseException]:
     """A real HTTP exchange on loopback, the answer parsed by botocore's own protocol parser."""
 
     def make() -> BaseException:
-        return _catch(lambda: _invoke(boto_client(service, url or serve(reply)), service))
+        timeouts_s = {"connect_timeout_s": connect_timeout_s, "read_timeout_s": read_timeout_s}
+        return _catch(lambda: _invoke(boto_client(service, url or serve(reply), **timeouts_s), service))
 
     return make
 
@@ -1693,12 +1709,21 @@ def _botocore_cases() -> list[Case]:
         Case(
             "botocore_connect_timeout",
             sdk,
-            lambda: boto_loopback("bedrock-runtime", Reply(), url=blackhole_url())(),
+            lambda: boto_loopback(
+                "bedrock-runtime", Reply(), url=blackhole_url(), connect_timeout_s=LOOPBACK_TIMEOUT_S
+            )(),
             "network",
             True,
             preset=b,
         ),
-        Case("botocore_read_timeout", sdk, boto_loopback("bedrock-runtime", HANG), "network", True, preset=b),
+        Case(
+            "botocore_read_timeout",
+            sdk,
+            boto_loopback("bedrock-runtime", HANG, read_timeout_s=LOOPBACK_TIMEOUT_S),
+            "network",
+            True,
+            preset=b,
+        ),
         Case("botocore_connection_closed", sdk, boto_loopback("bedrock-runtime", CLOSE), "network", True),
         Case("botocore_no_credentials", sdk, _no_credentials, "auth", False, preset=b),
     ]
@@ -1723,9 +1748,9 @@ def httpx_status(module: str, status: int, *headers: tuple[str, str]) -> Callabl
     return make
 
 
-def httpx_loopback(module: str, url: str, **client_args: Any) -> BaseException:
+def httpx_loopback(module: str, url: str, *, timeout_s: float = ANSWER_TIMEOUT_S) -> BaseException:
     http = __import__(module)
-    with http.Client(timeout=LOOPBACK_TIMEOUT_S, **client_args) as client:
+    with http.Client(timeout=timeout_s) as client:
         return _catch(lambda: client.get(url))
 
 
@@ -1841,14 +1866,14 @@ def _httpx_cases(module: str) -> list[Case]:
         Case(
             f"{module}_connect_timeout",
             module,
-            lambda: httpx_loopback(module, blackhole_url()),
+            lambda: httpx_loopback(module, blackhole_url(), timeout_s=LOOPBACK_TIMEOUT_S),
             "network",
             True,
         ),
         Case(
             f"{module}_read_timeout",
             module,
-            lambda: httpx_loopback(module, serve(HANG)),
+            lambda: httpx_loopback(module, serve(HANG), timeout_s=LOOPBACK_TIMEOUT_S),
             "network",
             True,
             preset=h,
@@ -1892,11 +1917,13 @@ def requests_status(status: int, *headers: tuple[str, str]) -> Callable[[], Base
     return make
 
 
-def requests_get(url: str, *, stream_body: bool = False) -> BaseException:
+def requests_get(
+    url: str, *, stream_body: bool = False, timeout_s: float = ANSWER_TIMEOUT_S
+) -> BaseException:
     import requests
 
     def call() -> None:
-        response = requests.get(url, timeout=LOOPBACK_TIMEOUT_S, stream=stream_body)
+        response = requests.get(url, timeout=timeout_s, stream=stream_body)
         if stream_body:
             for _chunk in response.iter_content(64):
                 pass
@@ -1931,8 +1958,21 @@ def _requests_cases() -> list[Case]:
             True,
             preset=h,
         ),
-        Case("requests_connect_timeout", sdk, lambda: requests_get(blackhole_url()), "network", True),
-        Case("requests_read_timeout", sdk, lambda: requests_get(serve(HANG)), "network", True, preset=h),
+        Case(
+            "requests_connect_timeout",
+            sdk,
+            lambda: requests_get(blackhole_url(), timeout_s=LOOPBACK_TIMEOUT_S),
+            "network",
+            True,
+        ),
+        Case(
+            "requests_read_timeout",
+            sdk,
+            lambda: requests_get(serve(HANG), timeout_s=LOOPBACK_TIMEOUT_S),
+            "network",
+            True,
+            preset=h,
+        ),
         Case("requests_connection_aborted", sdk, lambda: requests_get(serve(CLOSE)), "network", True),
         Case(
             "requests_chunked_encoding_error",
@@ -2038,12 +2078,16 @@ def _aiohttp_cases() -> list[Case]:
 # urllib3
 
 
-def urllib3_get(url: str, *, retries: object = False) -> BaseException:
+def urllib3_get(
+    url: str,
+    *,
+    retries: object = False,
+    connect_s: float = ANSWER_TIMEOUT_S,
+    read_s: float = ANSWER_TIMEOUT_S,
+) -> BaseException:
     import urllib3
 
-    with urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=LOOPBACK_TIMEOUT_S, read=LOOPBACK_TIMEOUT_S)
-    ) as pool:
+    with urllib3.PoolManager(timeout=urllib3.Timeout(connect=connect_s, read=read_s)) as pool:
         return _catch(lambda: pool.request("GET", url, retries=retries))
 
 
@@ -2051,8 +2095,20 @@ def _urllib3_cases() -> list[Case]:
     sdk = "urllib3"
     return [
         Case("urllib3_new_connection_error", sdk, lambda: urllib3_get(refused_url()), "network", True),
-        Case("urllib3_connect_timeout", sdk, lambda: urllib3_get(blackhole_url()), "network", True),
-        Case("urllib3_read_timeout", sdk, lambda: urllib3_get(serve(HANG)), "network", True),
+        Case(
+            "urllib3_connect_timeout",
+            sdk,
+            lambda: urllib3_get(blackhole_url(), connect_s=LOOPBACK_TIMEOUT_S),
+            "network",
+            True,
+        ),
+        Case(
+            "urllib3_read_timeout",
+            sdk,
+            lambda: urllib3_get(serve(HANG), read_s=LOOPBACK_TIMEOUT_S),
+            "network",
+            True,
+        ),
         Case(
             "urllib3_max_retry_error_refused",
             sdk,
@@ -2117,7 +2173,7 @@ def _task_group_connect_error() -> BaseException:
 
     async def call() -> None:
         async def fetch() -> None:
-            async with httpx2.AsyncClient(timeout=LOOPBACK_TIMEOUT_S) as client:
+            async with httpx2.AsyncClient(timeout=ANSWER_TIMEOUT_S) as client:
                 await client.get(refused_url())
 
         async with asyncio.TaskGroup() as group:
