@@ -19,7 +19,7 @@ import struct
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -122,12 +122,15 @@ _ROUTES: dict[str, Reply] = {}
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def _reply(self) -> Reply:
+        key = self.path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
+        return _ROUTES.get(key, Reply(404, body=b"no such route"))
+
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
-        key = self.path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
-        reply = _ROUTES.get(key, Reply(404, body=b"no such route"))
+        reply = self._reply()
         self.close_connection = True
         if reply.behaviour == "hang":
             self.connection.settimeout(10)
@@ -175,6 +178,46 @@ def serve(reply: Reply) -> str:
     key = hashlib.sha1(repr(reply).encode()).hexdigest()[:16]
     _ROUTES[key] = reply
     return f"http://127.0.0.1:{_server_port()}/{key}"
+
+
+class CountingServer(ThreadingHTTPServer):
+    """A loopback server of its own that answers every request with one `reply` and records each request's
+    path in `paths`; for cases that count what a client sends. Start it with `counting_server`."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(("127.0.0.1", 0), _CountingHandler)
+        self.reply = reply
+        self.paths: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _CountingHandler(_Handler):
+    server: CountingServer
+
+    def _reply(self) -> Reply:
+        self.server.paths.append(self.path)
+        return self.server.reply
+
+
+@contextlib.contextmanager
+def counting_server(reply: Reply) -> Iterator[CountingServer]:
+    """A `CountingServer` serving on a thread; on exit the server stops, its handlers finish and the thread
+    is joined. Every reply closes its connection, so no handler outlives its request."""
+    server = CountingServer(reply)
+    # shutdown() waits for serve_forever to poll again: 0.5 s by default, for every test.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="conformance-counting", daemon=True
+    )
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(ANSWER_TIMEOUT_S)
 
 
 _KEEP: list[socket.socket] = []
