@@ -1,5 +1,5 @@
-"""The test doubles the suite shares: fake monotonic clocks whose sleeps only move time, and errors shaped like
-the provider SDKs' (a status, response headers, a JSON body). No SDK is imported: tests/conformance raises theirs.
+"""The test doubles the suite shares: fake monotonic clocks whose sleeps only move time, and errors shaped
+like the provider SDKs' (a status, response headers, a JSON body). tests/conformance raises the real ones.
 """
 
 from __future__ import annotations
@@ -131,7 +131,9 @@ class APIStatusError(Exception):
         self.body = body
 
 
-def status_error(status: int, *, headers: Mapping[str, str] | None = None, body: Any = None) -> APIStatusError:
+def status_error(
+    status: int, *, headers: Mapping[str, str] | None = None, body: Any = None
+) -> APIStatusError:
     """A fresh SDK-shaped error, for tests that differ only by status, headers or body: `status_error(529)`,
     `status_error(429, headers={"retry-after": "3"})`. Its message is the SDKs' "Error code: <status>"."""
     return APIStatusError(status_code=status, headers=headers, body=body)
@@ -180,7 +182,13 @@ class ContextOverflowError(APIStatusError):
         )
         super().__init__(
             message,
-            body={"error": {"message": message, "type": "invalid_request_error", "code": "context_length_exceeded"}},
+            body={
+                "error": {
+                    "message": message,
+                    "type": "invalid_request_error",
+                    "code": "context_length_exceeded",
+                }
+            },
         )
         self.code = "context_length_exceeded"
 
@@ -193,7 +201,8 @@ class QuotaError(APIStatusError):
     def __init__(self) -> None:
         message = "You exceeded your current quota, please check your plan and billing details."
         super().__init__(
-            message, body={"error": {"message": message, "type": "insufficient_quota", "code": "insufficient_quota"}}
+            message,
+            body={"error": {"message": message, "type": "insufficient_quota", "code": "insufficient_quota"}},
         )
         self.code = "insufficient_quota"
 
@@ -206,5 +215,6 @@ class StreamErrorEvent(APIStatusError):
 
     def __init__(self, error_type: str = "overloaded_error") -> None:
         super().__init__(
-            f"{error_type}: Overloaded", body={"type": "error", "error": {"type": error_type, "message": "Overloaded"}}
+            f"{error_type}: Overloaded",
+            body={"type": "error", "error": {"type": error_type, "message": "Overloaded"}},
         )
