@@ -25,6 +25,9 @@ def assert_sane(c: Classification) -> None:
     repr(c)
 
 
+# Local on purpose: these probe attribute behaviour (raising, wrong types, cycles) the doubles never show.
+
+
 class Boom(Exception):
     """What the hostile attributes raise."""
 
@@ -385,6 +388,9 @@ def test_hostile_exceptions_raised_by_a_decorated_function_come_out_as_themselve
         call()
     assert excinfo.value is error
     assert len(calls) in (1, 2)
+
+
+# Local on purpose: each refuses `add_note` in its own way, which no shared double does.
 
 
 class RefusesNotes(Exception):

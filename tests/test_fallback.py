@@ -12,6 +12,18 @@ from typing import Any
 
 import pytest
 import trio
+from doubles import (
+    AuthenticationError,
+    BadRequestError,
+    ContextOverflowError,
+    InternalServerError,
+    OverloadedError,
+    QuotaError,
+    RateLimitError,
+    ServiceUnavailableError,
+    no_async_sleep,
+    no_sleep,
+)
 from llm_retry import (
     AllProvidersFailed,
     CircuitBreaker,
@@ -23,63 +35,6 @@ from llm_retry import (
     fallback,
     retry_llm,
 )
-
-
-class RateLimitError(Exception):
-    status_code = 429
-
-
-class OverloadedError(Exception):
-    status_code = 529
-
-
-class InternalServerError(Exception):
-    status_code = 500
-
-
-class ServiceUnavailableError(Exception):
-    status_code = 503
-
-
-class BadRequestError(Exception):
-    status_code = 400
-
-
-class AuthenticationError(Exception):
-    status_code = 401
-
-
-class ContextOverflowError(Exception):
-    status_code = 400
-
-    def __init__(self) -> None:
-        message = (
-            "This model's maximum context length is 128000 tokens. However, you requested 130412 tokens."
-        )
-        super().__init__(message)
-        self.code = "context_length_exceeded"
-        self.body = {
-            "error": {"message": message, "type": "invalid_request_error", "code": "context_length_exceeded"}
-        }
-
-
-class QuotaError(Exception):
-    status_code = 429
-
-    def __init__(self) -> None:
-        super().__init__("You exceeded your current quota, please check your plan and billing details.")
-        self.code = "insufficient_quota"
-        self.body = {
-            "error": {"message": str(self), "type": "insufficient_quota", "code": "insufficient_quota"}
-        }
-
-
-def no_sleep(seconds: float) -> None:
-    pass
-
-
-async def no_async_sleep(seconds: float) -> None:
-    pass
 
 
 class Provider:

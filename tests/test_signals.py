@@ -318,6 +318,7 @@ def test_trio_cancelled_raised_by_the_function_is_not_retried(fake_clock):
 
 # --- Ctrl-C -------------------------------------------------------------------------------------------
 
+# The child runs this script on its own and cannot import tests/doubles.py, so its error is declared in it.
 CTRL_C_SCRIPT = textwrap.dedent(
     """
     from llm_retry import retry_llm
