@@ -9,105 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import trio
+from doubles import (
+    AuthenticationError,
+    BadGatewayError,
+    BadRequestError,
+    ContextOverflowError,
+    FakeClock,
+    InternalServerError,
+    OverloadedError,
+    QuotaError,
+    RateLimitError,
+    ServiceUnavailableError,
+    StreamErrorEvent,
+)
 from llm_retry import BreakerState, CircuitBreaker, CircuitOpenError, async_retry_llm, retry_llm
 
 CLOSED, OPEN, HALF_OPEN = BreakerState.CLOSED, BreakerState.OPEN, BreakerState.HALF_OPEN
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0, seconds
-        self.slept.append(seconds)
-        self.now += seconds
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-
-
-# Exceptions shaped like SDK errors: a status code, sometimes a body or headers.
-
-
-class RateLimitError(Exception):
-    status_code = 429
-
-
-class OverloadedError(Exception):
-    status_code = 529
-
-
-class InternalServerError(Exception):
-    status_code = 500
-
-
-class BadGatewayError(Exception):
-    status_code = 502
-
-
-class ServiceUnavailableError(Exception):
-    status_code = 503
-
-    def __init__(self, message: str = "503 Service Unavailable", retry_after_s: int | None = None) -> None:
-        super().__init__(message)
-        self.headers = {} if retry_after_s is None else {"retry-after": str(retry_after_s)}
-
-
-class APIStatusError(Exception):
-    """Anthropic's mid-stream error event: HTTP 200, the error in the body."""
-
-    status_code = 200
-
-    def __init__(self, error_type: str) -> None:
-        super().__init__(error_type)
-        self.body = {"type": "error", "error": {"type": error_type, "message": error_type}}
-
-
-class BadRequestError(Exception):
-    status_code = 400
-
-
-class AuthenticationError(Exception):
-    status_code = 401
-
-
-class ContextOverflowError(Exception):
-    status_code = 400
-
-    def __init__(self) -> None:
-        message = (
-            "This model's maximum context length is 128000 tokens. However, you requested 130412 tokens."
-        )
-        super().__init__(message)
-        self.code = "context_length_exceeded"
-        self.body = {
-            "error": {"message": message, "type": "invalid_request_error", "code": "context_length_exceeded"}
-        }
-
-
-class QuotaError(Exception):
-    status_code = 429
-
-    def __init__(self) -> None:
-        super().__init__("You exceeded your current quota, please check your plan and billing details.")
-        self.code = "insufficient_quota"
-        self.body = {
-            "error": {"message": str(self), "type": "insufficient_quota", "code": "insufficient_quota"}
-        }
 
 
 PROVIDER_FAILURES: list[Callable[[], Exception]] = [
@@ -116,7 +38,7 @@ PROVIDER_FAILURES: list[Callable[[], Exception]] = [
     lambda: InternalServerError("500"),
     lambda: BadGatewayError("502"),
     lambda: ServiceUnavailableError(),
-    lambda: APIStatusError("overloaded_error"),
+    lambda: StreamErrorEvent("overloaded_error"),
     lambda: ConnectionResetError("connection reset by peer"),
     lambda: TimeoutError("read timed out"),
 ]
@@ -348,11 +270,11 @@ def test_only_failures_inside_the_window_count() -> None:
     breaker = rate_breaker(clock)
     call = guarded(breaker, clock)
 
-    clock.now = 0.5
+    clock.now_s = 0.5
     fail(call, 5)
-    clock.now = 6.5
+    clock.now_s = 6.5
     fail(call, 4)  # 9 calls, all failed, in the window
-    clock.now = 12.0  # the five at t=0.5 have left the 10 s window; the four at t=6.5 have not
+    clock.now_s = 12.0  # the five at t=0.5 have left the 10 s window; the four at t=6.5 have not
     assert breaker.stats["window_calls"] == 4
 
     fail(call, 5)
@@ -372,16 +294,16 @@ def test_failure_rate_threshold_must_be_a_fraction(rate: float) -> None:
 
 def test_the_first_open_lasts_exactly_cooldown_s() -> None:
     clock = FakeClock()
-    clock.now = 100.0
+    clock.now_s = 100.0
     breaker = CircuitBreaker(failure_threshold=1, cooldown_s=30.0, clock=clock)
     call = guarded(breaker, clock)
 
     fail(call)
     assert breaker.retry_in_s() == 30.0
     assert breaker.stats["current_cooldown_s"] == 30.0
-    clock.now = 129.999
+    clock.now_s = 129.999
     assert rejected(call).retry_in_s == pytest.approx(0.001)
-    clock.now = 130.0
+    clock.now_s = 130.0
     assert breaker.state is HALF_OPEN
     succeed(call)
     assert breaker.state is CLOSED
@@ -398,15 +320,15 @@ def test_open_periods_grow_on_failed_probes_and_reset_after_a_success() -> None:
 
     fail(call)
     assert breaker.stats["current_cooldown_s"] == 10.0
-    opened_at, period = clock.now, 10.0
+    opened_at, period = clock.now_s, 10.0
     nominal = 10.0
     periods = []
     for _ in range(6):
-        clock.now = opened_at + period - 1e-6
+        clock.now_s = opened_at + period - 1e-6
         rejected(call)
-        clock.now = opened_at + period
+        clock.now_s = opened_at + period
         fail(call)  # the probe fails: open again, for longer
-        opened_at, period = clock.now, breaker.stats["current_cooldown_s"]
+        opened_at, period = clock.now_s, breaker.stats["current_cooldown_s"]
         assert breaker.retry_in_s() == pytest.approx(period)
         nominal = min(2 * nominal, 100.0)
         assert 0.8 * nominal <= period <= min(1.2 * nominal, 100.0), (nominal, period)
@@ -414,7 +336,7 @@ def test_open_periods_grow_on_failed_probes_and_reset_after_a_success() -> None:
 
     assert periods[-1] <= 100.0
     assert breaker.stats["opened_count"] == 7
-    clock.now = opened_at + period
+    clock.now_s = opened_at + period
     succeed(call)
     assert breaker.state is CLOSED
     assert breaker.stats["current_cooldown_s"] == 10.0
@@ -433,7 +355,7 @@ def test_grown_open_periods_are_jittered() -> None:
         breaker = CircuitBreaker(failure_threshold=1, cooldown_s=10.0, clock=clock, seed=seed)
         call = guarded(breaker, clock)
         fail(call)
-        clock.now = 10.0
+        clock.now_s = 10.0
         fail(call)
         period = breaker.stats["current_cooldown_s"]
         assert 16.0 <= period <= 24.0
@@ -446,7 +368,7 @@ def test_a_neutral_probe_frees_its_slot_without_closing() -> None:
     breaker = CircuitBreaker(failure_threshold=1, cooldown_s=30.0, clock=clock)
     call = guarded(breaker, clock)
     fail(call)
-    clock.now = 30.0
+    clock.now_s = 30.0
 
     fail(call, 1, lambda: BadRequestError("400"))
 
@@ -472,7 +394,7 @@ def test_exactly_half_open_max_calls_probes_are_in_flight() -> None:
     async def main() -> list[Any]:
         with pytest.raises(ServiceUnavailableError):
             await call(-1, None)
-        clock.now = 30.0
+        clock.now_s = 30.0
         gate = asyncio.Event()
         tasks = [asyncio.create_task(call(i, gate)) for i in range(5)]
         for _ in range(3):
@@ -509,17 +431,17 @@ def test_a_probe_that_never_reports_back_frees_its_slot_after_its_lease() -> Non
     async def main() -> None:
         with pytest.raises(ServiceUnavailableError):
             await call(None, ServiceUnavailableError())
-        clock.now = 30.0
+        clock.now_s = 30.0
         hung_gate = asyncio.Event()
         hung = asyncio.create_task(call(hung_gate, "late answer"))
         await asyncio.sleep(0)
         assert breaker.stats["probes_in_flight"] == 1
 
-        clock.now = 89.0  # the hung probe holds the only slot until its lease ends at t=90
+        clock.now_s = 89.0  # the hung probe holds the only slot until its lease ends at t=90
         with pytest.raises(CircuitOpenError):
             await call(None, "ok")
 
-        clock.now = 91.0
+        clock.now_s = 91.0
         assert breaker.state is HALF_OPEN
         assert breaker.stats["probes_in_flight"] == 0
         assert breaker.retry_in_s() == 0.0
@@ -562,13 +484,13 @@ def test_a_late_result_from_an_expired_probe_is_ignored_even_with_no_replacement
     async def main() -> None:
         with pytest.raises(ServiceUnavailableError):
             await call(None, ServiceUnavailableError())
-        clock.now = 30.0
+        clock.now_s = 30.0
         gate = asyncio.Event()
         outcome = "late answer" if late == "success" else ServiceUnavailableError()
         hung = asyncio.create_task(call(gate, outcome))
         await asyncio.sleep(0)
 
-        clock.now = 95.0  # lease over; nobody has taken the slot since
+        clock.now_s = 95.0  # lease over; nobody has taken the slot since
         gate.set()
         if late == "success":
             assert await hung == "late answer"
@@ -599,7 +521,7 @@ def test_a_cancelled_probe_frees_its_slot_at_once() -> None:
     async def main() -> None:
         with pytest.raises(ServiceUnavailableError):
             await call(None)
-        clock.now = 30.0
+        clock.now_s = 30.0
         task = asyncio.create_task(call(asyncio.Event()))
         await asyncio.sleep(0)
         assert breaker.stats["probes_in_flight"] == 1
@@ -612,7 +534,6 @@ def test_a_cancelled_probe_frees_its_slot_at_once() -> None:
     asyncio.run(main())
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="Task.cancelling() is new in 3.11")
 def test_a_cancelled_probe_that_surfaces_as_another_error_frees_its_slot() -> None:
     clock = FakeClock()
     breaker = CircuitBreaker(cooldown_s=30.0, clock=clock)
@@ -628,7 +549,7 @@ def test_a_cancelled_probe_that_surfaces_as_another_error_frees_its_slot() -> No
         return "ok"
 
     async def main() -> None:
-        clock.now = 30.0
+        clock.now_s = 30.0
         task = asyncio.create_task(call(asyncio.Event()))
         await asyncio.sleep(0)
         assert breaker.stats["probes_in_flight"] == 1
@@ -654,10 +575,10 @@ def test_a_failing_state_change_hook_does_not_wedge_the_breaker() -> None:
     call = guarded(breaker, clock)
     fail(call)
 
-    clock.now = 30.0
+    clock.now_s = 30.0
     with contextlib.suppress(RuntimeError):
         call("first probe")  # whether the hook's error reaches the caller is the library's choice...
-    clock.now = 31.0
+    clock.now_s = 31.0
     # ...but the probe slot must not be lost with it (it would otherwise stay taken for probe_lease_s).
     assert breaker.stats["probes_in_flight"] == 0 or breaker.state is CLOSED
     assert call("ok") == "ok"
@@ -675,8 +596,8 @@ def test_a_call_waits_for_an_open_breaker_within_its_deadline() -> None:
 
     assert call("answer") == "answer"
 
-    assert clock.slept == [10.0]
-    assert clock.now == 10.0
+    assert clock.sleeps == [10.0]
+    assert clock.now_s == 10.0
     assert call.calls == 1
     assert breaker.state is CLOSED
 
@@ -691,7 +612,7 @@ def test_a_wait_that_would_not_fit_the_deadline_raises_circuit_open_error() -> N
 
     assert exc.retry_in_s == 10.0
     assert exc.breaker_name == "anthropic"
-    assert clock.slept == []
+    assert clock.sleeps == []
 
 
 def test_a_retry_waits_for_the_breaker_its_failure_opened() -> None:
@@ -708,7 +629,7 @@ def test_a_retry_waits_for_the_breaker_its_failure_opened() -> None:
         return "ok"
 
     assert call() == "ok"
-    assert clock.slept == [2.0, 28.0]
+    assert clock.sleeps == [2.0, 28.0]
     assert calls == 2
     assert breaker.state is CLOSED
 
@@ -728,7 +649,7 @@ def test_a_retry_gives_up_when_the_breaker_wait_would_not_fit() -> None:
 
     assert len(raised) == 1
     assert info.value is raised[0]
-    assert clock.slept == [2.0]
+    assert clock.sleeps == [2.0]
     assert "circuit breaker 'llm' is open (retry in 28.00 s)" in info.value.__notes__[-1]
 
 
@@ -752,7 +673,7 @@ def test_a_waiter_never_sleeps_past_its_deadline_on_a_busy_half_open_breaker() -
     async def main() -> None:
         with pytest.raises(ServiceUnavailableError):
             await hold(None)
-        clock.now = 30.0
+        clock.now_s = 30.0
         gate = asyncio.Event()
         probe = asyncio.create_task(hold(gate))
         await asyncio.sleep(0)
@@ -763,8 +684,8 @@ def test_a_waiter_never_sleeps_past_its_deadline_on_a_busy_half_open_breaker() -
         assert await probe == "probe answer"
 
     asyncio.run(main())
-    assert clock.slept == [1.0, 1.0]
-    assert clock.now == 32.0
+    assert clock.sleeps == [1.0, 1.0]
+    assert clock.now_s == 32.0
 
 
 def test_a_waiter_is_admitted_once_the_probe_closes_the_breaker() -> None:
@@ -794,14 +715,14 @@ def test_a_waiter_is_admitted_once_the_probe_closes_the_breaker() -> None:
     async def main() -> None:
         with pytest.raises(ServiceUnavailableError):
             await hold(False)
-        clock.now = 30.0
+        clock.now_s = 30.0
         probe = asyncio.create_task(hold(True))
         await asyncio.sleep(0)
         assert await waiter() == "waiter answer"
         assert await probe == "probe answer"
 
     asyncio.run(main())
-    assert clock.slept == [1.0]
+    assert clock.sleeps == [1.0]
     assert breaker.state is CLOSED
 
 
@@ -826,11 +747,11 @@ def test_an_async_call_waits_for_an_open_breaker(backend: str) -> None:
     async def main() -> str:
         with pytest.raises(CircuitOpenError):
             await impatient()
-        assert clock.slept == []
+        assert clock.sleeps == []
         return await call()
 
     assert (asyncio.run(main()) if backend == "asyncio" else trio.run(main)) == "answer"
-    assert clock.slept == [10.0]
+    assert clock.sleeps == [10.0]
 
 
 def test_wait_for_breaker_needs_a_breaker_and_a_deadline() -> None:
@@ -855,9 +776,9 @@ def test_on_state_change_sees_every_transition() -> None:
 
     fail(call, 2)
     rejected(call)
-    clock.now = 10.0
+    clock.now_s = 10.0
     fail(call)  # probe fails
-    clock.now += breaker.stats["current_cooldown_s"]
+    clock.now_s += breaker.stats["current_cooldown_s"]
     succeed(call)  # probe succeeds
     breaker.open()
     breaker.close()
@@ -935,7 +856,7 @@ def test_manual_open_lasts_cooldown_s_even_after_open_periods_grew() -> None:
     )
     call = guarded(breaker, clock)
     fail(call)
-    clock.now = 10.0
+    clock.now_s = 10.0
     fail(call)  # a failed probe: open for about 20 s
     assert breaker.stats["current_cooldown_s"] > 10.0
 
@@ -959,7 +880,7 @@ def test_manual_open_of_a_half_open_breaker_ignores_its_probe() -> None:
     async def main() -> None:
         with pytest.raises(ServiceUnavailableError):
             await call(None)
-        clock.now = 30.0
+        clock.now_s = 30.0
         gate = asyncio.Event()
         probe = asyncio.create_task(call(gate))
         await asyncio.sleep(0)

@@ -12,52 +12,20 @@ import threading
 from typing import Any
 
 import pytest
+from doubles import (
+    BadGatewayError,
+    BadRequestError,
+    InternalServerError,
+    OverloadedError,
+    QuotaError,
+    RateLimitError,
+    ServiceUnavailableError,
+    no_async_sleep,
+    no_sleep,
+)
 from llm_retry import RetryBudget, RetryEvent, async_retry_llm, retry_llm
 
 EMPTY_NOTE = "the retry budget is empty"
-
-
-def no_sleep(seconds: float) -> None:
-    pass
-
-
-async def no_async_sleep(seconds: float) -> None:
-    pass
-
-
-class RateLimitError(Exception):
-    status_code = 429
-
-
-class OverloadedError(Exception):
-    status_code = 529
-
-
-class InternalServerError(Exception):
-    status_code = 500
-
-
-class BadGatewayError(Exception):
-    status_code = 502
-
-
-class ServiceUnavailableError(Exception):
-    status_code = 503
-
-
-class BadRequestError(Exception):
-    status_code = 400
-
-
-class QuotaError(Exception):
-    """OpenAI's spent-quota 429: never retried, so never paid for."""
-
-    status_code = 429
-
-    def __init__(self) -> None:
-        super().__init__("You exceeded your current quota")
-        self.code = "insufficient_quota"
-        self.body = {"error": {"message": "You exceeded your current quota", "code": "insufficient_quota"}}
 
 
 def notes(exc: BaseException) -> list[str]:

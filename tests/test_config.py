@@ -133,6 +133,7 @@ def test_unknown_override_keyword_is_a_type_error_naming_it():
 
     with pytest.raises(TypeError, match=r"max_attempt\b"):
         retry_llm(max_attempt=3)(fn)
+
     async def afn() -> None:
         pass
 
@@ -148,6 +149,7 @@ def test_preset_and_config_together_is_a_type_error():
 
     with pytest.raises(TypeError, match=r"preset.*config|config.*preset"):
         retry_llm(preset=AnthropicPreset, config=RetryConfig())(fn)
+
     async def afn() -> None:
         pass
 
@@ -260,6 +262,7 @@ def test_extend_validates_like_a_new_config():
 
 
 def test_extended_preset_retries_what_it_adds(make_error):
+    # Local on purpose: the config matches this class by its name.
     class MyProxyError(Exception):
         pass
 

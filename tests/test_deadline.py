@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import trio
+from doubles import FakeClock, RateLimitError, ServiceUnavailableError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from llm_retry import (
@@ -24,46 +25,6 @@ from llm_retry import (
     async_retry_llm,
     retry_llm,
 )
-
-
-class FakeClock:
-    """A monotonic clock moved only by `sleep` and `advance`; records every sleep as (start, seconds)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[tuple[float, float]] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0, seconds
-        self.sleeps.append((self.now, seconds))
-        self.now += seconds
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-
-    @property
-    def slept(self) -> list[float]:
-        return [seconds for _, seconds in self.sleeps]
-
-
-class RateLimitError(Exception):
-    """Shaped like an SDK's 429: a status code and the response headers."""
-
-    status_code = 429
-
-    def __init__(self, retry_after_s: int | None = None) -> None:
-        super().__init__("Error code: 429 - rate limit reached")
-        self.headers = {} if retry_after_s is None else {"retry-after": str(retry_after_s)}
-
-
-class ServiceUnavailableError(Exception):
-    status_code = 503
 
 
 def notes(exc: BaseException) -> list[str]:
@@ -156,7 +117,7 @@ def test_events_say_how_much_deadline_was_left_and_waits_fit_exactly(how: str) -
     assert [e.attempt for e in events] == [1, 2, 3, 4, 5]
     assert all(e.kind is ErrorKind.RATE_LIMITED for e in events)
     assert [e.elapsed_s for e in events] == [0.0, 2.0, 4.0, 6.0, 8.0]
-    assert clock.now == 10.0
+    assert clock.now_s == 10.0
     assert len(raised) == 6
     assert info.value is raised[-1]
     assert "the deadline has passed" in notes(info.value)[-1]
@@ -179,7 +140,7 @@ def test_slow_attempts_count_against_the_deadline() -> None:
 
     # Attempt 1 ends at t=4 (6 s left), attempt 2 at t=9 (1 s left: a 1 s wait still fits), attempt 3 at 14.
     assert [e.deadline_remaining_s for e in events] == [6.0, 1.0]
-    assert clock.sleeps == [(4.0, 1.0), (9.0, 1.0)]
+    assert clock.sleep_spans == [(4.0, 1.0), (9.0, 1.0)]
     assert calls == 3
     assert "the deadline has passed" in notes(info.value)[-1]
 
@@ -197,7 +158,7 @@ def test_the_deadline_stops_retries_before_max_attempts() -> None:
     with pytest.raises(RateLimitError) as info:
         call()
 
-    assert clock.slept == [1.0, 1.0, 1.0]
+    assert clock.sleeps == [1.0, 1.0, 1.0]
     assert calls == 4
     assert "the next wait (1.00 s) would pass the deadline (0.50 s left)" in notes(info.value)[-1]
 
@@ -216,7 +177,7 @@ def test_a_call_that_recovers_within_the_deadline_returns() -> None:
         return "answer"
 
     assert call() == "answer"
-    assert clock.slept == [5.0, 5.0]
+    assert clock.sleeps == [5.0, 5.0]
     assert [e.deadline_remaining_s for e in events] == [30.0, 25.0]
 
 
@@ -278,13 +239,13 @@ def test_no_wait_ever_ends_past_the_deadline(
     except RateLimitError as exc:
         assert exc is raised[-1]
         assert any("deadline" in note for note in notes(exc)), notes(exc)
-    for start_s, seconds in clock.sleeps:
+    for start_s, seconds in clock.sleep_spans:
         assert start_s + seconds <= deadline_s + 1e-9
     for event in events:
         assert event.deadline_remaining_s is not None
         assert event.delay_s <= event.deadline_remaining_s
     # A zero wait is not slept at all.
-    assert clock.slept == [e.delay_s for e in events if e.delay_s > 0]
+    assert clock.sleeps == [e.delay_s for e in events if e.delay_s > 0]
 
 
 @pytest.mark.parametrize(
@@ -295,8 +256,8 @@ def test_a_wait_for_the_breaker_never_ends_past_the_deadline(open_left_s: float,
     clock = FakeClock()
     breaker = CircuitBreaker(cooldown_s=30.0, clock=clock)
     breaker.open()
-    clock.now = 30.0 - open_left_s
-    started_s = clock.now
+    clock.now_s = 30.0 - open_left_s
+    started_s = clock.now_s
 
     @retry_llm(breaker=breaker, wait_for_breaker=True, deadline_s=deadline_s, sleep=clock.sleep, clock=clock)
     def call() -> str:
@@ -305,7 +266,7 @@ def test_a_wait_for_the_breaker_never_ends_past_the_deadline(open_left_s: float,
     with contextlib.suppress(CircuitOpenError):
         call()
 
-    for start_s, seconds in clock.sleeps:
+    for start_s, seconds in clock.sleep_spans:
         assert start_s + seconds <= started_s + deadline_s + 1e-12, (start_s, seconds)
 
 
@@ -385,7 +346,7 @@ def test_async_events_say_how_much_deadline_was_left(backend: str, how: str) -> 
 
     run(backend, main)
     assert [e.deadline_remaining_s for e in events] == [10.0, 8.0, 6.0, 4.0, 2.0]
-    assert clock.now == 10.0
+    assert clock.now_s == 10.0
     assert len(raised) == 6
 
 
@@ -434,5 +395,5 @@ def test_async_recovers_within_the_deadline(backend: str) -> None:
         return "answer"
 
     assert run(backend, call) == "answer"
-    assert clock.sleeps == [(1.0, 5.0), (7.0, 5.0)]
-    assert clock.now == 13.0
+    assert clock.sleep_spans == [(1.0, 5.0), (7.0, 5.0)]
+    assert clock.now_s == 13.0

@@ -8,11 +8,22 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import sys
 from typing import Any
 
 import pytest
 import trio
+from doubles import (
+    AuthenticationError,
+    BadRequestError,
+    ContextOverflowError,
+    InternalServerError,
+    OverloadedError,
+    QuotaError,
+    RateLimitError,
+    ServiceUnavailableError,
+    no_async_sleep,
+    no_sleep,
+)
 from llm_retry import (
     AllProvidersFailed,
     CircuitBreaker,
@@ -24,63 +35,6 @@ from llm_retry import (
     fallback,
     retry_llm,
 )
-
-
-class RateLimitError(Exception):
-    status_code = 429
-
-
-class OverloadedError(Exception):
-    status_code = 529
-
-
-class InternalServerError(Exception):
-    status_code = 500
-
-
-class ServiceUnavailableError(Exception):
-    status_code = 503
-
-
-class BadRequestError(Exception):
-    status_code = 400
-
-
-class AuthenticationError(Exception):
-    status_code = 401
-
-
-class ContextOverflowError(Exception):
-    status_code = 400
-
-    def __init__(self) -> None:
-        message = (
-            "This model's maximum context length is 128000 tokens. However, you requested 130412 tokens."
-        )
-        super().__init__(message)
-        self.code = "context_length_exceeded"
-        self.body = {
-            "error": {"message": message, "type": "invalid_request_error", "code": "context_length_exceeded"}
-        }
-
-
-class QuotaError(Exception):
-    status_code = 429
-
-    def __init__(self) -> None:
-        super().__init__("You exceeded your current quota, please check your plan and billing details.")
-        self.code = "insufficient_quota"
-        self.body = {
-            "error": {"message": str(self), "type": "insufficient_quota", "code": "insufficient_quota"}
-        }
-
-
-def no_sleep(seconds: float) -> None:
-    pass
-
-
-async def no_async_sleep(seconds: float) -> None:
-    pass
 
 
 class Provider:
@@ -313,7 +267,6 @@ def test_all_failing_raises_all_providers_failed_with_every_error_in_order() -> 
     assert "second" in str(group) and "fourth" in str(group)
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="ExceptionGroup is new in 3.11")
 def test_all_providers_failed_is_an_exception_group() -> None:
     errors = [ServiceUnavailableError("503"), OverloadedError("529")]
     chain = fallback(Provider("a", errors[0]), Provider("b", errors[1]))
@@ -321,7 +274,7 @@ def test_all_providers_failed_is_an_exception_group() -> None:
     with pytest.raises(AllProvidersFailed) as info:
         chain("hi")
 
-    assert isinstance(info.value, ExceptionGroup)  # noqa: F821 - builtin on 3.11+
+    assert isinstance(info.value, ExceptionGroup)
     assert list(info.value.exceptions) == errors
     assert info.value.errors == tuple(errors)
 

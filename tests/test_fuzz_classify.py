@@ -154,6 +154,7 @@ HEADER_NAMES = (
 # --- hostile objects --------------------------------------------------------------------------------
 
 
+# Local on purpose: a class of its own, so that nothing but a hostile object raises it.
 class Boom(Exception):
     """What the hostile objects raise."""
 

@@ -217,7 +217,6 @@ def test_connection_error_is_retried_when_nothing_is_being_cancelled(fake_clock)
     assert calls == [1, 1]
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="Task.cancelling() is new in Python 3.11")
 def test_a_cancellation_surfacing_as_connection_error_is_not_retried(fake_clock):
     calls: list[int] = []
 
@@ -319,6 +318,7 @@ def test_trio_cancelled_raised_by_the_function_is_not_retried(fake_clock):
 
 # --- Ctrl-C -------------------------------------------------------------------------------------------
 
+# The child runs this script on its own and cannot import tests/doubles.py, so its error is declared in it.
 CTRL_C_SCRIPT = textwrap.dedent(
     """
     from llm_retry import retry_llm

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 import trio
+from doubles import BadRequestError, RateLimitError, ServiceUnavailableError, StreamErrorEvent
 from llm_retry import (
     AnthropicPreset,
     CircuitBreaker,
@@ -27,36 +27,10 @@ from llm_retry import (
 AFTER_FIRST_CHUNK = "not retried: the stream failed after its first chunk had been yielded"
 
 
-class ServiceUnavailableError(Exception):
-    status_code = 503
-
-
-class RateLimitError(Exception):
-    status_code = 429
-
-    def __init__(self, message: str = "429", retry_after_s: int | None = None) -> None:
-        super().__init__(message)
-        self.headers = {} if retry_after_s is None else {"retry-after": str(retry_after_s)}
-
-
-class BadRequestError(Exception):
-    status_code = 400
-
-
-class APIStatusError(Exception):
-    """Anthropic's mid-stream error event: the HTTP response was a 200, the error arrives in an SSE event."""
-
-    status_code = 200
-
-    def __init__(self, error_type: str = "overloaded_error") -> None:
-        super().__init__(f"{error_type}: Overloaded")
-        self.body = {"type": "error", "error": {"type": error_type, "message": "Overloaded"}}
-
-
 FAILURES_BEFORE_FIRST_CHUNK: list[Callable[[], Exception]] = [
     lambda: ServiceUnavailableError("503"),
     lambda: RateLimitError("429"),
-    APIStatusError,
+    StreamErrorEvent,
     lambda: ConnectionResetError("connection reset by peer"),
 ]
 FAILURE_IDS = ["503", "429", "anthropic-overloaded_error", "reset"]
@@ -159,7 +133,7 @@ def test_errors_before_the_first_chunk_are_retried(error: Callable[[], Exception
 
 @pytest.mark.parametrize("preset", [None, AnthropicPreset], ids=["default", "anthropic"])
 def test_an_anthropic_overloaded_event_before_the_first_chunk_is_retried(preset: RetryConfig | None) -> None:
-    script = Script(([], APIStatusError("overloaded_error")), (["Hi", "!"], None))
+    script = Script(([], StreamErrorEvent("overloaded_error")), (["Hi", "!"], None))
     sleeps = Sleeps()
 
     chunks = list(sync_tokens(script, sleeps, preset=preset, base_delay_s=0.1)("hi"))
@@ -171,7 +145,7 @@ def test_an_anthropic_overloaded_event_before_the_first_chunk_is_retried(preset:
 
 @pytest.mark.parametrize(
     "error",
-    [ServiceUnavailableError("503"), APIStatusError("overloaded_error"), ConnectionResetError("reset")],
+    [ServiceUnavailableError("503"), StreamErrorEvent("overloaded_error"), ConnectionResetError("reset")],
     ids=["503", "anthropic-overloaded_error", "reset"],
 )
 def test_an_error_after_the_first_chunk_propagates_with_a_note(error: Exception) -> None:
@@ -334,14 +308,14 @@ def test_async_errors_before_the_first_chunk_are_retried(
 
 @BACKENDS
 def test_async_an_error_after_the_first_chunk_propagates_with_a_note(backend: str) -> None:
-    error = APIStatusError("overloaded_error")
+    error = StreamErrorEvent("overloaded_error")
     script = Script((["The", " answer"], error), (["never"], None))
     sleeps = Sleeps()
     tokens = async_tokens(script, sleeps)
     received: list[str] = []
 
     async def main() -> None:
-        with pytest.raises(APIStatusError) as info:
+        with pytest.raises(StreamErrorEvent) as info:
             async for chunk in tokens("hi"):
                 received.append(chunk)
         assert info.value is error
@@ -356,7 +330,7 @@ def test_async_an_error_after_the_first_chunk_propagates_with_a_note(backend: st
 @BACKENDS
 def test_async_the_consumer_sees_each_chunk_exactly_once(backend: str) -> None:
     chunks = [f"t{i}" for i in range(100)]
-    script = Script(([], ServiceUnavailableError("503")), ([], APIStatusError()), (chunks, None))
+    script = Script(([], ServiceUnavailableError("503")), ([], StreamErrorEvent()), (chunks, None))
     tokens = async_tokens(script, Sleeps(), base_delay_s=0.1, seed=3)
 
     async def main() -> list[str]:
@@ -408,7 +382,6 @@ def test_async_an_empty_stream_is_a_success() -> None:
     assert script.finished == 1
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="Task.cancelling() is new in 3.11")
 def test_async_a_stream_cancelled_before_its_first_chunk_frees_its_probe() -> None:
     now = [0.0]
     breaker = CircuitBreaker(cooldown_s=30.0, clock=lambda: now[0])

@@ -17,6 +17,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from doubles import (
+    BadRequestError,
+    InternalServerError,
+    RateLimitError,
+    ServiceUnavailableError,
+    SharedClock,
+    no_sleep,
+)
 from llm_retry import (
     BreakerState,
     CircuitBreaker,
@@ -34,42 +42,6 @@ JOIN_TIMEOUT_S = 60.0
 
 BUDGET_NOTE = "the retry budget is empty"
 BREAKER_NOTE = "circuit breaker"
-
-
-class ServiceUnavailableError(Exception):
-    status_code = 503
-
-
-class InternalServerError(Exception):
-    status_code = 500
-
-
-class RateLimitError(Exception):
-    status_code = 429
-
-
-class BadRequestError(Exception):
-    status_code = 400
-
-
-class SharedClock:
-    """A fake monotonic clock that any thread may read or move."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._now = 0.0
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += seconds
-
-    def set(self, now: float) -> None:
-        with self._lock:
-            self._now = now
 
 
 class Tally:
@@ -97,10 +69,6 @@ def quiet_retry_logs() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
-
-
-def no_sleep(seconds: float) -> None:
-    pass
 
 
 async def yield_sleep(seconds: float) -> None:
@@ -374,7 +342,7 @@ def test_threads_racing_a_half_open_breaker_get_exactly_its_probes(max_probes: i
 
     with pytest.raises(ServiceUnavailableError):
         call(-1)
-    clock.set(10.0)
+    clock.now_s = 10.0
     assert breaker.state is BreakerState.HALF_OPEN
 
     start = threading.Barrier(THREADS)

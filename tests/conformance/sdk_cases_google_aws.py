@@ -16,20 +16,21 @@ import hashlib
 import json
 import socket
 import struct
-import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-# Short enough to keep the suite fast, long enough that a loaded machine does not turn a read timeout into a
-# connect timeout: the loopback handshake completes in the kernel, so only the read can time out.
+# Only for the cases that are a timeout (a blackhole connect, a HANG read). Short enough to keep the suite
+# fast, long enough that a loaded machine does not turn a read timeout into a connect timeout: the loopback
+# handshake completes in the kernel, so only the read can time out.
 LOOPBACK_TIMEOUT_S = 0.25
-# For exchanges that must complete: the loopback server is a thread of this process, so a garbage collection
-# or a loaded machine can delay its answer well past LOOPBACK_TIMEOUT_S (seen: aiohttp's connect timing out).
+# For every exchange that must complete (an answer, a refusal, a close, a reset): the loopback server is a
+# thread of this process, so a garbage collection or a loaded machine can delay its answer well past
+# LOOPBACK_TIMEOUT_S (seen: aiohttp's connect timing out).
 ANSWER_TIMEOUT_S = 10.0
 FAKE_GEMINI_KEY = "fake-gemini-key-for-tests"
 FAKE_AWS_KEY = ("AKIAFAKEFAKEFAKEFAKE", "fake-secret-key-for-tests")
@@ -121,12 +122,15 @@ _ROUTES: dict[str, Reply] = {}
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def _reply(self) -> Reply:
+        key = self.path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
+        return _ROUTES.get(key, Reply(404, body=b"no such route"))
+
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
-        key = self.path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
-        reply = _ROUTES.get(key, Reply(404, body=b"no such route"))
+        reply = self._reply()
         self.close_connection = True
         if reply.behaviour == "hang":
             self.connection.settimeout(10)
@@ -174,6 +178,46 @@ def serve(reply: Reply) -> str:
     key = hashlib.sha1(repr(reply).encode()).hexdigest()[:16]
     _ROUTES[key] = reply
     return f"http://127.0.0.1:{_server_port()}/{key}"
+
+
+class CountingServer(ThreadingHTTPServer):
+    """A loopback server of its own that answers every request with one `reply` and records each request's
+    path in `paths`; for cases that count what a client sends. Start it with `counting_server`."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(("127.0.0.1", 0), _CountingHandler)
+        self.reply = reply
+        self.paths: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _CountingHandler(_Handler):
+    server: CountingServer
+
+    def _reply(self) -> Reply:
+        self.server.paths.append(self.path)
+        return self.server.reply
+
+
+@contextlib.contextmanager
+def counting_server(reply: Reply) -> Iterator[CountingServer]:
+    """A `CountingServer` serving on a thread; on exit the server stops, its handlers finish and the thread
+    is joined. Every reply closes its connection, so no handler outlives its request."""
+    server = CountingServer(reply)
+    # shutdown() waits for serve_forever to poll again: 0.5 s by default, for every test.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="conformance-counting", daemon=True
+    )
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(ANSWER_TIMEOUT_S)
 
 
 _KEEP: list[socket.socket] = []
@@ -1170,7 +1214,13 @@ def _boto_session() -> Any:
     return botocore.session.Session()
 
 
-def boto_client(service: str, endpoint_url: str | None = None) -> Any:
+def boto_client(
+    service: str,
+    endpoint_url: str | None = None,
+    *,
+    connect_timeout_s: float = ANSWER_TIMEOUT_S,
+    read_timeout_s: float = ANSWER_TIMEOUT_S,
+) -> Any:
     from botocore.config import Config
 
     return _boto_session().create_client(
@@ -1181,8 +1231,8 @@ def boto_client(service: str, endpoint_url: str | None = None) -> Any:
         aws_secret_access_key=FAKE_AWS_KEY[1],
         config=Config(
             retries={"total_max_attempts": 1, "mode": "standard"},
-            connect_timeout=LOOPBACK_TIMEOUT_S,
-            read_timeout=LOOPBACK_TIMEOUT_S,
+            connect_timeout=connect_timeout_s,
+            read_timeout=read_timeout_s,
         ),
     )
 
@@ -1253,11 +1303,19 @@ def stubbed(
     return make
 
 
-def boto_loopback(service: str, reply: Reply, *, url: str | None = None) -> Callable[[], BaseException]:
+def boto_loopback(
+    service: str,
+    reply: Reply,
+    *,
+    url: str | None = None,
+    connect_timeout_s: float = ANSWER_TIMEOUT_S,
+    read_timeout_s: float = ANSWER_TIMEOUT_S,
+) -> Callable[[], BaseException]:
     """A real HTTP exchange on loopback, the answer parsed by botocore's own protocol parser."""
 
     def make() -> BaseException:
-        return _catch(lambda: _invoke(boto_client(service, url or serve(reply)), service))
+        timeouts_s = {"connect_timeout_s": connect_timeout_s, "read_timeout_s": read_timeout_s}
+        return _catch(lambda: _invoke(boto_client(service, url or serve(reply), **timeouts_s), service))
 
     return make
 
@@ -1694,12 +1752,21 @@ def _botocore_cases() -> list[Case]:
         Case(
             "botocore_connect_timeout",
             sdk,
-            lambda: boto_loopback("bedrock-runtime", Reply(), url=blackhole_url())(),
+            lambda: boto_loopback(
+                "bedrock-runtime", Reply(), url=blackhole_url(), connect_timeout_s=LOOPBACK_TIMEOUT_S
+            )(),
             "network",
             True,
             preset=b,
         ),
-        Case("botocore_read_timeout", sdk, boto_loopback("bedrock-runtime", HANG), "network", True, preset=b),
+        Case(
+            "botocore_read_timeout",
+            sdk,
+            boto_loopback("bedrock-runtime", HANG, read_timeout_s=LOOPBACK_TIMEOUT_S),
+            "network",
+            True,
+            preset=b,
+        ),
         Case("botocore_connection_closed", sdk, boto_loopback("bedrock-runtime", CLOSE), "network", True),
         Case("botocore_no_credentials", sdk, _no_credentials, "auth", False, preset=b),
     ]
@@ -1724,9 +1791,9 @@ def httpx_status(module: str, status: int, *headers: tuple[str, str]) -> Callabl
     return make
 
 
-def httpx_loopback(module: str, url: str, **client_args: Any) -> BaseException:
+def httpx_loopback(module: str, url: str, *, timeout_s: float = ANSWER_TIMEOUT_S) -> BaseException:
     http = __import__(module)
-    with http.Client(timeout=LOOPBACK_TIMEOUT_S, **client_args) as client:
+    with http.Client(timeout=timeout_s) as client:
         return _catch(lambda: client.get(url))
 
 
@@ -1842,14 +1909,14 @@ def _httpx_cases(module: str) -> list[Case]:
         Case(
             f"{module}_connect_timeout",
             module,
-            lambda: httpx_loopback(module, blackhole_url()),
+            lambda: httpx_loopback(module, blackhole_url(), timeout_s=LOOPBACK_TIMEOUT_S),
             "network",
             True,
         ),
         Case(
             f"{module}_read_timeout",
             module,
-            lambda: httpx_loopback(module, serve(HANG)),
+            lambda: httpx_loopback(module, serve(HANG), timeout_s=LOOPBACK_TIMEOUT_S),
             "network",
             True,
             preset=h,
@@ -1893,11 +1960,13 @@ def requests_status(status: int, *headers: tuple[str, str]) -> Callable[[], Base
     return make
 
 
-def requests_get(url: str, *, stream_body: bool = False) -> BaseException:
+def requests_get(
+    url: str, *, stream_body: bool = False, timeout_s: float = ANSWER_TIMEOUT_S
+) -> BaseException:
     import requests
 
     def call() -> None:
-        response = requests.get(url, timeout=LOOPBACK_TIMEOUT_S, stream=stream_body)
+        response = requests.get(url, timeout=timeout_s, stream=stream_body)
         if stream_body:
             for _chunk in response.iter_content(64):
                 pass
@@ -1932,8 +2001,21 @@ def _requests_cases() -> list[Case]:
             True,
             preset=h,
         ),
-        Case("requests_connect_timeout", sdk, lambda: requests_get(blackhole_url()), "network", True),
-        Case("requests_read_timeout", sdk, lambda: requests_get(serve(HANG)), "network", True, preset=h),
+        Case(
+            "requests_connect_timeout",
+            sdk,
+            lambda: requests_get(blackhole_url(), timeout_s=LOOPBACK_TIMEOUT_S),
+            "network",
+            True,
+        ),
+        Case(
+            "requests_read_timeout",
+            sdk,
+            lambda: requests_get(serve(HANG), timeout_s=LOOPBACK_TIMEOUT_S),
+            "network",
+            True,
+            preset=h,
+        ),
         Case("requests_connection_aborted", sdk, lambda: requests_get(serve(CLOSE)), "network", True),
         Case(
             "requests_chunked_encoding_error",
@@ -2039,12 +2121,16 @@ def _aiohttp_cases() -> list[Case]:
 # urllib3
 
 
-def urllib3_get(url: str, *, retries: object = False) -> BaseException:
+def urllib3_get(
+    url: str,
+    *,
+    retries: object = False,
+    connect_s: float = ANSWER_TIMEOUT_S,
+    read_s: float = ANSWER_TIMEOUT_S,
+) -> BaseException:
     import urllib3
 
-    with urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=LOOPBACK_TIMEOUT_S, read=LOOPBACK_TIMEOUT_S)
-    ) as pool:
+    with urllib3.PoolManager(timeout=urllib3.Timeout(connect=connect_s, read=read_s)) as pool:
         return _catch(lambda: pool.request("GET", url, retries=retries))
 
 
@@ -2052,8 +2138,20 @@ def _urllib3_cases() -> list[Case]:
     sdk = "urllib3"
     return [
         Case("urllib3_new_connection_error", sdk, lambda: urllib3_get(refused_url()), "network", True),
-        Case("urllib3_connect_timeout", sdk, lambda: urllib3_get(blackhole_url()), "network", True),
-        Case("urllib3_read_timeout", sdk, lambda: urllib3_get(serve(HANG)), "network", True),
+        Case(
+            "urllib3_connect_timeout",
+            sdk,
+            lambda: urllib3_get(blackhole_url(), connect_s=LOOPBACK_TIMEOUT_S),
+            "network",
+            True,
+        ),
+        Case(
+            "urllib3_read_timeout",
+            sdk,
+            lambda: urllib3_get(serve(HANG), read_s=LOOPBACK_TIMEOUT_S),
+            "network",
+            True,
+        ),
         Case(
             "urllib3_max_retry_error_refused",
             sdk,
@@ -2116,12 +2214,9 @@ def _implicit_context_only() -> BaseException:
 def _task_group_connect_error() -> BaseException:
     import httpx2
 
-    if sys.version_info < (3, 11):
-        raise RuntimeError("asyncio.TaskGroup needs Python 3.11")
-
     async def call() -> None:
         async def fetch() -> None:
-            async with httpx2.AsyncClient(timeout=LOOPBACK_TIMEOUT_S) as client:
+            async with httpx2.AsyncClient(timeout=ANSWER_TIMEOUT_S) as client:
                 await client.get(refused_url())
 
         async with asyncio.TaskGroup() as group:
@@ -2164,9 +2259,8 @@ def _builtin_cases() -> list[Case]:
         Case("builtin_value_error", sdk, lambda: _catch(lambda: int("x")), "unknown", False),
         Case("builtin_explicit_cause_followed", sdk, _explicit_cause, "network", True),
         Case("builtin_implicit_context_only", sdk, _implicit_context_only, "unknown", False),
+        Case("builtin_exception_group_connect", sdk, _task_group_connect_error, "network", True),
     ]
-    if sys.version_info >= (3, 11):  # asyncio.TaskGroup and ExceptionGroup
-        cases.append(Case("builtin_exception_group_connect", sdk, _task_group_connect_error, "network", True))
     return cases
 
 

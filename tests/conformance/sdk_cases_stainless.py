@@ -13,7 +13,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import formatdate
 from functools import partial
 from typing import Any
@@ -140,7 +140,7 @@ def _http_date_in(seconds: int) -> str:
 
 
 def _rfc3339_in(seconds: int) -> str:
-    return datetime.fromtimestamp(_whole_second_in(seconds), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(_whole_second_in(seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _epoch_in(seconds: int) -> str:
