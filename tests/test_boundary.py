@@ -9,6 +9,7 @@ import pickle
 
 import llm_retry
 import pytest
+from doubles import status_error
 from llm_retry import (
     AnthropicPreset,
     BreakerState,
@@ -20,12 +21,6 @@ from llm_retry import (
     classify,
 )
 from llm_retry._kinds import GiveUpReason
-
-
-class _Status(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status_code = status
 
 
 def test_a_budget_refuses_a_kind_that_does_not_exist() -> None:
@@ -42,11 +37,11 @@ def test_the_core_decides_what_a_breaker_counts() -> None:
     for status in (400, 401, 404, 413):
         permit = core.acquire(0.0)
         assert isinstance(permit, _core.Permit)
-        assert core.record(permit, classify(_Status(status)), 0.0) is None
+        assert core.record(permit, classify(status_error(status)), 0.0) is None
         assert core.state(0.0) is BreakerState.CLOSED
     permit = core.acquire(0.0)
     assert isinstance(permit, _core.Permit)
-    transition = core.record(permit, classify(_Status(529)), 0.0)
+    transition = core.record(permit, classify(status_error(529)), 0.0)
     assert isinstance(transition, _core.Transition)
     assert (transition.old, transition.new) == (BreakerState.CLOSED, BreakerState.OPEN)
     refusal = core.acquire(1.0)
@@ -62,7 +57,7 @@ def test_the_first_probe_carries_the_transition_it_made() -> None:
     core = _core.BreakerCore(now_s=0.0, failure_threshold=1, cooldown_s=10.0)
     permit = core.acquire(0.0)
     assert isinstance(permit, _core.Permit) and not permit.probe and permit.transition is None
-    core.record(permit, classify(_Status(503)), 0.0)
+    core.record(permit, classify(status_error(503)), 0.0)
     probe = core.acquire(10.0)
     assert isinstance(probe, _core.Permit) and probe.probe
     assert probe.transition is not None
@@ -115,11 +110,11 @@ def test_the_default_clock_is_read_by_the_core() -> None:
 
 def test_a_decision_says_why_it_gives_up_as_an_enum() -> None:
     policy = AnthropicPreset.replace(max_attempts=2)._policy  # type: ignore[attr-defined]
-    decision = policy.decide(_Status(400), 1)
+    decision = policy.decide(status_error(400), 1)
     assert decision.give_up is GiveUpReason.NOT_RETRYABLE
-    decision = policy.decide(_Status(529), 2)
+    decision = policy.decide(status_error(529), 2)
     assert decision.give_up is GiveUpReason.ATTEMPTS_EXHAUSTED
-    assert policy.decide(_Status(529), 1).give_up is None
+    assert policy.decide(status_error(529), 1).give_up is None
     assert [r.value for r in GiveUpReason][:4] == [
         "not_retryable",
         "attempts_exhausted",
@@ -132,12 +127,12 @@ def test_a_config_compiles_its_policy_once_when_made() -> None:
     config = RetryConfig(max_attempts=3, retryable_status_codes=[418])
     policy = config._policy  # type: ignore[attr-defined]
     assert isinstance(policy, _core.Policy) and policy.max_attempts == 3
-    assert classify(_Status(418), config).retryable
-    assert not classify(_Status(418)).retryable
+    assert classify(status_error(418), config).retryable
+    assert not classify(status_error(418)).retryable
     for clone in (copy.copy(config), copy.deepcopy(config), pickle.loads(pickle.dumps(config))):
         assert clone == config
         assert isinstance(clone._policy, _core.Policy)  # type: ignore[attr-defined]
-        assert classify(_Status(418), clone).retryable
+        assert classify(status_error(418), clone).retryable
 
 
 def test_classify_refuses_a_preset_that_is_not_a_config() -> None:
@@ -146,7 +141,7 @@ def test_classify_refuses_a_preset_that_is_not_a_config() -> None:
 
     for preset in (object(), "anthropic", Impostor()):
         with pytest.raises(TypeError, match="preset must be a RetryConfig"):
-            classify(_Status(529), preset)  # type: ignore[arg-type]
+            classify(status_error(529), preset)  # type: ignore[arg-type]
 
 
 def test_the_public_names_do_not_expose_the_bindings_internals() -> None:
