@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::phrases::Refinement;
-use super::retryable::Decision;
+use super::retryable::{Decision, ListedName};
 use super::verdict::{Basis, StatusPick, Verdict};
 use super::{ClassName, ErrorFacts, ErrorKind, RetryRules};
 
@@ -46,7 +46,15 @@ pub(super) fn reason(verdict: &Verdict<'_>, decision: Decision, rules: &RetryRul
             out.push_str(" with ");
         }
     }
-    push_evidence(&mut out, verdict);
+    // A name in retryable_names retried it: say which, never that it carries nothing.
+    let listed = match decision {
+        Decision::Name(listed) => Some(listed),
+        _ => None,
+    };
+    match listed {
+        Some(listed) if matches!(verdict.basis, Basis::Nothing) => push_listed(&mut out, listed),
+        _ => push_evidence(&mut out, verdict),
+    }
     for link in &verdict.links {
         out.push(' ');
         out.push_str(link.phrase);
@@ -56,11 +64,15 @@ pub(super) fn reason(verdict: &Verdict<'_>, decision: Decision, rules: &RetryRul
             None => out.push_str("its wrapper"),
         }
     }
+    if let Some(listed) = listed.filter(|l| !names_the_basis(*l, verdict.basis)) {
+        out.push_str(", and ");
+        push_listed(&mut out, listed);
+    }
     out.push_str(": ");
     out.push_str(verdict.kind.as_str());
     out.push_str(match decision {
         Decision::Never => ", never retried",
-        Decision::ServerSays(true) | Decision::Status | Decision::Network | Decision::Name => {
+        Decision::ServerSays(true) | Decision::Status | Decision::Network | Decision::Name(_) => {
             ", retried"
         }
         Decision::ServerSays(false) => ", not retried",
@@ -140,21 +152,59 @@ fn push_evidence(out: &mut String, verdict: &Verdict<'_>) {
     }
 }
 
+/// Whether the evidence the reason already names is the listed name (or there is none to name).
+fn names_the_basis(listed: ListedName<'_>, basis: Basis<'_>) -> bool {
+    match (listed, basis) {
+        (_, Basis::Nothing) => true,
+        (ListedName::Code { code, .. }, Basis::Code { code: named, .. }) => {
+            code.eq_ignore_ascii_case(named)
+        }
+        (ListedName::Class { class, .. }, Basis::Class(named)) => std::ptr::eq(class, named),
+        _ => false,
+    }
+}
+
+/// "'code' (source) is in retryable_exception_names", or the class that is, named after the exception's own
+/// class when it is a base of it.
+fn push_listed(out: &mut String, listed: ListedName<'_>) {
+    match listed {
+        ListedName::Code { code, source } => push_code(out, code, source),
+        ListedName::Class { facts, class } => {
+            push_class(out, class);
+            if let Some(own) = facts
+                .classes
+                .first()
+                .filter(|own| !std::ptr::eq(*own, class))
+            {
+                out.push_str(", a base class of ");
+                push_clipped(out, &own.name);
+                out.push(',');
+            }
+        }
+    }
+    out.push_str(" is in retryable_exception_names");
+}
+
 fn push_basis(out: &mut String, facts: &ErrorFacts, basis: Basis<'_>, say_error_code: bool) {
     match basis {
         Basis::Code { code, source } => {
             if say_error_code {
                 out.push_str("error code ");
             }
-            out.push('\'');
-            push_clipped(out, code);
-            out.push_str("' (");
-            out.push_str(source);
-            out.push(')');
+            push_code(out, code, source);
         }
         Basis::Class(class) => push_matched_class(out, facts, class),
         Basis::Status { .. } | Basis::Nothing => {}
     }
+}
+
+/// "'ThrottlingException' (response['Error']['Code'])".
+fn push_code(out: &mut String, code: &str, source: &str) {
+    out.push('\'');
+    push_clipped(out, code);
+    out.push_str("' (");
+    out.push_str(source);
+    out.push(')');
 }
 
 /// The class that matched, named after the exception's own class when that is a subclass of it:

@@ -3,34 +3,51 @@
 
 use super::lookup::code_key;
 use super::verdict::{Basis, Verdict};
-use super::{ErrorFacts, ErrorKind, RetryRules};
+use super::{ClassName, ErrorFacts, ErrorKind, RetryRules};
 use crate::hints;
 
 /// Which rule decided `retryable`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) enum Decision {
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Decision<'f> {
     /// The kind is in `never_retry_kinds`.
     Never,
     /// `x-should-retry` said so.
     ServerSays(bool),
     Status,
     Network,
-    Name,
+    /// A code or class in `retryable_names`.
+    Name(ListedName<'f>),
     /// Neither the status, a name nor the network rule applied.
     NotListed,
 }
 
-impl Decision {
+/// The code or class that `retryable_names` listed, as the exception carried it.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum ListedName<'f> {
+    /// A code key (see `lookup::code_key`) and where it was read.
+    Code { code: &'f str, source: &'static str },
+    /// A class in the MRO of `facts` (the exception itself or a wrapper around the one that decided).
+    Class {
+        facts: &'f ErrorFacts,
+        class: &'f ClassName,
+    },
+}
+
+impl Decision<'_> {
     pub(super) fn retryable(self) -> bool {
         matches!(
             self,
-            Decision::ServerSays(true) | Decision::Status | Decision::Network | Decision::Name
+            Decision::ServerSays(true) | Decision::Status | Decision::Network | Decision::Name(_)
         )
     }
 }
 
 /// The decision on `verdict`, whose `path` runs from the outermost wrapper to the facts that decided.
-pub(super) fn decide(verdict: &Verdict<'_>, path: &[&ErrorFacts], rules: &RetryRules) -> Decision {
+pub(super) fn decide<'f>(
+    verdict: &Verdict<'f>,
+    path: &[&'f ErrorFacts],
+    rules: &RetryRules,
+) -> Decision<'f> {
     if rules.never_retry_kinds.contains(&verdict.kind) {
         return Decision::Never;
     }
@@ -50,16 +67,19 @@ pub(super) fn decide(verdict: &Verdict<'_>, path: &[&ErrorFacts], rules: &RetryR
     // status, and codes that outrank theirs (ThrottlingException on a 400). Where the status decided, the
     // config's status list is the whole list: `api_error` on a 501 is a 501, not a retryable name.
     let status_decided = matches!(verdict.basis, Basis::Status { .. });
-    if !status_decided && path.iter().any(|f| names_retryable(f, rules)) {
-        return Decision::Name;
+    if !status_decided {
+        if let Some(listed) = path.iter().find_map(|f| listed_name(f, rules)) {
+            return Decision::Name(listed);
+        }
     }
     Decision::NotListed
 }
 
-/// A class in the MRO or a code is in `retryable_names` (stored lower-case; compared ignoring case).
-fn names_retryable(facts: &ErrorFacts, rules: &RetryRules) -> bool {
+/// The first code, else the first class in the MRO, that is in `retryable_names` (stored lower-case;
+/// compared ignoring case).
+fn listed_name<'f>(facts: &'f ErrorFacts, rules: &RetryRules) -> Option<ListedName<'f>> {
     if rules.retryable_names.is_empty() {
-        return false;
+        return None;
     }
     let listed = |name: &str| {
         !name.is_empty()
@@ -69,6 +89,16 @@ fn names_retryable(facts: &ErrorFacts, rules: &RetryRules) -> bool {
                 .any(|n| n.eq_ignore_ascii_case(name))
     };
     // Codes first: they are what names are usually listed for.
-    facts.codes.iter().any(|c| listed(code_key(&c.value)))
-        || facts.classes.iter().any(|c| listed(&c.name))
+    let code = facts.codes.iter().find_map(|c| {
+        let code = code_key(&c.value);
+        listed(code).then_some(ListedName::Code {
+            code,
+            source: c.source,
+        })
+    });
+    code.or_else(|| {
+        (facts.classes.iter())
+            .find(|c| listed(&c.name))
+            .map(|class| ListedName::Class { facts, class })
+    })
 }

@@ -2251,3 +2251,57 @@ fn timing_of_common_cases() {
         println!("{label:32} {ns:>6} ns");
     }
 }
+
+#[test]
+fn a_retry_by_name_says_which_name_matched() {
+    let names = |names: &[&str]| RetryRules {
+        retryable_names: names.iter().map(|n| n.to_string()).collect(),
+        ..RetryRules::default()
+    };
+    let cases = [
+        (
+            "a class name",
+            sdk("myapp.errors", &["TransientBackendError"]),
+            names(&["transientbackenderror"]),
+            "TransientBackendError (myapp.errors) is in retryable_exception_names: unknown, retried",
+        ),
+        (
+            "a base class name",
+            sdk("myapp.errors", &["ReplicaLagError", "TransientBackendError"]),
+            names(&["transientbackenderror"]),
+            "TransientBackendError (myapp.errors), a base class of ReplicaLagError, is in \
+             retryable_exception_names: unknown, retried",
+        ),
+        (
+            "a code string",
+            sdk("myapp.errors", &["BackendError"]).code(".code", "replica_lag"),
+            names(&["REPLICA_LAG"]),
+            "'replica_lag' (.code) is in retryable_exception_names: unknown, retried",
+        ),
+        (
+            "a wrapper's class name, its cause deciding the kind",
+            sdk("myapp", &["LLMCallFailed"]).cause(
+                sdk("openai", &["APIError", "OpenAIError"]).code(".type", "server_error"),
+            ),
+            names(&["llmcallfailed"]),
+            "APIError (openai) with error code 'server_error' (.type) via __cause__ of LLMCallFailed, and \
+             LLMCallFailed (myapp) is in retryable_exception_names: server_error, retried",
+        ),
+        (
+            "the code that decided the kind is not named twice",
+            sdk("openai", &["APIError", "OpenAIError"]).code(".type", "server_error"),
+            names(&["server_error"]),
+            "error code 'server_error' (.type): server_error, retried",
+        ),
+    ];
+    for (name, facts, rules, reason) in cases {
+        let c = judged_with(&facts, &rules);
+        assert!(c.retryable, "{name}: {}", c.reason);
+        assert_eq!(c.reason, reason, "{name}");
+        assert!(
+            !c.reason.contains("carries no status"),
+            "{name}: {}",
+            c.reason
+        );
+    }
+}
