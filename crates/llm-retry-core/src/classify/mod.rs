@@ -4,7 +4,7 @@
 //! The rooms, in the order a classification runs through them:
 //! - `kind`: the closed set of `ErrorKind`s, and which kind wins when evidence disagrees.
 //! - `tables`: what each provider's codes, class names, statuses and message phrases mean, as data.
-//! - `verdict`: `classify` itself, and what the weighing found (`Verdict`), as the decision and reason read it.
+//! - `verdict`: `classify` itself, and what the weighing found (`Verdict`) for the decision and the reason.
 //! - `weigh`: which evidence wins, most trusted first. A `BaseException` that is not an `Exception`
 //!   (KeyboardInterrupt, CancelledError) is never retried. Then decisive codes and classes
 //!   (`insufficient_quota`, `ThrottlingException`, `ConnectError`), the most severe kind winning when they
