@@ -96,6 +96,16 @@ pub(super) fn anthropic(
         .status("response.status_code", status)
 }
 
+/// A Stainless SDK's HTTP error class: `class` under APIStatusError, APIError and the SDK's `base`.
+fn status_error(module: &str, class: &str, base: &str) -> ErrorFacts {
+    let mut chain = vec![class];
+    if class != "APIStatusError" {
+        chain.push("APIStatusError");
+    }
+    chain.extend(["APIError", base]);
+    sdk(module, &chain)
+}
+
 pub(super) fn openai(
     class: &str,
     status: i64,
@@ -103,12 +113,7 @@ pub(super) fn openai(
     code: Option<&str>,
     message: &str,
 ) -> ErrorFacts {
-    let mut chain = vec![class];
-    if class != "APIStatusError" {
-        chain.push("APIStatusError");
-    }
-    chain.extend(["APIError", "OpenAIError"]);
-    let mut facts = sdk("openai", &chain).status("status_code", status);
+    let mut facts = status_error("openai", class, "OpenAIError").status("status_code", status);
     if let Some(code) = code {
         facts = facts.code(".code", code).code("body.code", code);
     }
@@ -129,12 +134,7 @@ pub(super) fn groq(
     code: Option<&str>,
     message: &str,
 ) -> ErrorFacts {
-    let mut chain = vec![class];
-    if class != "APIStatusError" {
-        chain.push("APIStatusError");
-    }
-    chain.extend(["APIError", "GroqError"]);
-    let mut facts = sdk("groq", &chain)
+    let mut facts = status_error("groq", class, "GroqError")
         .status("status_code", status)
         .code("body.error.type", error_type);
     if let Some(code) = code {
@@ -350,24 +350,25 @@ pub(super) fn row(name: &'static str, facts: ErrorFacts, kind: ErrorKind, retrya
 
 impl Row {
     /// The reason contains `fragment`.
-    pub(super) fn says(mut self, fragment: &'static str) -> Row {
-        self.reason.push(Reason::Contains(fragment));
-        self
+    pub(super) fn says(self, fragment: &'static str) -> Row {
+        self.reason_must(Reason::Contains(fragment))
     }
 
     /// The reason is exactly `sentence`.
-    pub(super) fn reads(mut self, sentence: &'static str) -> Row {
-        self.reason.push(Reason::Is(sentence));
-        self
+    pub(super) fn reads(self, sentence: &'static str) -> Row {
+        self.reason_must(Reason::Is(sentence))
     }
 
-    pub(super) fn begins(mut self, fragment: &'static str) -> Row {
-        self.reason.push(Reason::StartsWith(fragment));
-        self
+    pub(super) fn begins(self, fragment: &'static str) -> Row {
+        self.reason_must(Reason::StartsWith(fragment))
     }
 
-    pub(super) fn ends(mut self, fragment: &'static str) -> Row {
-        self.reason.push(Reason::EndsWith(fragment));
+    pub(super) fn ends(self, fragment: &'static str) -> Row {
+        self.reason_must(Reason::EndsWith(fragment))
+    }
+
+    fn reason_must(mut self, check: Reason) -> Row {
+        self.reason.push(check);
         self
     }
 
