@@ -156,8 +156,9 @@ fn push_evidence(out: &mut String, verdict: &Verdict<'_>) {
 fn names_the_basis(listed: ListedName<'_>, basis: Basis<'_>) -> bool {
     match (listed, basis) {
         (_, Basis::Nothing) => true,
+        // Usually the very string the kind came from: compare the slices before their bytes.
         (ListedName::Code { code, .. }, Basis::Code { code: named, .. }) => {
-            code.eq_ignore_ascii_case(named)
+            std::ptr::eq(code, named) || code.eq_ignore_ascii_case(named)
         }
         (ListedName::Class { class, .. }, Basis::Class(named)) => std::ptr::eq(class, named),
         _ => false,
