@@ -1,83 +1,47 @@
-//! What an error *is*: the facts read off an exception (`ErrorFacts`), the kinds it can be (`ErrorKind`),
-//! and the verdict (`Classification`). The rules that turn facts into a verdict live in `rules.rs`.
+//! What an error *is*: the facts read off an exception (`ErrorFacts`), the rules a configuration retries by
+//! (`RetryRules`) and the verdict (`Classification`); `classify` turns the first two into the third.
+//!
+//! The rooms, in the order a classification runs through them:
+//! - `kind`: the closed set of `ErrorKind`s, and which kind wins when evidence disagrees.
+//! - `tables`: what each provider's codes, class names, statuses and message phrases mean, as data.
+//! - `verdict`: `classify` itself, and what the weighing found (`Verdict`) for the decision and the reason.
+//! - `weigh`: which evidence wins, most trusted first. A `BaseException` that is not an `Exception`
+//!   (KeyboardInterrupt, CancelledError) is never retried. Then decisive codes and classes
+//!   (`insufficient_quota`, `ThrottlingException`, `ConnectError`), the most severe kind winning when they
+//!   disagree; then the status (the nested `original_status` first, then the first of `statuses` in
+//!   100..=599); then generic codes and classes (they restate a status, and decide only when there is none,
+//!   as mid-stream). An exception with no evidence of its own (or a wrapper that yields, like
+//!   APIConnectionError) takes its explicit cause's verdict.
+//! - `lookup`: finding the table rule for a code, a class, a status or a wrapper.
+//! - `phrases`: a kind from a status or a generic code refined by `quota_ids` and message phrases; a decisive
+//!   one never is.
+//! - `retryable`: never for `never_retry_kinds`; else `x-should-retry`; else the status in
+//!   `retryable_status_codes`, a network failure with `retry_network`, or a class or code in
+//!   `retryable_names` (only when the status did not decide the kind).
+//! - `reason`: the one sentence that names the rule and the evidence.
 
-mod rules;
+mod kind;
+mod lookup;
+mod phrases;
+mod reason;
+mod retryable;
+mod tables;
+mod verdict;
+mod weigh;
+
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
-pub use rules::classify;
+pub use kind::ErrorKind;
+pub use verdict::classify;
 
 /// How many explicit causes deep the evidence goes, for the bindings that read causes and for the rules that
 /// weigh them: the one bound on the chain. Six holds the deepest real chain seen, a framework's wrapper
 /// (instructor, LangChain) around an SDK error around a transport error around its socket error, with a
 /// level to spare; anything deeper is a pathological object, and its breadth is bounded separately.
 pub const MAX_CAUSE_DEPTH: usize = 6;
-
-/// What went wrong, in the domain's terms. The order is part of the Python contract: `bindings` maps the
-/// discriminant to the members of `llm_retry.ErrorKind` by index, so append new kinds at the end.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum ErrorKind {
-    RateLimited = 0,
-    Overloaded = 1,
-    ServerError = 2,
-    Network = 3,
-    Auth = 4,
-    BadRequest = 5,
-    NotFound = 6,
-    ContextOverflow = 7,
-    QuotaExhausted = 8,
-    ContentFiltered = 9,
-    Unknown = 10,
-}
-
-impl ErrorKind {
-    pub const ALL: [ErrorKind; 11] = [
-        ErrorKind::RateLimited,
-        ErrorKind::Overloaded,
-        ErrorKind::ServerError,
-        ErrorKind::Network,
-        ErrorKind::Auth,
-        ErrorKind::BadRequest,
-        ErrorKind::NotFound,
-        ErrorKind::ContextOverflow,
-        ErrorKind::QuotaExhausted,
-        ErrorKind::ContentFiltered,
-        ErrorKind::Unknown,
-    ];
-
-    /// The value of the matching `llm_retry.ErrorKind` member.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::RateLimited => "rate_limited",
-            ErrorKind::Overloaded => "overloaded",
-            ErrorKind::ServerError => "server_error",
-            ErrorKind::Network => "network",
-            ErrorKind::Auth => "auth",
-            ErrorKind::BadRequest => "bad_request",
-            ErrorKind::NotFound => "not_found",
-            ErrorKind::ContextOverflow => "context_overflow",
-            ErrorKind::QuotaExhausted => "quota_exhausted",
-            ErrorKind::ContentFiltered => "content_filtered",
-            ErrorKind::Unknown => "unknown",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<ErrorKind> {
-        ErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
-    }
-
-    /// Failures that say something about the provider's health (what breakers and budgets count).
-    pub fn is_provider_failure(self) -> bool {
-        matches!(
-            self,
-            ErrorKind::RateLimited
-                | ErrorKind::Overloaded
-                | ErrorKind::ServerError
-                | ErrorKind::Network
-        )
-    }
-}
 
 /// One class in the exception's MRO, most-derived first.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -1,5 +1,5 @@
 //! What the providers mean, as data: which error codes, class names, statuses and message phrases say which
-//! `ErrorKind`. `rules.rs` owns the order in which this evidence is weighed; the facts are in
+//! `ErrorKind`. `weigh.rs` owns the order in which this evidence is weighed; the facts are in
 //! shared/research/provider-errors.md (§2 tables, §4 traps).
 
 use super::ErrorKind::{self, *};

@@ -1,0 +1,17 @@
+//! The classifier's tests, by the evidence that decides (statuses, codes, classes, phrases, causes) and by
+//! the decision and its reason; facts are built by the SDK builders in `fixtures`.
+
+mod fixtures;
+
+mod causes;
+mod classes;
+mod codes;
+mod hints;
+mod hostile;
+mod kinds;
+mod not_exceptions;
+mod phrases;
+mod retryable;
+mod statuses;
+mod tables;
+mod timing;
