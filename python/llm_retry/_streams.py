@@ -10,15 +10,7 @@ import functools
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from typing import Any, TypeVar
 
-from ._decorators import (
-    AsyncSleep,
-    Sleep,
-    _add_note,
-    _Call,
-    _check_not_cancelling,
-    _Retrier,
-    _running_library_sleep,
-)
+from ._engine import AsyncAttempts, AsyncSleep, Call, Retrier, Sleep, SyncAttempts, add_note
 
 T = TypeVar("T")
 
@@ -29,39 +21,22 @@ _AFTER_FIRST_CHUNK = (
 
 
 def wrap_sync_stream(
-    fn: Callable[..., Iterator[T]], r: _Retrier, sleep: Sleep
+    fn: Callable[..., Iterator[T]], r: Retrier, sleep: Sleep
 ) -> Callable[..., Generator[T, Any, Any]]:
     @functools.wraps(fn)
     def stream(*args: Any, **kwargs: Any) -> Generator[T, Any, Any]:
-        call = _Call(r.clock())
-        last: Exception | None = None
-        while True:
-            permit, wait_s = r.acquire(call, last)
-            if permit is None and wait_s > 0:
-                sleep(wait_s)
-                continue
-            chunks = iter(fn(*args, **kwargs))
-            try:
-                first = next(chunks)
-            except StopIteration as stop:
-                r.succeeded(call, permit)
-                return stop.value
-            except Exception as exc:
-                last = exc
-                delay = r.after_failure(exc, call, permit)
-                if delay > 0:
-                    sleep(delay)
-                continue
-            except BaseException:
-                r.release(permit)
-                raise
-            break
-        r.succeeded(call, permit)
+        for attempt in SyncAttempts(Call(r, r.clock(), in_task=False), sleep):
+            with attempt:
+                chunks = iter(fn(*args, **kwargs))
+                try:
+                    first = next(chunks)
+                except StopIteration as stop:
+                    return stop.value
         try:
             yield first
             return (yield from chunks)
         except Exception as exc:
-            _add_note(exc, _AFTER_FIRST_CHUNK)
+            add_note(exc, _AFTER_FIRST_CHUNK)
             raise
         finally:
             close = getattr(chunks, "close", None)
@@ -72,41 +47,23 @@ def wrap_sync_stream(
 
 
 def wrap_async_stream(
-    fn: Callable[..., AsyncIterator[T]], r: _Retrier, sleep: AsyncSleep | None
+    fn: Callable[..., AsyncIterator[T]], r: Retrier, sleep: AsyncSleep | None
 ) -> Callable[..., AsyncGenerator[T, None]]:
     @functools.wraps(fn)
     async def stream(*args: Any, **kwargs: Any) -> AsyncGenerator[T, None]:
-        call = _Call(r.clock())
-        last: Exception | None = None
-        while True:
-            permit, wait_s = r.acquire(call, last)
-            if permit is None and wait_s > 0:
-                await (sleep or _running_library_sleep())(wait_s)
-                continue
-            chunks = aiter(fn(*args, **kwargs))
-            try:
-                first = await anext(chunks)
-            except StopAsyncIteration:
-                r.succeeded(call, permit)
-                return
-            except Exception as exc:
-                _check_not_cancelling(exc, r, permit)
-                last = exc
-                delay = r.after_failure(exc, call, permit)
-                if delay > 0:
-                    await (sleep or _running_library_sleep())(delay)
-                continue
-            except BaseException:
-                r.release(permit)
-                raise
-            break
-        r.succeeded(call, permit)
+        async for attempt in AsyncAttempts(Call(r, r.clock(), in_task=True), sleep):
+            with attempt:
+                chunks = aiter(fn(*args, **kwargs))
+                try:
+                    first = await anext(chunks)
+                except StopAsyncIteration:
+                    return
         try:
             yield first
             async for chunk in chunks:
                 yield chunk
         except Exception as exc:
-            _add_note(exc, _AFTER_FIRST_CHUNK)
+            add_note(exc, _AFTER_FIRST_CHUNK)
             raise
         finally:
             aclose = getattr(chunks, "aclose", None)
