@@ -30,6 +30,7 @@ logger = logging.getLogger("llm_retry")
 OnRetry = Callable[["RetryEvent"], object]
 Sleep = Callable[[float], object]
 AsyncSleep = Callable[[float], Awaitable[object]]
+Clock = Callable[[], float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,8 +402,7 @@ def running_library_sleep() -> AsyncSleep:
 # `attempts(preset=..., max_attempts=4)` resolves its config at every call; a copy compiles a new policy in
 # Rust (~10 us), so copies are kept, keyed by the base's identity and the overrides with their types (True
 # must not find the copy made for 1). A seeded copy is never shared: each call replays its own jitter.
-_CopyKey = tuple[int, tuple[tuple[str, type, object], ...]]
-_COPIES: dict[_CopyKey, tuple[RetryConfig, RetryConfig]] = {}
+_COPIES: dict[tuple[object, ...], tuple[RetryConfig, RetryConfig]] = {}
 _MAX_COPIES = 256
 
 
@@ -417,7 +417,7 @@ def resolve_config(preset: object, config: object, overrides: dict[str, Any]) ->
         raise TypeError(f"{label} must be a RetryConfig, got {type(base).__name__}")
     if not overrides:
         return base
-    key: _CopyKey = (id(base), tuple((name, type(value), value) for name, value in overrides.items()))
+    key = (id(base), *overrides.items(), *map(type, overrides.values()))
     try:
         kept, keep = _COPIES.get(key), True
     except TypeError:  # an unhashable value (a list of statuses): no copy kept
@@ -464,6 +464,6 @@ def retrier(
         hook_tuple("on_retry", on_retry),
         breaker,
         budget,
-        cast(Callable[[], float], clock),
+        cast(Clock, clock),
         wait_for_breaker,
     )
