@@ -17,16 +17,7 @@ from typing import Any, ParamSpec, TypeVar, cast, overload
 from . import _core
 from ._breaker import CircuitBreaker
 from ._config import RetryConfig
-from ._engine import (
-    AsyncAttempts,
-    AsyncSleep,
-    Call,
-    OnRetry,
-    Retrier,
-    Sleep,
-    SyncAttempts,
-    retrier,
-)
+from ._engine import AsyncSleep, Call, OnRetry, Retrier, Sleep, async_sleep, retrier
 from ._streams import wrap_async_stream, wrap_sync_stream
 
 P = ParamSpec("P")
@@ -34,127 +25,234 @@ R = TypeVar("R")
 
 classify = _core.classify
 
+
 def _run_sync(call: Call, sleep: Sleep, fn: Callable[..., Any], args: Any, kwargs: Any) -> Any:
-    for attempt in SyncAttempts(call, sleep):
-        with attempt:
-            return fn(*args, **kwargs)
-    raise AssertionError("unreachable: the loop ends only by an answer or an exception")
+    """The attempts after the first one's failure (or all of them): `SyncAttempts` without the
+    ``with attempt:`` objects, which the failure path need not pay for."""
+    while True:
+        if call.delay_s > 0:
+            sleep(call.delay_s)
+        while (wait_s := call.admit()) > 0:
+            sleep(wait_s)
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:
+            if call.failed(exc) is None:
+                raise
+        except BaseException:
+            call.interrupted()
+            raise
+        else:
+            call.succeeded()
+            return result
 
 
 async def _run_async(
     call: Call, sleep: AsyncSleep | None, fn: Callable[..., Awaitable[Any]], args: Any, kwargs: Any
 ) -> Any:
-    async for attempt in AsyncAttempts(call, sleep):
-        with attempt:
-            return await fn(*args, **kwargs)
-    raise AssertionError("unreachable: the loop ends only by an answer or an exception")
+    """`_run_sync`, awaiting."""
+    while True:
+        if call.delay_s > 0:
+            await async_sleep(sleep, call.delay_s)
+        while (wait_s := call.admit()) > 0:
+            await async_sleep(sleep, wait_s)
+        try:
+            result = await fn(*args, **kwargs)
+        except Exception as exc:
+            if call.failed(exc) is None:
+                raise
+        except BaseException:
+            call.interrupted()
+            raise
+        else:
+            call.succeeded()
+            return result
 
 
 def _wrap_sync(fn: Callable[P, R], r: Retrier, sleep: Sleep) -> Callable[P, R]:
     """The wrapper whose first attempt does no more than its settings need (see the module docstring)."""
-    clock, breaker, budget, timed = r.clock, r.breaker, r.budget, r.deadline_s is not None
+    breaker = r.breaker
+    if breaker is None and r.budget is None and r.deadline_s is None:
+        return _sync_plain(fn, r, sleep)
+    if breaker is not None and breaker._custom_clock is not None:
+        return _sync_engine_only(fn, r, sleep)
+    if breaker is not None and r.budget is None and r.deadline_s is None:
+        return _sync_with_breaker(fn, r, sleep, breaker)
+    return _sync_guarded(fn, r, sleep)
 
-    if breaker is None and budget is None and not timed:
 
-        @functools.wraps(fn)
-        def plain(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:
-                call = Call(r, None, in_task=False)
-                if call.failed(exc) is None:
-                    raise
-            return cast(R, _run_sync(call, sleep, fn, args, kwargs))
-
-        return plain
-
-    if breaker is None or breaker._custom_clock is None:
-        acquire, record, fire = _inline_breaker(breaker)
-
-        @functools.wraps(fn)
-        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-            started = clock() if timed else None
-            permit = None
-            if acquire is not None and (permit := acquire()) is None:
-                return cast(R, _run_sync(Call(r, started, in_task=False), sleep, fn, args, kwargs))
-            try:
-                result = fn(*args, **kwargs)
-            except Exception as exc:
-                call = Call(r, started, in_task=False, permit=permit)
-                if call.failed(exc) is None:
-                    raise
-            except BaseException:
-                Call(r, started, in_task=False, permit=permit).interrupted()
+def _sync_plain(fn: Callable[P, R], r: Retrier, sleep: Sleep) -> Callable[P, R]:
+    @functools.wraps(fn)
+    def plain(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            call = Call(r, None, in_task=False)
+            if call.failed(exc) is None:
                 raise
-            else:
-                if permit is not None and (transition := record(permit, None)) is not None:
-                    fire(transition)
-                if budget is not None:
-                    budget.on_success()
-                return result
-            return cast(R, _run_sync(call, sleep, fn, args, kwargs))
+        return cast(R, _run_sync(call, sleep, fn, args, kwargs))
 
-        return guarded
+    return plain
 
-    # A breaker on a custom clock reads it in Python at every step: nothing to gain inline.
+
+def _sync_with_breaker(
+    fn: Callable[P, R], r: Retrier, sleep: Sleep, breaker: CircuitBreaker
+) -> Callable[P, R]:
+    acquire, record, fire = breaker._core.acquire_closed, breaker._core.record, breaker._fire
+
+    @functools.wraps(fn)
+    def with_breaker(*args: P.args, **kwargs: P.kwargs) -> R:
+        if (permit := acquire()) is None:
+            return cast(R, _run_sync(Call(r, None, in_task=False), sleep, fn, args, kwargs))
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:
+            call = Call(r, None, in_task=False, permit=permit)
+            if call.failed(exc) is None:
+                raise
+        except BaseException:
+            Call(r, None, in_task=False, permit=permit).interrupted()
+            raise
+        else:
+            if (transition := record(permit, None)) is not None:
+                fire(transition)
+            return result
+        return cast(R, _run_sync(call, sleep, fn, args, kwargs))
+
+    return with_breaker
+
+
+def _sync_guarded(fn: Callable[P, R], r: Retrier, sleep: Sleep) -> Callable[P, R]:
+    clock, budget, timed = r.clock, r.budget, r.deadline_s is not None
+    acquire, record, fire = _inline_breaker(r.breaker)
+
+    @functools.wraps(fn)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        started = clock() if timed else None
+        permit = None
+        if acquire is not None and (permit := acquire()) is None:
+            return cast(R, _run_sync(Call(r, started, in_task=False), sleep, fn, args, kwargs))
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:
+            call = Call(r, started, in_task=False, permit=permit)
+            if call.failed(exc) is None:
+                raise
+        except BaseException:
+            Call(r, started, in_task=False, permit=permit).interrupted()
+            raise
+        else:
+            if permit is not None and (transition := record(permit, None)) is not None:
+                fire(transition)
+            if budget is not None:
+                budget.on_success()
+            return result
+        return cast(R, _run_sync(call, sleep, fn, args, kwargs))
+
+    return guarded
+
+
+def _sync_engine_only(fn: Callable[P, R], r: Retrier, sleep: Sleep) -> Callable[P, R]:
+    """A breaker on a custom clock reads it in Python at every step: nothing to gain inline."""
+
     @functools.wraps(fn)
     def engine_only(*args: P.args, **kwargs: P.kwargs) -> R:
-        return cast(R, _run_sync(Call(r, clock(), in_task=False), sleep, fn, args, kwargs))
+        return cast(R, _run_sync(Call(r, r.clock(), in_task=False), sleep, fn, args, kwargs))
 
     return engine_only
 
 
-def _wrap_async(
-    fn: Callable[P, Awaitable[R]], r: Retrier, sleep: AsyncSleep | None
-) -> Callable[P, Coroutine[Any, Any, R]]:
+AsyncFn = Callable[P, Awaitable[R]]
+Wrapped = Callable[P, Coroutine[Any, Any, R]]
+
+
+def _wrap_async(fn: AsyncFn[P, R], r: Retrier, sleep: AsyncSleep | None) -> Wrapped[P, R]:
     """`_wrap_sync`, awaiting."""
-    clock, breaker, budget, timed = r.clock, r.breaker, r.budget, r.deadline_s is not None
+    breaker = r.breaker
+    if breaker is None and r.budget is None and r.deadline_s is None:
+        return _async_plain(fn, r, sleep)
+    if breaker is not None and breaker._custom_clock is not None:
+        return _async_engine_only(fn, r, sleep)
+    if breaker is not None and r.budget is None and r.deadline_s is None:
+        return _async_with_breaker(fn, r, sleep, breaker)
+    return _async_guarded(fn, r, sleep)
 
-    if breaker is None and budget is None and not timed:
 
-        @functools.wraps(fn)
-        async def plain(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return await fn(*args, **kwargs)
-            except Exception as exc:
-                call = Call(r, None, in_task=True)
-                if call.failed(exc) is None:
-                    raise
-            return cast(R, await _run_async(call, sleep, fn, args, kwargs))
-
-        return plain
-
-    if breaker is None or breaker._custom_clock is None:
-        acquire, record, fire = _inline_breaker(breaker)
-
-        @functools.wraps(fn)
-        async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-            started = clock() if timed else None
-            permit = None
-            if acquire is not None and (permit := acquire()) is None:
-                return cast(R, await _run_async(Call(r, started, in_task=True), sleep, fn, args, kwargs))
-            try:
-                result = await fn(*args, **kwargs)
-            except Exception as exc:
-                call = Call(r, started, in_task=True, permit=permit)
-                if call.failed(exc) is None:
-                    raise
-            except BaseException:
-                Call(r, started, in_task=True, permit=permit).interrupted()
+def _async_plain(fn: AsyncFn[P, R], r: Retrier, sleep: AsyncSleep | None) -> Wrapped[P, R]:
+    @functools.wraps(fn)
+    async def plain(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except Exception as exc:
+            call = Call(r, None, in_task=True)
+            if call.failed(exc) is None:
                 raise
-            else:
-                if permit is not None and (transition := record(permit, None)) is not None:
-                    fire(transition)
-                if budget is not None:
-                    budget.on_success()
-                return result
-            return cast(R, await _run_async(call, sleep, fn, args, kwargs))
+        return cast(R, await _run_async(call, sleep, fn, args, kwargs))
 
-        return guarded
+    return plain
+
+
+def _async_with_breaker(
+    fn: AsyncFn[P, R], r: Retrier, sleep: AsyncSleep | None, breaker: CircuitBreaker
+) -> Wrapped[P, R]:
+    acquire, record, fire = breaker._core.acquire_closed, breaker._core.record, breaker._fire
 
     @functools.wraps(fn)
+    async def with_breaker(*args: P.args, **kwargs: P.kwargs) -> R:
+        if (permit := acquire()) is None:
+            return cast(R, await _run_async(Call(r, None, in_task=True), sleep, fn, args, kwargs))
+        try:
+            result = await fn(*args, **kwargs)
+        except Exception as exc:
+            call = Call(r, None, in_task=True, permit=permit)
+            if call.failed(exc) is None:
+                raise
+        except BaseException:
+            Call(r, None, in_task=True, permit=permit).interrupted()
+            raise
+        else:
+            if (transition := record(permit, None)) is not None:
+                fire(transition)
+            return result
+        return cast(R, await _run_async(call, sleep, fn, args, kwargs))
+
+    return with_breaker
+
+
+def _async_guarded(fn: AsyncFn[P, R], r: Retrier, sleep: AsyncSleep | None) -> Wrapped[P, R]:
+    clock, budget, timed = r.clock, r.budget, r.deadline_s is not None
+    acquire, record, fire = _inline_breaker(r.breaker)
+
+    @functools.wraps(fn)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        started = clock() if timed else None
+        permit = None
+        if acquire is not None and (permit := acquire()) is None:
+            return cast(R, await _run_async(Call(r, started, in_task=True), sleep, fn, args, kwargs))
+        try:
+            result = await fn(*args, **kwargs)
+        except Exception as exc:
+            call = Call(r, started, in_task=True, permit=permit)
+            if call.failed(exc) is None:
+                raise
+        except BaseException:
+            Call(r, started, in_task=True, permit=permit).interrupted()
+            raise
+        else:
+            if permit is not None and (transition := record(permit, None)) is not None:
+                fire(transition)
+            if budget is not None:
+                budget.on_success()
+            return result
+        return cast(R, await _run_async(call, sleep, fn, args, kwargs))
+
+    return guarded
+
+
+def _async_engine_only(fn: AsyncFn[P, R], r: Retrier, sleep: AsyncSleep | None) -> Wrapped[P, R]:
+    @functools.wraps(fn)
     async def engine_only(*args: P.args, **kwargs: P.kwargs) -> R:
-        return cast(R, await _run_async(Call(r, clock(), in_task=True), sleep, fn, args, kwargs))
+        return cast(R, await _run_async(Call(r, r.clock(), in_task=True), sleep, fn, args, kwargs))
 
     return engine_only
 

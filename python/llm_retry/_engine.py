@@ -173,16 +173,18 @@ class Call:
         self.done = False
         self.in_attempt = False
 
-    def remaining_s(self) -> float | None:
+    def remaining_s(self, now: float | None = None) -> float | None:
+        """Seconds left before the deadline (None without one); ``now`` a reading already made."""
         deadline_s = self.r.deadline_s
         if deadline_s is None or self.started is None:
             return deadline_s
-        return deadline_s - (self.r.clock() - self.started)
+        return deadline_s - ((self.r.clock() if now is None else now) - self.started)
 
     def admit(self) -> float:
         """Before an attempt: 0 to make it now, else the seconds to wait before asking again. Raises when
         the call must not wait for the breaker: `CircuitOpenError` before the first attempt, else the last
         failure with a note."""
+        self.delay_s = 0.0
         breaker = self.r.breaker
         if breaker is None:
             self.in_attempt = True
@@ -236,9 +238,10 @@ class Call:
         r = self.r
         self.in_attempt = False
         self.last = exc
+        now = r.clock()
         if self.started is None:
-            self.started = r.clock()
-        remaining = self.remaining_s()
+            self.started = now
+        remaining = self.remaining_s(now)
         decision = r.policy.decide(exc, self.attempt, remaining)
         classification = decision.classification
         permit, self.permit = self.permit, None
@@ -268,7 +271,7 @@ class Call:
                 classification=classification,
                 delay_s=decision.delay_s,
                 from_hint=decision.from_hint,
-                elapsed_s=max(0.0, r.clock() - self.started),
+                elapsed_s=max(0.0, now - self.started),
                 deadline_remaining_s=remaining,
                 config_name=r.config.name,
             )
@@ -348,7 +351,6 @@ class SyncAttempts:
         call.check_previous()
         if call.delay_s > 0:
             self._sleep(call.delay_s)
-        call.delay_s = 0.0
         while (wait_s := call.admit()) > 0:
             self._sleep(wait_s)
         return Attempt(call)
@@ -372,16 +374,17 @@ class AsyncAttempts:
             raise StopAsyncIteration
         call.check_previous()
         if call.delay_s > 0:
-            await self._wait(call.delay_s)
-        call.delay_s = 0.0
+            await async_sleep(self._sleep, call.delay_s)
         while (wait_s := call.admit()) > 0:
-            await self._wait(wait_s)
+            await async_sleep(self._sleep, wait_s)
         return Attempt(call)
 
-    async def _wait(self, seconds: float) -> None:
-        sleeping = (self._sleep or running_library_sleep())(seconds)
-        if inspect.isawaitable(sleeping):
-            await sleeping
+
+async def async_sleep(sleep: Callable[[float], object] | None, seconds: float) -> None:
+    """Waits with ``sleep`` (awaiting what it returns, if anything), else the running library's sleep."""
+    sleeping = (sleep or running_library_sleep())(seconds)
+    if inspect.isawaitable(sleeping):
+        await sleeping
 
 
 def running_library_sleep() -> AsyncSleep:

@@ -146,6 +146,20 @@ def fallback(
     ...     return "answer from secondary"
     >>> fallback(primary, secondary)("hi")
     'answer from secondary'
+
+    ``on`` adds to the defaults; ``replace_defaults=True`` keeps only ``on``:
+
+    >>> class PromptTooLong(Exception):
+    ...     status_code = 400
+    ...     message = "prompt is too long: 250000 tokens > 200000 maximum"
+    >>> def small(prompt: str) -> str:
+    ...     raise PromptTooLong()
+    >>> fallback(small, secondary, on={ErrorKind.CONTEXT_OVERFLOW})("a long prompt")
+    'answer from secondary'
+    >>> fallback(primary, secondary, on={ErrorKind.CONTEXT_OVERFLOW}, replace_defaults=True)("hi")
+    Traceback (most recent call last):
+    ...
+    ConnectionRefusedError: primary is down
     """
     providers = (primary, *others)
     for p in providers:
