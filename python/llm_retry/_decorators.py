@@ -98,7 +98,7 @@ def _sync_plain(fn: Callable[P, R], r: Retrier, sleep: Sleep) -> Callable[P, R]:
 def _sync_with_breaker(
     fn: Callable[P, R], r: Retrier, sleep: Sleep, breaker: CircuitBreaker
 ) -> Callable[P, R]:
-    acquire, record, fire = breaker._core.acquire_closed, breaker._core.record, breaker._fire
+    acquire, record, fire = breaker._core.acquire_closed, breaker._core.record_success, breaker._fire
 
     @functools.wraps(fn)
     def with_breaker(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -114,7 +114,7 @@ def _sync_with_breaker(
             Call(r, None, in_task=False, permit=permit).interrupted()
             raise
         else:
-            if (transition := record(permit, None)) is not None:
+            if (transition := record(permit)) is not None:
                 fire(transition)
             return result
         return cast(R, _run_sync(call, sleep, fn, args, kwargs))
@@ -142,7 +142,7 @@ def _sync_guarded(fn: Callable[P, R], r: Retrier, sleep: Sleep) -> Callable[P, R
             Call(r, started, in_task=False, permit=permit).interrupted()
             raise
         else:
-            if permit is not None and (transition := record(permit, None)) is not None:
+            if permit is not None and (transition := record(permit)) is not None:
                 fire(transition)
             if budget is not None:
                 budget.on_success()
@@ -195,7 +195,7 @@ def _async_plain(fn: AsyncFn[P, R], r: Retrier, sleep: AsyncSleep | None) -> Wra
 def _async_with_breaker(
     fn: AsyncFn[P, R], r: Retrier, sleep: AsyncSleep | None, breaker: CircuitBreaker
 ) -> Wrapped[P, R]:
-    acquire, record, fire = breaker._core.acquire_closed, breaker._core.record, breaker._fire
+    acquire, record, fire = breaker._core.acquire_closed, breaker._core.record_success, breaker._fire
 
     @functools.wraps(fn)
     async def with_breaker(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -211,7 +211,7 @@ def _async_with_breaker(
             Call(r, None, in_task=True, permit=permit).interrupted()
             raise
         else:
-            if (transition := record(permit, None)) is not None:
+            if (transition := record(permit)) is not None:
                 fire(transition)
             return result
         return cast(R, await _run_async(call, sleep, fn, args, kwargs))
@@ -239,7 +239,7 @@ def _async_guarded(fn: AsyncFn[P, R], r: Retrier, sleep: AsyncSleep | None) -> W
             Call(r, started, in_task=True, permit=permit).interrupted()
             raise
         else:
-            if permit is not None and (transition := record(permit, None)) is not None:
+            if permit is not None and (transition := record(permit)) is not None:
                 fire(transition)
             if budget is not None:
                 budget.on_success()
@@ -258,7 +258,7 @@ def _async_engine_only(fn: AsyncFn[P, R], r: Retrier, sleep: AsyncSleep | None) 
 
 
 _Acquire = Callable[[], _core.Permit | None]
-_Record = Callable[[_core.Permit, None], _core.Transition | None]
+_Record = Callable[[_core.Permit], _core.Transition | None]
 _Fire = Callable[[_core.Transition], None]
 
 
@@ -269,7 +269,7 @@ def _inline_breaker(breaker: CircuitBreaker | None) -> tuple[_Acquire | None, _R
     hence no permit, and the other two are never called."""
     if breaker is None:
         return None, cast(_Record, None), cast(_Fire, None)
-    return breaker._core.acquire_closed, breaker._core.record, breaker._fire
+    return breaker._core.acquire_closed, breaker._core.record_success, breaker._fire
 
 
 def _name(fn: Callable[..., Any]) -> str:

@@ -12,7 +12,7 @@ use pyo3::types::{PyAny, PyDict};
 use llm_retry_core::breaker::{self, Admission, Breaker, BreakerConfig, State};
 
 use crate::classification::Classification;
-use crate::clock::now_or_monotonic;
+use crate::clock::{monotonic_s, now_or_monotonic};
 use crate::py_objects;
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> PyResult<MutexGuard<'_, T>> {
@@ -275,6 +275,14 @@ impl BreakerCore {
             .replace(permit.clone_ref(py));
         drop(replaced);
         Ok(Some(permit))
+    }
+
+    /// `record(permit, None)` for the decorators' answered first attempt, on the default clock: the same
+    /// report with one argument to parse instead of three.
+    fn record_success(&self, py: Python<'_>, permit: &Permit) -> PyResult<Option<Py<Transition>>> {
+        let now_s = monotonic_s(py)?;
+        let t = lock(&self.inner)?.record(permit.inner, None, now_s);
+        transition(py, t)
     }
 
     /// Reports how the call made under `permit` ended: `failure` None for an answer, else the failure's
