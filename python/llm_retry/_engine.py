@@ -138,8 +138,9 @@ def add_note(exc: BaseException, note: str) -> None:
 
 
 class Call:
-    """One call's way through its attempts. A driver asks `admit` before each attempt and reports how it
-    ended with `succeeded`, `failed` or `interrupted`; the waits these return are the driver's to sleep."""
+    """One call's way through its attempts. A driver sleeps the wait owed (``delay_s``, set by `failed`),
+    asks `admit` before each attempt (sleeping the waits it returns), and reports how the attempt ended with
+    `succeeded`, `failed` or `interrupted`. Drivers differ only in how they call and how they sleep."""
 
     __slots__ = (
         "attempt",
@@ -181,9 +182,9 @@ class Call:
         return deadline_s - ((self.r.clock() if now is None else now) - self.started)
 
     def admit(self) -> float:
-        """Before an attempt: 0 to make it now, else the seconds to wait before asking again. Raises when
-        the call must not wait for the breaker: `CircuitOpenError` before the first attempt, else the last
-        failure with a note."""
+        """Before an attempt, once the owed wait is slept: 0 to make it now, else the seconds to wait before
+        asking again. Raises when the call must not wait for the breaker: `CircuitOpenError` before the first
+        attempt, else the last failure with a note."""
         self.delay_s = 0.0
         breaker = self.r.breaker
         if breaker is None:
