@@ -1,4 +1,5 @@
-"""What llm-retry costs on the path where the provider answers, and on a 3-attempt failure path.
+"""What llm-retry costs on the path where the provider answers (plain, with a breaker, a budget or a deadline
+attached, and in the block form `attempts()`), and on a 3-attempt failure path.
 
 Every variant is measured in the same process, repeats interleaved round-robin so that load swings hit all
 alike; the median of the repeats is reported as ns per call and as ratios against the bare call and the
