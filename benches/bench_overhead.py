@@ -1,4 +1,5 @@
-"""What llm-retry costs on the path where the provider answers, and on a 3-attempt failure path.
+"""What llm-retry costs on the path where the provider answers (plain, with a breaker, a budget or a deadline
+attached, and in the block form `attempts()`), and on a 3-attempt failure path.
 
 Every variant is measured in the same process, repeats interleaved round-robin so that load swings hit all
 alike; the median of the repeats is reported as ns per call and as ratios against the bare call and the
@@ -106,6 +107,44 @@ def peers(fn: Callable[..., Any], sleep: Callable[[float], Any]) -> dict[str, Ca
     return found
 
 
+def attached(
+    decorator: Callable[..., Any], label: str, fn: Callable[..., Any]
+) -> dict[str, Callable[..., Any]]:
+    """The decorator plain, and with each extra attached on its own: a breaker, a budget, a deadline."""
+    return {
+        label: decorator(preset=AnthropicPreset)(fn),
+        f"{label} + breaker": decorator(preset=AnthropicPreset, breaker=llm_retry.CircuitBreaker())(fn),
+        f"{label} + budget": decorator(preset=AnthropicPreset, budget=llm_retry.RetryBudget())(fn),
+        f"{label} + deadline": decorator(preset=AnthropicPreset, deadline_s=60.0)(fn),
+    }
+
+
+def block_form(fn: Callable[..., Any], *, is_async: bool, sleep: Any = None) -> dict[str, Callable[..., Any]]:
+    """`llm_retry.attempts()` around the call, built at each call as a user writes it (left out where the
+    installed llm_retry has no block form)."""
+    attempts = getattr(llm_retry, "attempts", None)
+    if attempts is None:
+        return {}
+    extra = {} if sleep is None else {"sleep": sleep}
+    if is_async:
+
+        async def async_block() -> Any:
+            async for attempt in attempts(preset=AnthropicPreset, **extra):
+                with attempt:
+                    return await fn()
+            return None
+
+        return {"llm_retry.attempts (async for)": async_block}
+
+    def block() -> Any:
+        for attempt in attempts(preset=AnthropicPreset, **extra):
+            with attempt:
+                return fn()
+        return None
+
+    return {"llm_retry.attempts (for)": block}
+
+
 def time_sync(fn: Callable[[], Any], n: int) -> float:
     gc.collect()
     loop = range(n)
@@ -139,9 +178,9 @@ def measure(
 
 def report(title: str, results: dict[str, float], bare: str, floor: str) -> None:
     print(f"\n{title}")
-    print(f"{'variant':<34}{'ns/call':>10}{'x bare':>9}{'x hand-written':>16}")
+    print(f"{'variant':<40}{'ns/call':>10}{'x bare':>9}{'x hand-written':>16}")
     for name, ns in results.items():
-        print(f"{name:<34}{ns:>10.0f}{ns / results[bare]:>9.2f}{ns / results[floor]:>16.2f}")
+        print(f"{name:<40}{ns:>10.0f}{ns / results[bare]:>9.2f}{ns / results[floor]:>16.2f}")
 
 
 def flaky_sync(failures: int) -> Callable[[], str]:
@@ -176,10 +215,8 @@ def main() -> None:
     sync_variants: dict[str, Callable[[], Any]] = {
         "bare call": noop,
         "hand-written try/except loop": hand_written(noop),
-        "llm_retry.retry_llm": retry_llm(preset=AnthropicPreset)(noop),
-        "llm_retry.retry_llm + breaker": retry_llm(
-            preset=AnthropicPreset, breaker=llm_retry.CircuitBreaker()
-        )(noop),
+        **attached(retry_llm, "llm_retry.retry_llm", noop),
+        **block_form(noop, is_async=False),
         **{name: fn for name, fn in peers(noop, no_sleep).items()},
     }
     report(
@@ -192,7 +229,8 @@ def main() -> None:
     async_variants: dict[str, Callable[[], Any]] = {
         "bare await": anoop,
         "hand-written try/except loop": hand_written_async(anoop),
-        "llm_retry.async_retry_llm": async_retry_llm(preset=AnthropicPreset)(anoop),
+        **attached(async_retry_llm, "llm_retry.async_retry_llm", anoop),
+        **block_form(anoop, is_async=True),
         **{name: fn for name, fn in peers(anoop, no_async_sleep).items()},
     }
     report(
@@ -206,6 +244,7 @@ def main() -> None:
         "bare call (fails 2x, then ok)": flaky_sync(2),
         "hand-written try/except loop": hand_written(flaky_sync(2)),
         "llm_retry.retry_llm": retry_llm(preset=AnthropicPreset, sleep=no_sleep)(flaky_sync(2)),
+        **block_form(flaky_sync(2), is_async=False, sleep=no_sleep),
         **{name: fn for name, fn in peers(flaky_sync(2), no_sleep).items()},
     }
 

@@ -1,6 +1,6 @@
 """A real retry, end to end, with no API key: a tiny provider on 127.0.0.1 that answers 529 (overloaded),
 then 429 with `retry-after`, then 200; a client decorated with `retry_llm` rides through both, and a
-400 afterwards is raised at once.
+400 afterwards is raised at once. Then a block retried with `attempts()` rides through one more 529.
 
     python examples/flaky_provider.py
 """
@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from llm_retry import AnthropicPreset, RetryEvent, classify, retry_llm
+from llm_retry import AnthropicPreset, RetryEvent, attempts, classify, retry_llm
 
 SCRIPT = [
     (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}, {}),
@@ -30,6 +30,8 @@ SCRIPT = [
         {"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: required"}},
         {},
     ),
+    (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}, {}),
+    (200, {"content": [{"type": "text", "text": "Hello again, from a block"}]}, {}),
 ]
 
 
@@ -64,11 +66,12 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/v1/messages"
 
-    @retry_llm(preset=AnthropicPreset, max_attempts=5, base_delay_s=0.2, on_retry=show)
-    def ask(prompt: str) -> str:
+    def post(prompt: str) -> str:
         request = urllib.request.Request(url, data=json.dumps({"prompt": prompt}).encode(), method="POST")
         with urllib.request.urlopen(request, timeout=5) as response:
             return str(json.load(response)["content"][0]["text"])
+
+    ask = retry_llm(preset=AnthropicPreset, max_attempts=5, base_delay_s=0.2, on_retry=show)(post)
 
     started = time.monotonic()
     print("call 1: the provider answers 529, then 429 with retry-after: 1, then 200")
@@ -81,6 +84,13 @@ def main() -> None:
     except urllib.error.HTTPError as exc:
         print(f"  -> raised at once after {FlakyProvider.calls - before} attempt: HTTP {exc.code}")
         print(f"     {classify(exc).reason}")
+
+    print("call 3, a block: the provider answers 529, then 200")
+    before = FlakyProvider.calls
+    for attempt in attempts(preset=AnthropicPreset, max_attempts=3, base_delay_s=0.2, on_retry=show):
+        with attempt:
+            text = post("hello from a block")
+    print(f"  -> {text!r} after {FlakyProvider.calls - before} attempts")
     server.shutdown()
 
 

@@ -216,10 +216,10 @@ def test_on_chooses_the_kinds_that_move_on() -> None:
     assert events[0].kind is ErrorKind.CONTEXT_OVERFLOW
 
 
-def test_on_replaces_the_default_kinds() -> None:
+def test_replace_defaults_makes_on_the_only_kinds() -> None:
     error = ServiceUnavailableError("503")
     secondary = Provider("secondary")
-    chain = fallback(Provider("primary", error), secondary, on=["context_overflow"])
+    chain = fallback(Provider("primary", error), secondary, on=["context_overflow"], replace_defaults=True)
 
     with pytest.raises(ServiceUnavailableError) as info:
         chain("hi")

@@ -7,12 +7,14 @@ and stops them fast when retrying cannot help (bad key, bad request, spent quota
 ...     return "..."
 """
 
+from ._attempts import Attempts, attempts
 from ._breaker import CircuitBreaker, CircuitOpenError
 from ._config import RetryConfig
 from ._core import VERSION as __version__
 from ._core import Classification, RetryBudget
-from ._decorators import RetryEvent, async_retry_llm, classify, retry_llm
-from ._fallback import AllProvidersFailed, FallbackEvent, fallback
+from ._decorators import async_retry_llm, classify, retry_llm
+from ._engine import Attempt, RetryEvent
+from ._fallback import DEFAULT_FALLBACK_KINDS, AllProvidersFailed, FallbackEvent, fallback
 from ._kinds import BreakerState, ErrorKind
 from .presets import (
     AnthropicPreset,
@@ -28,8 +30,11 @@ from .presets import (
 )
 
 __all__ = [
+    "DEFAULT_FALLBACK_KINDS",
     "AllProvidersFailed",
     "AnthropicPreset",
+    "Attempt",
+    "Attempts",
     "AzureOpenAIPreset",
     "BedrockPreset",
     "BreakerState",
@@ -50,6 +55,7 @@ __all__ = [
     "RetryEvent",
     "__version__",
     "async_retry_llm",
+    "attempts",
     "classify",
     "fallback",
     "retry_llm",

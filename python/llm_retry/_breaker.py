@@ -6,15 +6,13 @@ The state machine lives in Rust (`_core.BreakerCore`); this wrapper reads the cl
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from . import _core
+from ._hooks import call_hook
 from ._kinds import BreakerState
-
-logger = logging.getLogger("llm_retry")
 
 StateChangeHook = Callable[["CircuitBreaker", BreakerState, BreakerState], object]
 
@@ -134,16 +132,8 @@ class CircuitBreaker:
     def __repr__(self) -> str:
         return f"CircuitBreaker(name={self.name!r}, state={self.state.value!r})"
 
-    # The attempt engine's side of the protocol.
-
-    def _try_acquire(self) -> tuple[Permit | None, float]:
-        """A permit, or None and the seconds until one could be granted."""
-        grant = self._core.acquire(self._now())
-        if grant.transition is not None:
-            self._fire(grant.transition)
-        if isinstance(grant, Permit):
-            return grant, 0.0
-        return None, grant.retry_in_s
+    # The attempt engine's side of the protocol (`_engine.Call`); admission is `_core.acquire` itself, with
+    # ``_now()``, and the transition it reports goes to `_fire`.
 
     def _rejection(self, retry_in_s: float) -> CircuitOpenError:
         return CircuitOpenError(self.name, retry_in_s, self.state)
@@ -160,20 +150,20 @@ class CircuitBreaker:
         self._fire(self._core.release(permit, self._now()))
 
     def _fire(self, transition: _core.Transition | None) -> None:
-        """Tells the hook about a transition. A hook that raises is logged, never propagated: it must not
-        turn an answered call into a failure, nor keep a probe permit from being used or handed back."""
+        """Tells the hook about a transition, under the rule of every hook (`_hooks.call_hook`): one that
+        raises must not turn an answered call into a failure, nor keep a probe permit from being used or
+        handed back."""
         if transition is None or self._on_state_change is None:
             return
         old, new = transition.old, transition.new
-        try:
-            self._on_state_change(self, old, new)
-        except Exception:
-            logger.exception(
-                "llm-retry: on_state_change hook of breaker %r failed (%s -> %s)",
-                self.name,
-                old.value,
-                new.value,
-            )
+        call_hook(
+            self._on_state_change,
+            self,
+            old,
+            new,
+            name="on_state_change",
+            about=f"breaker {self.name!r}, {old.value} -> {new.value}",
+        )
 
 
 def _require_int(name: str, value: object) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import sys
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar, cast
 
 from ._breaker import CircuitOpenError
 from ._decorators import _is_async_callable, classify
+from ._hooks import call_hook
 from ._kinds import ErrorKind
 
 P = ParamSpec("P")
@@ -24,6 +24,7 @@ R = TypeVar("R")
 
 logger = logging.getLogger("llm_retry")
 
+# The kinds that move on to the next provider whatever ``on`` adds (unless ``replace_defaults=True``).
 DEFAULT_FALLBACK_KINDS: frozenset[ErrorKind] = frozenset(
     {
         ErrorKind.RATE_LIMITED,
@@ -35,24 +36,13 @@ DEFAULT_FALLBACK_KINDS: frozenset[ErrorKind] = frozenset(
     }
 )
 
-if sys.version_info >= (3, 11):
 
-    class AllProvidersFailed(ExceptionGroup):  # noqa: F821 - builtin on 3.11+
-        """Every provider failed; ``errors`` (also ``exceptions``) holds each one's exception, in order."""
+class AllProvidersFailed(ExceptionGroup[Exception]):
+    """Every provider failed; ``errors`` (also ``exceptions``) holds each one's exception, in order."""
 
-        @property
-        def errors(self) -> tuple[Exception, ...]:
-            return tuple(cast(Sequence[Exception], self.exceptions))
-
-else:  # pragma: no cover - Python 3.10
-
-    class AllProvidersFailed(Exception):
-        """Every provider failed; ``errors`` holds each one's exception, in order."""
-
-        def __init__(self, message: str, errors: Sequence[Exception]) -> None:
-            super().__init__(message)
-            self.errors = tuple(errors)
-            self.exceptions = self.errors
+    @property
+    def errors(self) -> tuple[Exception, ...]:
+        return tuple(self.exceptions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +96,7 @@ class _Chain:
             extra={"provider": event.failed, "next_provider": event.next, "kind": kind and kind.value},
         )
         if self.on_fallback is not None:
-            self.on_fallback(event)
+            call_hook(self.on_fallback, event, name="on_fallback", about=f"{event.failed} -> {event.next}")
 
     def answered(self, index: int) -> None:
         if index > 0:
@@ -117,18 +107,38 @@ class _Chain:
             )
 
 
+def _kinds(on: object) -> frozenset[ErrorKind]:
+    """``on`` as a set of kinds; a string (which would iterate its letters) is a TypeError."""
+    if isinstance(on, str | bytes) or not isinstance(on, Iterable):
+        raise TypeError(f"on must be a collection of ErrorKind, got {type(on).__name__}: {on!r}")
+    kinds = set()
+    for kind in on:
+        if not isinstance(kind, str):
+            raise TypeError(f"on must contain ErrorKind values, got {type(kind).__name__}: {kind!r}")
+        try:
+            kinds.add(ErrorKind(kind))
+        except ValueError:
+            allowed = ", ".join(k.value for k in ErrorKind)
+            raise ValueError(f"on: {kind!r} is not an ErrorKind (allowed: {allowed})") from None
+    return frozenset(kinds)
+
+
 def fallback(
     primary: Callable[P, R],
     *others: Callable[P, R],
-    on: Iterable[ErrorKind] = DEFAULT_FALLBACK_KINDS,
+    on: Iterable[ErrorKind | str] = (),
+    replace_defaults: bool = False,
     on_fallback: Callable[[FallbackEvent], object] | None = None,
 ) -> Callable[P, R]:
     """One callable that tries ``primary``, then each of ``others``, until one answers.
 
     Works on decorated or plain callables with the same signature; with async callables the result is a
-    coroutine function. ``on`` lists the kinds of failure that move on to the next provider (by default
-    provider failures and spent quotas; add ``ErrorKind.CONTEXT_OVERFLOW`` to fall over to a model with a
-    larger window). When every provider fails, `AllProvidersFailed` carries each exception in ``errors``.
+    coroutine function. A failure of a kind in `DEFAULT_FALLBACK_KINDS` (rate limited, overloaded, server
+    error, network, quota exhausted) moves on to the next provider, and so does an open breaker. ``on``
+    adds kinds to those: ``on={ErrorKind.CONTEXT_OVERFLOW}`` also falls over to a model with a larger
+    window. With ``replace_defaults=True`` the kinds in ``on`` are the only ones (an open breaker still
+    moves on). Any other failure is raised at once. When every provider fails, `AllProvidersFailed`
+    carries each exception in ``errors``. An ``on_fallback`` hook that raises is logged, not propagated.
 
     >>> def primary(prompt: str) -> str:
     ...     raise ConnectionRefusedError("primary is down")
@@ -136,12 +146,28 @@ def fallback(
     ...     return "answer from secondary"
     >>> fallback(primary, secondary)("hi")
     'answer from secondary'
+
+    ``on`` adds to the defaults; ``replace_defaults=True`` keeps only ``on``:
+
+    >>> class PromptTooLong(Exception):
+    ...     status_code = 400
+    ...     message = "prompt is too long: 250000 tokens > 200000 maximum"
+    >>> def small(prompt: str) -> str:
+    ...     raise PromptTooLong()
+    >>> fallback(small, secondary, on={ErrorKind.CONTEXT_OVERFLOW})("a long prompt")
+    'answer from secondary'
+    >>> fallback(primary, secondary, on={ErrorKind.CONTEXT_OVERFLOW}, replace_defaults=True)("hi")
+    Traceback (most recent call last):
+    ...
+    ConnectionRefusedError: primary is down
     """
     providers = (primary, *others)
     for p in providers:
         if not callable(p):
             raise TypeError(f"fallback takes callables, got {type(p).__name__}")
-    kinds = frozenset(ErrorKind(k) for k in on)
+    if not isinstance(replace_defaults, bool):
+        raise TypeError(f"replace_defaults must be a bool, got {type(replace_defaults).__name__}")
+    kinds = _kinds(on) | (frozenset() if replace_defaults else DEFAULT_FALLBACK_KINDS)
     if on_fallback is not None and not callable(on_fallback):
         raise TypeError(f"on_fallback must be callable, got {type(on_fallback).__name__}")
     chain = _Chain(providers, kinds, on_fallback)

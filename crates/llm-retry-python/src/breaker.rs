@@ -2,16 +2,17 @@
 //! the `Permit` or `Refusal` an admission returns, and the `Transition`s it reports. The lock is never held
 //! while Python runs.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, MutexGuard};
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PyDict};
 
-use llm_retry_core::breaker::{self, Admission, Breaker, BreakerConfig};
+use llm_retry_core::breaker::{self, Admission, Breaker, BreakerConfig, State};
 
 use crate::classification::Classification;
-use crate::clock::now_or_monotonic;
+use crate::clock::{monotonic_s, now_or_monotonic};
 use crate::py_objects;
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> PyResult<MutexGuard<'_, T>> {
@@ -144,7 +145,28 @@ impl BreakerSettings {
 /// reading of the breaker's clock, or None to read the default clock (`time.monotonic`) in Rust.
 #[pyclass(frozen, module = "llm_retry._core")]
 pub struct BreakerCore {
-    inner: Mutex<Breaker>,
+    inner: Mutex<Guarded>,
+}
+
+/// The core's breaker, and the permit `acquire_closed` hands out for the generation it was made in. A
+/// closed-era permit is only its generation (the core reads a permit's id for probes alone), so one object
+/// serves every call of a generation instead of an allocation per call.
+struct Guarded {
+    breaker: Breaker,
+    closed_permit: Option<Py<Permit>>,
+}
+
+impl Deref for Guarded {
+    type Target = Breaker;
+    fn deref(&self) -> &Breaker {
+        &self.breaker
+    }
+}
+
+impl DerefMut for Guarded {
+    fn deref_mut(&mut self) -> &mut Breaker {
+        &mut self.breaker
+    }
 }
 
 #[pymethods]
@@ -189,7 +211,10 @@ impl BreakerCore {
         let now_s = now_or_monotonic(py, now_s)?;
         let breaker = Breaker::new(config, seed, now_s).map_err(PyValueError::new_err)?;
         Ok(BreakerCore {
-            inner: Mutex::new(breaker),
+            inner: Mutex::new(Guarded {
+                breaker,
+                closed_permit: None,
+            }),
         })
     }
 
@@ -210,6 +235,54 @@ impl BreakerCore {
             )?
             .into_any(),
         })
+    }
+
+    /// The admission of the common case, for the decorators' first attempt: a `Permit` when the breaker is
+    /// closed, else None and nothing happened (ask `acquire`). Reads no clock: a closed breaker admits a call
+    /// whatever the time, and the core counts a NaN reading as no time passing.
+    fn acquire_closed(&self, py: Python<'_>) -> PyResult<Option<Py<Permit>>> {
+        let inner = {
+            let mut guarded = lock(&self.inner)?;
+            if guarded.state(f64::NAN) != State::Closed {
+                return Ok(None);
+            }
+            let inner =
+                match guarded.acquire(f64::NAN) {
+                    (Admission::Allowed(inner), None) if !inner.probe => inner,
+                    // A closed breaker admits without a transition or a probe; anything else is a broken
+                    // invariant.
+                    _ => return Err(PyRuntimeError::new_err(
+                        "llm-retry: a closed breaker refused a call or changed state on admission",
+                    )),
+                };
+            if let Some(permit) = &guarded.closed_permit {
+                if permit.get().inner.generation == inner.generation {
+                    return Ok(Some(permit.clone_ref(py)));
+                }
+            }
+            inner
+        };
+        // The first call of a generation: the new permit is made, and the old one dropped, with the lock free.
+        let permit = Py::new(
+            py,
+            Permit {
+                inner,
+                transition: None,
+            },
+        )?;
+        let replaced = lock(&self.inner)?
+            .closed_permit
+            .replace(permit.clone_ref(py));
+        drop(replaced);
+        Ok(Some(permit))
+    }
+
+    /// `record(permit, None)` for the decorators' answered first attempt, on the default clock: the same
+    /// report with one argument to parse instead of three.
+    fn record_success(&self, py: Python<'_>, permit: &Permit) -> PyResult<Option<Py<Transition>>> {
+        let now_s = monotonic_s(py)?;
+        let t = lock(&self.inner)?.record(permit.inner, None, now_s);
+        transition(py, t)
     }
 
     /// Reports how the call made under `permit` ended: `failure` None for an answer, else the failure's

@@ -1,0 +1,473 @@
+"""The attempt engine: one call's state (attempt number, start, breaker permit, budget cost, last failure) and
+its transitions, written once. Decorators, streams and `attempts()` drive it through `SyncAttempts` and
+`AsyncAttempts`; they differ only in how they call the function and how they sleep.
+
+Every decision comes from Rust (`_core.Policy.decide`, the breaker's `BreakerCore`, the `RetryBudget`);
+Python calls the function, sleeps, notices cancellation and tells the hooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, cast
+
+from . import _core
+from ._breaker import CircuitBreaker, Permit
+from ._config import FIELD_NAMES, RetryConfig
+from ._hooks import call_hook, hook_tuple
+from ._kinds import ErrorKind
+from .presets import DefaultPreset
+
+logger = logging.getLogger("llm_retry")
+
+OnRetry = Callable[["RetryEvent"], object]
+Sleep = Callable[[float], object]
+AsyncSleep = Callable[[float], Awaitable[object]]
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryEvent:
+    """What happened, handed to ``on_retry`` hooks before each wait.
+
+    ``attempt`` is the 1-based number of the attempt that just failed; ``delay_s`` the wait before the next
+    one; ``elapsed_s`` the seconds since the call started (since its first failure when the call has no
+    deadline: the success path reads no clock it does not need).
+    """
+
+    function: str
+    attempt: int
+    max_attempts: int
+    exception: BaseException
+    classification: _core.Classification
+    delay_s: float
+    from_hint: bool
+    elapsed_s: float
+    deadline_remaining_s: float | None
+    config_name: str
+
+    @property
+    def kind(self) -> ErrorKind:
+        return self.classification.kind
+
+    @property
+    def status(self) -> int | None:
+        return self.classification.status
+
+
+class Retrier:
+    """The settings of one decorated function or one `attempts()` block, validated once."""
+
+    __slots__ = (
+        "breaker",
+        "budget",
+        "clock",
+        "config",
+        "deadline_s",
+        "name",
+        "on_retry",
+        "policy",
+        "wait_for_breaker",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        config: RetryConfig,
+        on_retry: tuple[OnRetry, ...],
+        breaker: CircuitBreaker | None,
+        budget: _core.RetryBudget | None,
+        clock: Callable[[], float],
+        wait_for_breaker: bool,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.policy: _core.Policy = config._policy  # type: ignore[attr-defined]
+        self.deadline_s = config.deadline_s
+        self.on_retry = on_retry
+        self.breaker = breaker
+        self.budget = budget
+        self.clock = clock
+        self.wait_for_breaker = wait_for_breaker
+
+    def report(self, event: RetryEvent) -> None:
+        """One WARNING line (never the call's arguments: they are prompts), then the ``on_retry`` hooks."""
+        if logger.isEnabledFor(logging.WARNING):
+            status = event.status
+            remaining = event.deadline_remaining_s
+            sdk_retries = event.classification.sdk_retries
+            logger.warning(
+                "llm-retry: %s failed on attempt %d/%d (%s%s%s); retrying in %.2f s%s",
+                event.function,
+                event.attempt,
+                event.max_attempts,
+                event.kind.value,
+                f", {status}" if status is not None else "",
+                f", after {sdk_retries} retries by the SDK itself" if sdk_retries else "",
+                event.delay_s,
+                f" ({remaining:.1f} s of deadline left)" if remaining is not None else "",
+                extra={
+                    "function": event.function,
+                    "attempt": event.attempt,
+                    "max_attempts": event.max_attempts,
+                    "kind": event.kind.value,
+                    "status": status,
+                    "delay_s": event.delay_s,
+                    "from_hint": event.from_hint,
+                    "deadline_remaining_s": remaining,
+                    "sdk_retries": sdk_retries,
+                    "reason": event.classification.reason,
+                },
+            )
+        for hook in self.on_retry:
+            call_hook(hook, event, name="on_retry", about=f"{event.function}, attempt {event.attempt}")
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """Adds a PEP 678 note, unless the exception refuses one: the original exception is what gets raised,
+    with or without its note."""
+    with contextlib.suppress(Exception):
+        exc.add_note(note)
+
+
+class Call:
+    """One call's way through its attempts. A driver sleeps the wait owed (``delay_s``, set by `failed`),
+    asks `admit` before each attempt (sleeping the waits it returns), and reports how the attempt ended with
+    `succeeded`, `failed` or `interrupted`. Drivers differ only in how they call and how they sleep."""
+
+    __slots__ = (
+        "attempt",
+        "delay_s",
+        "done",
+        "in_attempt",
+        "in_task",
+        "last",
+        "last_cost",
+        "permit",
+        "r",
+        "started",
+    )
+
+    def __init__(
+        self,
+        r: Retrier,
+        started: float | None,
+        *,
+        in_task: bool,
+        permit: Permit | None = None,
+    ) -> None:
+        self.r = r
+        self.started = started  # None until the first failure when nothing needed the start time
+        self.in_task = in_task  # async: a task being cancelled stops at once
+        self.attempt = 1
+        self.permit = permit  # the permit of the attempt under way, if its breaker admitted it
+        self.last: Exception | None = None
+        self.last_cost = 0.0
+        self.delay_s = 0.0  # the wait owed before the next attempt
+        self.done = False
+        self.in_attempt = False
+
+    def remaining_s(self, now: float | None = None) -> float | None:
+        """Seconds left before the deadline (None without one); ``now`` a reading already made."""
+        deadline_s = self.r.deadline_s
+        if deadline_s is None or self.started is None:
+            return deadline_s
+        return deadline_s - ((self.r.clock() if now is None else now) - self.started)
+
+    def admit(self) -> float:
+        """Before an attempt, once the owed wait is slept: 0 to make it now, else the seconds to wait before
+        asking again. Raises when the call must not wait for the breaker: `CircuitOpenError` before the first
+        attempt, else the last failure with a note."""
+        self.delay_s = 0.0
+        breaker = self.r.breaker
+        if breaker is None:
+            self.in_attempt = True
+            return 0.0
+        grant = breaker._core.acquire(breaker._now())
+        if grant.transition is not None:
+            breaker._fire(grant.transition)
+        if isinstance(grant, Permit):
+            self.permit = grant
+            self.in_attempt = True
+            return 0.0
+        retry_in_s = grant.retry_in_s
+        remaining = self.remaining_s()
+        wait_s = max(retry_in_s, 0.001)
+        if self.r.wait_for_breaker and remaining is not None and wait_s < remaining:
+            return wait_s
+        if self.last is None:
+            raise breaker._rejection(retry_in_s)
+        add_note(
+            self.last,
+            f"llm-retry: gave up after attempt {self.attempt - 1}: circuit breaker {breaker.name!r} is open "
+            f"(retry in {retry_in_s:.2f} s)",
+        )
+        raise self.last
+
+    def succeeded(self) -> None:
+        """The attempt answered: the breaker and the budget hear of it, and the call is over."""
+        r = self.r
+        self.done, self.in_attempt = True, False
+        permit, self.permit = self.permit, None
+        if permit is not None:
+            cast(CircuitBreaker, r.breaker)._record(permit, None)
+        if r.budget is not None:
+            r.budget.on_success(self.last_cost)
+
+    def interrupted(self) -> None:
+        """The attempt ended without an answer from the provider (cancelled, interrupted, misused): its
+        permit is handed back and counts for nothing."""
+        self.in_attempt = False
+        permit, self.permit = self.permit, None
+        if permit is not None:
+            cast(CircuitBreaker, self.r.breaker)._release(permit)
+
+    def failed(self, exc: Exception) -> float | None:
+        """The attempt raised ``exc``: the wait before the next one, or None to give up (``exc`` then
+        carries a note saying why, and the driver re-raises it). In an asyncio task that is being cancelled
+        this raises `asyncio.CancelledError` instead, whatever ``exc`` is: some clients turn a cancellation
+        into a connection error, which must not be retried."""
+        if self.in_task:
+            self._stop_if_cancelling(exc)
+        r = self.r
+        self.in_attempt = False
+        self.last = exc
+        now = r.clock()
+        if self.started is None:
+            self.started = now
+        remaining = self.remaining_s(now)
+        decision = r.policy.decide(exc, self.attempt, remaining)
+        classification = decision.classification
+        permit, self.permit = self.permit, None
+        if permit is not None:
+            cast(CircuitBreaker, r.breaker)._record(permit, classification)
+        if not decision.retry:
+            if decision.note is not None:
+                add_note(exc, decision.note)
+            return None
+        if r.budget is not None:
+            kind = classification.kind.value
+            cost = r.budget.try_spend(kind)
+            if cost is None:
+                add_note(
+                    exc,
+                    f"llm-retry: gave up after attempt {self.attempt}: the retry budget is empty ({kind}); "
+                    "too many calls are failing",
+                )
+                return None
+            self.last_cost = cost
+        r.report(
+            RetryEvent(
+                function=r.name,
+                attempt=self.attempt,
+                max_attempts=r.policy.max_attempts,
+                exception=exc,
+                classification=classification,
+                delay_s=decision.delay_s,
+                from_hint=decision.from_hint,
+                elapsed_s=max(0.0, now - self.started),
+                deadline_remaining_s=remaining,
+                config_name=r.config.name,
+            )
+        )
+        self.attempt += 1
+        self.delay_s = decision.delay_s
+        return decision.delay_s
+
+    def _stop_if_cancelling(self, failure: Exception) -> None:
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:  # no asyncio loop: trio raises its own Cancelled, a BaseException
+            return
+        if task is not None and task.cancelling():
+            self.interrupted()
+            raise asyncio.CancelledError() from failure
+
+    def check_previous(self) -> None:
+        """An attempt admitted but never used (no ``with`` around it) is a programming error; its permit is
+        handed back."""
+        if self.in_attempt:
+            self.interrupted()
+            raise RuntimeError(
+                "llm-retry: an attempt was not used; write `with attempt:` around the call in the loop body"
+            )
+
+
+class Attempt:
+    """One attempt of a retry loop. ``with attempt:`` around the call reports how it ended: an answer ends
+    the loop; a failure that will be retried is suppressed (the loop waits, then goes on); any other is
+    raised as it is, with a note saying why it was not retried. ``number`` is 1-based."""
+
+    __slots__ = ("_call", "number")
+
+    def __init__(self, call: Call) -> None:
+        self._call = call
+        self.number: int = call.attempt
+
+    def __repr__(self) -> str:
+        return f"<Attempt number={self.number}>"
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if exc is None:
+            self._call.succeeded()
+            return False
+        if isinstance(exc, Exception):
+            return self._call.failed(exc) is not None
+        # KeyboardInterrupt, SystemExit, GeneratorExit, CancelledError: never retried, never swallowed.
+        self._call.interrupted()
+        return False
+
+
+class SyncAttempts:
+    """The attempts of one call, for ``for``: sleeps with a blocking ``sleep``."""
+
+    __slots__ = ("_call", "_sleep")
+
+    def __init__(self, call: Call, sleep: Sleep) -> None:
+        self._call = call
+        self._sleep = sleep
+
+    def __iter__(self) -> SyncAttempts:
+        return self
+
+    def __next__(self) -> Attempt:
+        call = self._call
+        if call.done:
+            raise StopIteration
+        call.check_previous()
+        if call.delay_s > 0:
+            self._sleep(call.delay_s)
+        while (wait_s := call.admit()) > 0:
+            self._sleep(wait_s)
+        return Attempt(call)
+
+
+class AsyncAttempts:
+    """The attempts of one call, for ``async for``: sleeps with ``sleep``, else the running library's."""
+
+    __slots__ = ("_call", "_sleep")
+
+    def __init__(self, call: Call, sleep: Callable[[float], object] | None) -> None:
+        self._call = call
+        self._sleep = sleep
+
+    def __aiter__(self) -> AsyncAttempts:
+        return self
+
+    async def __anext__(self) -> Attempt:
+        call = self._call
+        if call.done:
+            raise StopAsyncIteration
+        call.check_previous()
+        if call.delay_s > 0:
+            await async_sleep(self._sleep, call.delay_s)
+        while (wait_s := call.admit()) > 0:
+            await async_sleep(self._sleep, wait_s)
+        return Attempt(call)
+
+
+async def async_sleep(sleep: Callable[[float], object] | None, seconds: float) -> None:
+    """Waits with ``sleep`` (awaiting what it returns, if anything), else the running library's sleep."""
+    sleeping = (sleep or running_library_sleep())(seconds)
+    if inspect.isawaitable(sleeping):
+        await sleeping
+
+
+def running_library_sleep() -> AsyncSleep:
+    """The sleep of the event loop running this coroutine: asyncio's, or trio's."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        trio = sys.modules.get("trio")
+        if trio is not None:
+            return cast(AsyncSleep, trio.sleep)
+        raise RuntimeError("llm-retry: no running asyncio or trio event loop to sleep in") from None
+    return asyncio.sleep
+
+
+# --- settings --------------------------------------------------------------------------------------
+
+
+# `attempts(preset=..., max_attempts=4)` resolves its config at every call; a copy compiles a new policy in
+# Rust (~10 us), so copies are kept, keyed by the base's identity and the overrides with their types (True
+# must not find the copy made for 1). A seeded copy is never shared: each call replays its own jitter.
+_COPIES: dict[tuple[object, ...], tuple[RetryConfig, RetryConfig]] = {}
+_MAX_COPIES = 256
+
+
+def resolve_config(preset: object, config: object, overrides: dict[str, Any]) -> RetryConfig:
+    if preset is not None and config is not None:
+        raise TypeError("pass preset= or config=, not both")
+    base = preset if preset is not None else config
+    label = "preset" if preset is not None else "config"
+    if base is None:
+        base = DefaultPreset
+    elif not isinstance(base, RetryConfig):
+        raise TypeError(f"{label} must be a RetryConfig, got {type(base).__name__}")
+    if not overrides:
+        return base
+    key = (id(base), *overrides.items(), *map(type, overrides.values()))
+    try:
+        kept, keep = _COPIES.get(key), True
+    except TypeError:  # an unhashable value (a list of statuses): no copy kept
+        kept, keep = None, False
+    if kept is not None and kept[0] is base:
+        return kept[1]
+    unknown = set(overrides) - FIELD_NAMES
+    if unknown:
+        raise TypeError(f"unknown keyword argument(s): {', '.join(sorted(unknown))}")
+    resolved = base.replace(**overrides)
+    if keep and resolved.seed is None:
+        if len(_COPIES) >= _MAX_COPIES:
+            _COPIES.clear()
+        _COPIES[key] = (base, resolved)
+    return resolved
+
+
+def retrier(
+    name: str,
+    preset: object,
+    config: object,
+    on_retry: OnRetry | Iterable[OnRetry] | None,
+    breaker: object,
+    budget: object,
+    clock: object,
+    wait_for_breaker: object,
+    overrides: dict[str, Any],
+) -> Retrier:
+    """The settings every way in takes, validated alike: a TypeError or ValueError naming the parameter."""
+    resolved = resolve_config(preset, config, overrides)
+    if breaker is not None and not isinstance(breaker, CircuitBreaker):
+        raise TypeError(f"breaker must be a CircuitBreaker, got {type(breaker).__name__}")
+    if budget is not None and not isinstance(budget, _core.RetryBudget):
+        raise TypeError(f"budget must be a RetryBudget, got {type(budget).__name__}")
+    if not callable(clock):
+        raise TypeError(f"clock must be callable, got {type(clock).__name__}")
+    if not isinstance(wait_for_breaker, bool):
+        raise TypeError(f"wait_for_breaker must be a bool, got {type(wait_for_breaker).__name__}")
+    if wait_for_breaker and (breaker is None or resolved.deadline_s is None):
+        raise ValueError("wait_for_breaker=True needs a breaker and a deadline_s to bound the wait")
+    return Retrier(
+        name,
+        resolved,
+        hook_tuple("on_retry", on_retry),
+        breaker,
+        budget,
+        cast(Clock, clock),
+        wait_for_breaker,
+    )
