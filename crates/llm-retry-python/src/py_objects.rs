@@ -1,5 +1,5 @@
-//! Every Python object of llm-retry's own package that Rust touches, and the one attribute it reads. Nothing
-//! else in the bindings imports a module or reads a package attribute (`facts` reads the user's exceptions).
+//! Every Python object that Rust imports or reads off llm-retry's own package, in one place. Nothing else in
+//! the bindings imports a module or reads a package attribute (`facts` reads only the user's exceptions).
 //!
 //! | object                                | used for                                   |
 //! |---------------------------------------|--------------------------------------------|
@@ -10,6 +10,7 @@
 //! | `RetryConfig._policy`                 | the `Policy` a config compiled when made   |
 //! | `llm_retry.presets.DefaultPreset`     | `classify(exc)` without a preset           |
 //! | `time.monotonic`                      | read once, to anchor the Rust clock to it  |
+//! | `json.loads`                          | an error body that arrives as a JSON str   |
 
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -51,6 +52,7 @@ static GIVE_UP_REASON: Lazy = Lazy::new("llm_retry._kinds", "GiveUpReason");
 static TIME_MONOTONIC: Lazy = Lazy::new("time", "monotonic");
 static RETRY_CONFIG: Lazy = Lazy::new("llm_retry._config", "RetryConfig");
 static DEFAULT_PRESET: Lazy = Lazy::new("llm_retry.presets", "DefaultPreset");
+static JSON_LOADS: Lazy = Lazy::new("json", "loads");
 
 /// Members of an enum, in the order of the Rust enum's discriminants, fetched once.
 static KIND_MEMBERS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
@@ -89,6 +91,11 @@ pub fn breaker_state(py: Python<'_>, state: BreakerState) -> PyResult<Py<PyAny>>
 pub fn give_up_reason(py: Python<'_>, reason: GiveUpReason) -> PyResult<Py<PyAny>> {
     let values = GiveUpReason::ALL.map(GiveUpReason::as_str);
     Ok(members(py, &REASON_MEMBERS, &GIVE_UP_REASON, &values)?[reason as usize].clone_ref(py))
+}
+
+/// `json.loads(text)`.
+pub fn json_loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    JSON_LOADS.get(py)?.call1((text,))
 }
 
 /// A reading of `time.monotonic()`.

@@ -1,0 +1,199 @@
+//! Fast, failure-free reads of Python attributes and dict items: every `unsafe` block of the extraction lives
+//! here. A read that fails (missing, a raising property or `__getattr__`) or finds `None` is absent.
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyString};
+use pyo3::Borrowed;
+
+/// The exception attributes the extraction reads, by index into `Own` and `ClassView::class_attrs`.
+pub(super) const OWN_ATTRS: [&str; 15] = [
+    "status_code",
+    "status",
+    "code",
+    "grpc_status_code",
+    "type",
+    "error_code",
+    "reason",
+    "message",
+    "body",
+    "details",
+    "response",
+    "headers",
+    "cause",
+    "last_attempt",
+    "exceptions",
+];
+
+/// One of `OWN_ATTRS`, by name.
+#[derive(Clone, Copy)]
+pub(super) enum Own {
+    StatusCode,
+    Status,
+    Code,
+    GrpcStatusCode,
+    Type,
+    ErrorCode,
+    Reason,
+    Message,
+    Body,
+    Details,
+    Response,
+    Headers,
+    Cause,
+    LastAttempt,
+    Exceptions,
+}
+
+/// Instance dicts larger than this are looked up key by key instead of scanned.
+pub(super) const MAX_SCANNED_DICT: usize = 64;
+
+static OWN_NAMES: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
+
+/// Reads the exception's own attributes. Absent ones are looked up in the instance `__dict__` (a dict
+/// lookup) instead of through getattr, which on the stable ABI raises and clears an AttributeError for
+/// every miss: most of the attributes read here are missing on any given exception.
+pub(super) struct OwnAttrs<'a, 'py> {
+    pub(super) obj: &'a Bound<'py, PyAny>,
+    /// Values found in the instance `__dict__` by one scan, indexed like `OWN_ATTRS`; None when the
+    /// instance has no usable `__dict__` (then every read goes through getattr).
+    found: Option<[Option<Bound<'py, PyAny>>; OWN_ATTRS.len()]>,
+    names: &'a [Py<PyString>],
+    class_attrs: u32,
+    dynamic: bool,
+}
+
+impl<'a, 'py> OwnAttrs<'a, 'py> {
+    /// `class_attrs` and `dynamic` come from the class (`ClassView`): which names some class in the MRO
+    /// defines, and whether a custom attribute lookup makes every read go through getattr.
+    /// None when the interned names cannot be made (no memory).
+    pub(super) fn new(obj: &'a Bound<'py, PyAny>, class_attrs: u32, dynamic: bool) -> Option<Self> {
+        let py = obj.py();
+        let names = OWN_NAMES
+            .get_or_try_init(py, || -> PyResult<Vec<Py<PyString>>> {
+                Ok(OWN_ATTRS
+                    .iter()
+                    .map(|n| PyString::intern(py, n).unbind())
+                    .collect())
+            })
+            .ok()?;
+        let dict = if dynamic { None } else { instance_dict(obj) };
+        let found = dict.map(|dict| scan_instance_dict(&dict, names));
+        Some(OwnAttrs {
+            obj,
+            found,
+            names,
+            class_attrs,
+            dynamic,
+        })
+    }
+
+    pub(super) fn get(&self, which: Own) -> Option<Bound<'py, PyAny>> {
+        let i = which as usize;
+        match &self.found {
+            Some(found) if !self.dynamic && self.class_attrs & (1 << i) == 0 => found[i].clone(),
+            _ => attr(self.obj, self.names.get(i)?.bind(self.obj.py())),
+        }
+    }
+}
+
+/// The values of `OWN_ATTRS` in an instance dict: one pass over a small dict, a lookup per name in a big one.
+fn scan_instance_dict<'py>(
+    dict: &Bound<'py, PyDict>,
+    names: &[Py<PyString>],
+) -> [Option<Bound<'py, PyAny>>; OWN_ATTRS.len()] {
+    let mut found: [Option<Bound<'py, PyAny>>; OWN_ATTRS.len()] = Default::default();
+    if dict.len() > MAX_SCANNED_DICT {
+        for (i, name) in names.iter().enumerate() {
+            found[i] = get(dict, name.bind(dict.py()));
+        }
+        return found;
+    }
+    for_each_item(dict, |key, value| {
+        if value.is_none() {
+            return;
+        }
+        // Attribute names are almost always interned: compare pointers first.
+        let index = names
+            .iter()
+            .position(|n| n.as_ptr() == key.as_ptr())
+            .or_else(|| {
+                let key = key.cast::<PyString>().ok()?.to_str().ok()?;
+                OWN_ATTRS.iter().position(|n| *n == key)
+            });
+        if let Some(i) = index {
+            found[i] = Some(value.to_owned());
+        }
+    });
+    found
+}
+
+/// The instance `__dict__` itself, read the way `object.__getattribute__` finds it (no `__dict__` lookup
+/// through the MRO); None for objects without one.
+pub(super) fn instance_dict<'py>(obj: &Bound<'py, PyAny>) -> Option<Bound<'py, PyDict>> {
+    let py = obj.py();
+    // SAFETY: `obj` is a live object; the call returns a new reference, or NULL with an AttributeError set
+    // (no `__dict__`), which is cleared.
+    let dict = unsafe {
+        Bound::from_owned_ptr_or_opt(
+            py,
+            ffi::PyObject_GenericGetDict(obj.as_ptr(), std::ptr::null_mut()),
+        )
+    };
+    if dict.is_none() {
+        let _ = PyErr::take(py);
+    }
+    dict.and_then(|d| d.cast_into::<PyDict>().ok())
+}
+
+/// `exc.__cause__`, read from the exception struct (no attribute lookup). `exc` must be a BaseException.
+pub(super) fn explicit_cause<'py>(exc: &Bound<'py, PyAny>) -> Option<Bound<'py, PyAny>> {
+    // SAFETY: the caller checked that `exc` is a live BaseException; the call returns a new reference or
+    // NULL, and never sets an error.
+    let cause =
+        unsafe { Bound::from_owned_ptr_or_opt(exc.py(), ffi::PyException_GetCause(exc.as_ptr())) };
+    cause.filter(|c| !c.is_none())
+}
+
+/// Calls `f` with each key and value of `dict`, as borrowed references (no reference counting per item,
+/// unlike pyo3's iterator). `f` must not run Python code: it only compares, casts and keeps values (keeping
+/// one takes a reference), so nothing can change the dict during the walk.
+pub(super) fn for_each_item<'py>(
+    dict: &Bound<'py, PyDict>,
+    mut f: impl FnMut(&Bound<'py, PyAny>, &Bound<'py, PyAny>),
+) {
+    let py = dict.py();
+    let mut position: ffi::Py_ssize_t = 0;
+    let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+    let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+    // SAFETY: the caller holds the GIL (it has `py`), `dict` is a live dict, and `f` runs no Python code,
+    // so the borrowed key and value stay owned by the dict while `f` sees them.
+    while unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut position, &mut key, &mut value) } != 0 {
+        let (key, value) = unsafe { (Borrowed::from_ptr(py, key), Borrowed::from_ptr(py, value)) };
+        f(&key, &value);
+    }
+}
+
+/// `getattr(obj, name)`, with every failure (missing, raising property, raising `__getattr__`) and
+/// `None` read as absent.
+pub(super) fn attr<'py>(
+    obj: &Bound<'py, PyAny>,
+    name: &Bound<'py, PyString>,
+) -> Option<Bound<'py, PyAny>> {
+    match obj.getattr_opt(name) {
+        Ok(Some(v)) if !v.is_none() => Some(v),
+        _ => None,
+    }
+}
+
+/// `dict[key]`, with None read as absent. Keys are interned strings, so their hash is computed once.
+pub(super) fn get<'py>(
+    dict: &Bound<'py, PyDict>,
+    key: &Bound<'py, PyString>,
+) -> Option<Bound<'py, PyAny>> {
+    match dict.get_item(key) {
+        Ok(Some(v)) if !v.is_none() => Some(v),
+        _ => None,
+    }
+}
