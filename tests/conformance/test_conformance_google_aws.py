@@ -105,6 +105,20 @@ def test_default_classification(case: Case, llm_retry: ModuleType) -> None:
     _check(case, llm_retry.classify(fresh_if_dated(case)), llm_retry, "default")
 
 
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_classify_emits_no_warning(case: Case, llm_retry: ModuleType) -> None:
+    """Reading an error never warns at the user's line (aiohttp's `.code` is a deprecated alias of `.status`).
+
+    Warnings are recorded, not raised: a warning raised as an error inside a property reads as an absent
+    attribute, and the test would see nothing.
+    """
+    exc = fresh_if_dated(case)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        llm_retry.classify(exc)
+    assert [str(w.message) for w in caught] == []
+
+
 @pytest.mark.parametrize("case", WITH_PRESET, ids=lambda c: f"{c.id}[{c.preset}]")
 def test_provider_preset_classification(case: Case, llm_retry: ModuleType) -> None:
     preset = getattr(llm_retry, str(case.preset))

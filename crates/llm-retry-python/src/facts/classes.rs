@@ -23,6 +23,8 @@ pub(super) struct ClassView {
     pub(super) is_exception: bool,
     pub(super) is_grpc: bool,
     pub(super) is_tenacity_retry_error: bool,
+    /// An aiohttp error, whose `.code` is a deprecated alias of `.status` that warns at the user's line.
+    pub(super) is_aiohttp: bool,
     /// Defined in httpx or httpx2 (whose `Headers` keep a `_list` of byte triples).
     pub(super) is_httpx: bool,
     /// Bit i set: some class in the MRO defines `OWN_ATTRS[i]` (a property or class attribute), so it
@@ -132,6 +134,7 @@ fn read_class(ty: &Bound<'_, PyType>) -> ClassView {
     let is_tenacity_retry_error = classes
         .iter()
         .any(|c| c.name == "RetryError" && c.module.starts_with("tenacity"));
+    let is_aiohttp = classes.iter().any(|c| c.module.starts_with("aiohttp"));
     let is_httpx = classes
         .first()
         .is_some_and(|c| c.module.starts_with("httpx"));
@@ -140,6 +143,7 @@ fn read_class(ty: &Bound<'_, PyType>) -> ClassView {
         is_exception,
         is_grpc,
         is_tenacity_retry_error,
+        is_aiohttp,
         is_httpx,
         class_attrs,
         dynamic,

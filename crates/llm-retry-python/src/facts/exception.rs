@@ -10,7 +10,7 @@ use llm_retry_core::classify::{ErrorFacts, Evidence, MAX_CAUSE_DEPTH};
 use super::attributes::{Own, OwnAttrs};
 use super::aws;
 use super::causes::{already_read, causes_of};
-use super::classes::class_view;
+use super::classes::{class_view, ClassView};
 use super::envelope::{body_facts, error_dict_facts};
 use super::google::detail_list_facts;
 use super::http::{read_headers, response_facts};
@@ -24,7 +24,7 @@ pub(super) fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usiz
         seen.push(obj.as_ptr() as usize);
     }
     let class = class_view(&obj.get_type());
-    let mut facts = ErrorFacts::of_classes(class.is_exception, class.classes);
+    let mut facts = ErrorFacts::of_classes(class.is_exception, class.classes.clone());
     if !obj.is_instance_of::<PyBaseException>() {
         // Not an exception at all: its class names are the only evidence worth reading.
         return facts;
@@ -33,7 +33,7 @@ pub(super) fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usiz
         return facts;
     };
 
-    own_attributes(&own, class.is_grpc, &mut facts);
+    own_attributes(&own, &class, &mut facts);
     if let Some(body) = own.get(Own::Body) {
         body_facts(&body, &mut facts);
     }
@@ -72,7 +72,8 @@ pub(super) fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usiz
 }
 
 /// Status, code and message attributes on the exception itself.
-fn own_attributes(own: &OwnAttrs<'_, '_>, is_grpc: bool, facts: &mut ErrorFacts) {
+fn own_attributes(own: &OwnAttrs<'_, '_>, class: &ClassView, facts: &mut ErrorFacts) {
+    let is_grpc = class.is_grpc;
     if let Some(v) = own.get(Own::StatusCode).and_then(|v| int_of(&v)) {
         facts.statuses.push(Evidence::new("status_code", v));
     }
@@ -84,7 +85,13 @@ fn own_attributes(own: &OwnAttrs<'_, '_>, is_grpc: bool, facts: &mut ErrorFacts)
             facts.codes.push(Evidence::new(".status", s));
         }
     }
-    if let Some(v) = own.get(Own::Code) {
+    // aiohttp's `.code` repeats `.status`, and reading it warns (DeprecationWarning) at the user's line.
+    let code = if class.is_aiohttp {
+        None
+    } else {
+        own.get(Own::Code)
+    };
+    if let Some(v) = code {
         // openai: a code string; google-genai / api-core: an int status; aiohttp: deprecated int;
         // grpc: a method returning a StatusCode.
         if let Some(n) = int_of(&v) {

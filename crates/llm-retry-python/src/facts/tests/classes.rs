@@ -72,3 +72,11 @@ fn a_method_named_code_is_not_called_outside_grpc() {
     );
     assert!(facts.codes.is_empty());
 }
+
+#[test]
+fn an_aiohttp_error_is_read_without_its_deprecated_code() {
+    let facts = facts_from(
+        "class ClientResponseError(Exception):\n    status = 429\n    @property\n    def code(self): raise SystemExit('the deprecated alias was read')\nClientResponseError.__module__ = 'aiohttp.client_exceptions'\nexc = ClientResponseError()\n",
+    );
+    assert_eq!(statuses(&facts), [("status", 429)]);
+}
