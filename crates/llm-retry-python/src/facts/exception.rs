@@ -10,7 +10,7 @@ use llm_retry_core::classify::{ErrorFacts, Evidence, MAX_CAUSE_DEPTH};
 use super::attributes::{Own, OwnAttrs};
 use super::aws;
 use super::causes::{already_read, causes_of};
-use super::classes::{class_view, ClassView};
+use super::classes::class_view;
 use super::envelope::{body_facts, error_dict_facts};
 use super::google::detail_list_facts;
 use super::http::{read_headers, response_facts};
@@ -24,7 +24,8 @@ pub(super) fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usiz
         seen.push(obj.as_ptr() as usize);
     }
     let class = class_view(&obj.get_type());
-    let mut facts = ErrorFacts::of_classes(class.is_exception, class.classes.clone());
+    let family = Family::of(&class);
+    let mut facts = ErrorFacts::of_classes(class.is_exception, class.classes);
     if !obj.is_instance_of::<PyBaseException>() {
         // Not an exception at all: its class names are the only evidence worth reading.
         return facts;
@@ -33,7 +34,7 @@ pub(super) fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usiz
         return facts;
     };
 
-    own_attributes(&own, &class, &mut facts);
+    own_attributes(&own, family, &mut facts);
     if let Some(body) = own.get(Own::Body) {
         body_facts(&body, &mut facts);
     }
@@ -71,9 +72,25 @@ pub(super) fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usiz
     facts
 }
 
+/// The families whose own attributes are read their own way.
+#[derive(Clone, Copy)]
+struct Family {
+    grpc: bool,
+    aiohttp: bool,
+}
+
+impl Family {
+    fn of(class: &super::classes::ClassView) -> Self {
+        Family {
+            grpc: class.is_grpc,
+            aiohttp: class.is_aiohttp,
+        }
+    }
+}
+
 /// Status, code and message attributes on the exception itself.
-fn own_attributes(own: &OwnAttrs<'_, '_>, class: &ClassView, facts: &mut ErrorFacts) {
-    let is_grpc = class.is_grpc;
+fn own_attributes(own: &OwnAttrs<'_, '_>, family: Family, facts: &mut ErrorFacts) {
+    let is_grpc = family.grpc;
     if let Some(v) = own.get(Own::StatusCode).and_then(|v| int_of(&v)) {
         facts.statuses.push(Evidence::new("status_code", v));
     }
@@ -86,7 +103,7 @@ fn own_attributes(own: &OwnAttrs<'_, '_>, class: &ClassView, facts: &mut ErrorFa
         }
     }
     // aiohttp's `.code` repeats `.status`, and reading it warns (DeprecationWarning) at the user's line.
-    let code = if class.is_aiohttp {
+    let code = if family.aiohttp {
         None
     } else {
         own.get(Own::Code)
