@@ -23,6 +23,7 @@
 mod kind;
 mod lookup;
 mod phrases;
+mod pipeline;
 mod reason;
 mod retryable;
 mod tables;
@@ -35,7 +36,7 @@ mod tests;
 use std::sync::Arc;
 
 pub use kind::ErrorKind;
-pub use verdict::classify;
+pub use pipeline::classify;
 
 /// How many explicit causes deep the evidence goes, for the bindings that read causes and for the rules that
 /// weigh them: the one bound on the chain. Six holds the deepest real chain seen, a framework's wrapper
