@@ -234,8 +234,6 @@ class Call:
         carries a note saying why, and the driver re-raises it). In an asyncio task that is being cancelled
         this raises `asyncio.CancelledError` instead, whatever ``exc`` is: some clients turn a cancellation
         into a connection error, which must not be retried."""
-        if self.in_task:
-            self._stop_if_cancelling(exc)
         r = self.r
         self.in_attempt = False
         self.last = exc
@@ -243,7 +241,17 @@ class Call:
         if self.started is None:
             self.started = now
         remaining = self.remaining_s(now)
-        decision = r.policy.decide(exc, self.attempt, remaining)
+        try:
+            decision = r.policy.decide(exc, self.attempt, remaining)
+        except BaseException:
+            # Only an interrupt raised while reading ``exc`` gets here (a Ctrl-C or SystemExit inside one of
+            # its properties): it ends the call at once, and the attempt counts for nothing.
+            self.interrupted()
+            raise
+        if self.in_task:
+            # Checked after the reading, which runs ``exc``'s properties: a Ctrl-C that lands in one of them
+            # under `asyncio.run` becomes a cancellation of this task, not an exception.
+            self._stop_if_cancelling(exc)
         classification = decision.classification
         permit, self.permit = self.permit, None
         if permit is not None:

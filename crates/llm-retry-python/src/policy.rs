@@ -122,12 +122,13 @@ impl Policy {
         })
     }
 
-    /// Classifies `exc` (any object; never raises).
-    fn classify(&self, exc: &Bound<'_, PyAny>) -> Classification {
-        let facts = facts_of(exc);
-        Classification {
+    /// Classifies `exc` (any object). Raises only what interrupted the reading: a KeyboardInterrupt,
+    /// SystemExit or cancellation raised by one of `exc`'s properties.
+    fn classify(&self, exc: &Bound<'_, PyAny>) -> PyResult<Classification> {
+        let facts = facts_of(exc)?;
+        Ok(Classification {
             inner: classify::classify(&facts, &self.rules, now_for(&facts)),
-        }
+        })
     }
 
     /// The decision after attempt number `attempt` (1-based) failed with `exc`, with `remaining_s` seconds
@@ -140,7 +141,7 @@ impl Policy {
         attempt: u32,
         remaining_s: Option<f64>,
     ) -> PyResult<Decision> {
-        let facts = facts_of(exc);
+        let facts = facts_of(exc)?;
         let classification = classify::classify(&facts, &self.rules, now_for(&facts));
         let action = {
             let mut rng = self
@@ -189,7 +190,9 @@ impl Policy {
 
 /// Classify an exception exactly as the decorators would, without calling anything.
 ///
-/// Reads class names and attributes only, and never raises whatever `exc` is; `preset` (a `RetryConfig`,
+/// Reads class names and attributes only. Whatever `exc` is, an `Exception` raised while reading it is absent
+/// evidence, never an error; a KeyboardInterrupt, SystemExit or cancellation raised by one of its properties
+/// is raised at once, never swallowed. `preset` (a `RetryConfig`,
 /// default `DefaultPreset`) decides which kinds are retried. A `preset` that is not a `RetryConfig` is a
 /// `TypeError`.
 ///
@@ -212,7 +215,7 @@ pub fn classify_exception(
         None => default_policy(py)?,
         Some(preset) => policy_of_config(preset)?,
     };
-    Ok(policy.get().classify(exc))
+    policy.get().classify(exc)
 }
 
 /// The policy `preset` compiled when it was made; a `TypeError` when `preset` is not a `RetryConfig`.

@@ -1,11 +1,60 @@
-//! Fast, failure-free reads of Python attributes and dict items: every `unsafe` block of the extraction lives
-//! here. A read that fails (missing, a raising property or `__getattr__`) or finds `None` is absent.
+//! Fast reads of Python attributes, dict items and calls, and what their failures mean: every `unsafe`
+//! block of the extraction lives here. A read that fails with an `Exception` (missing, a raising property
+//! or `__getattr__`) or finds `None` is absent. Any other `BaseException` (KeyboardInterrupt, SystemExit,
+//! a cancellation) is never absent: it stops the extraction, and `facts_of` raises it.
 
+use std::cell::RefCell;
+
+use pyo3::exceptions::PyException;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString};
 use pyo3::Borrowed;
+
+thread_local! {
+    /// The `BaseException` that stopped this thread's extraction, until `stop_on_interrupt` raises it.
+    static INTERRUPT: RefCell<Option<PyErr>> = const { RefCell::new(None) };
+}
+
+/// Runs one extraction: its value, or the interrupt that stopped it. Nested extractions (a property that
+/// classifies an exception of its own) keep theirs apart.
+pub(super) fn stop_on_interrupt<T>(extract: impl FnOnce() -> T) -> PyResult<T> {
+    let outer = INTERRUPT.with(|cell| cell.borrow_mut().take());
+    let value = extract();
+    match INTERRUPT.with(|cell| cell.replace(outer)) {
+        Some(interrupt) => Err(interrupt),
+        None => Ok(value),
+    }
+}
+
+/// Whether this extraction was stopped: every read after that finds nothing and runs no Python code.
+pub(super) fn interrupted() -> bool {
+    INTERRUPT.with(|cell| cell.borrow().is_some())
+}
+
+/// The value of a read that ran Python code. An `Exception` is absent evidence; anything else is kept to be
+/// raised, and the extraction stops.
+pub(super) fn read<T>(py: Python<'_>, result: PyResult<T>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(err) if err.is_instance_of::<PyException>(py) => None,
+        Err(interrupt) => {
+            INTERRUPT.with(|cell| {
+                cell.borrow_mut().get_or_insert(interrupt);
+            });
+            None
+        }
+    }
+}
+
+/// `f()` unless the extraction was stopped, its failure read as `read` does.
+pub(super) fn run<'py, T>(py: Python<'py>, f: impl FnOnce() -> PyResult<T>) -> Option<T> {
+    if interrupted() {
+        return None;
+    }
+    read(py, f())
+}
 
 /// The exception attributes the extraction reads, by index into `Own` and `ClassView::class_attrs`.
 pub(super) const OWN_ATTRS: [&str; 15] = [
@@ -142,7 +191,10 @@ pub(super) fn instance_dict<'py>(obj: &Bound<'py, PyAny>) -> Option<Bound<'py, P
         )
     };
     if dict.is_none() {
-        let _ = PyErr::take(py);
+        // No `__dict__` (an AttributeError), or a failure that must not be lost.
+        if let Some(err) = PyErr::take(py) {
+            read::<()>(py, Err(err));
+        }
     }
     dict.and_then(|d| d.cast_into::<PyDict>().ok())
 }
@@ -175,16 +227,15 @@ pub(super) fn for_each_item<'py>(
     }
 }
 
-/// `getattr(obj, name)`, with every failure (missing, raising property, raising `__getattr__`) and
+/// `getattr(obj, name)`, with every `Exception` (missing, raising property, raising `__getattr__`) and
 /// `None` read as absent.
 pub(super) fn attr<'py>(
     obj: &Bound<'py, PyAny>,
     name: &Bound<'py, PyString>,
 ) -> Option<Bound<'py, PyAny>> {
-    match obj.getattr_opt(name) {
-        Ok(Some(v)) if !v.is_none() => Some(v),
-        _ => None,
-    }
+    run(obj.py(), || obj.getattr_opt(name))
+        .flatten()
+        .filter(|v| !v.is_none())
 }
 
 /// `dict[key]`, with None read as absent. Keys are interned strings, so their hash is computed once.
@@ -192,8 +243,66 @@ pub(super) fn get<'py>(
     dict: &Bound<'py, PyDict>,
     key: &Bound<'py, PyString>,
 ) -> Option<Bound<'py, PyAny>> {
-    match dict.get_item(key) {
-        Ok(Some(v)) if !v.is_none() => Some(v),
-        _ => None,
+    run(dict.py(), || dict.get_item(key))
+        .flatten()
+        .filter(|v| !v.is_none())
+}
+
+/// `f()`, called with no arguments (grpc's `code()` and `details()`), as `run` reads it.
+pub(super) fn call0<'py>(f: &Bound<'py, PyAny>) -> Option<Bound<'py, PyAny>> {
+    run(f.py(), || f.call0())
+}
+
+/// `obj.name()`, as `run` reads it.
+pub(super) fn call_method0<'py>(
+    obj: &Bound<'py, PyAny>,
+    name: &Bound<'py, PyString>,
+) -> Option<Bound<'py, PyAny>> {
+    run(obj.py(), || obj.call_method0(name))
+}
+
+/// Up to `limit` items of an iterable, as `run` reads each step; the walk stops at the first failure.
+pub(super) fn items<'py>(iterable: &Bound<'py, PyAny>, limit: usize) -> Vec<Bound<'py, PyAny>> {
+    let py = iterable.py();
+    let Some(iterator) = run(py, || iterable.try_iter()) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for item in iterator.take(limit) {
+        match run(py, || item) {
+            Some(item) => found.push(item),
+            None => break,
+        }
     }
+    found
+}
+
+/// How many code points `s` has, without encoding it.
+pub(super) fn str_len(s: &Bound<'_, PyString>) -> usize {
+    // SAFETY: `s` is a live str; for a str the call cannot fail.
+    let n = unsafe { ffi::PyUnicode_GetLength(s.as_ptr()) };
+    usize::try_from(n).unwrap_or(0)
+}
+
+/// The first `max_chars` code points of `s` (`s` itself when shorter), so that a long text is never
+/// encoded whole: a 10 MB message costs what a short one does.
+pub(super) fn str_head<'py>(
+    s: &Bound<'py, PyString>,
+    max_chars: usize,
+) -> Option<Bound<'py, PyString>> {
+    if str_len(s) <= max_chars {
+        return Some(s.clone());
+    }
+    let py = s.py();
+    let end = ffi::Py_ssize_t::try_from(max_chars).ok()?;
+    // SAFETY: `s` is a live str and 0..end lies within it; the call returns a new str or NULL with an
+    // error set (no memory), read as `read` does.
+    let head =
+        unsafe { Bound::from_owned_ptr_or_opt(py, ffi::PyUnicode_Substring(s.as_ptr(), 0, end)) };
+    if head.is_none() {
+        if let Some(err) = PyErr::take(py) {
+            read::<()>(py, Err(err));
+        }
+    }
+    head.and_then(|h| h.cast_into::<PyString>().ok())
 }

@@ -6,7 +6,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use super::attributes::{explicit_cause, Own, OwnAttrs};
+use super::attributes::{call_method0, explicit_cause, Own, OwnAttrs};
 
 /// How many causes one exception may add (how deep the chain goes is `MAX_CAUSE_DEPTH`).
 const MAX_CAUSES: usize = 8;
@@ -33,7 +33,7 @@ pub(super) fn causes_of<'py>(
     if is_tenacity {
         let last = own
             .get(Own::LastAttempt)
-            .and_then(|future| future.call_method0(intern!(py, "exception")).ok())
+            .and_then(|future| call_method0(&future, intern!(py, "exception")))
             .filter(|e| !e.is_none());
         if let Some(last) = last {
             found.push(last);

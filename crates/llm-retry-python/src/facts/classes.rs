@@ -11,7 +11,7 @@ use pyo3::types::PyType;
 
 use llm_retry_core::classify::ClassName;
 
-use super::attributes::OWN_ATTRS;
+use super::attributes::{interrupted, read, OWN_ATTRS};
 
 /// Bound on the per-type cache of MRO facts; cleared when full (types are usually a few dozen).
 const MAX_CACHED_TYPES: usize = 4096;
@@ -32,6 +32,8 @@ pub(super) struct ClassView {
     pub(super) class_attrs: u32,
     /// A custom `__getattr__`/`__getattribute__` somewhere in the MRO: every read goes through getattr.
     pub(super) dynamic: bool,
+    /// Some class other than `BaseException` defines `__str__`: the text is what `str()` gives, not the args.
+    pub(super) own_str: bool,
 }
 
 /// A cached view, with the type it describes.
@@ -73,6 +75,10 @@ pub(super) fn class_view(ty: &Bound<'_, PyType>) -> ClassView {
         }
     }
     let view = read_class(ty);
+    if interrupted() {
+        // Read in part: not kept.
+        return view;
+    }
     if let Ok(mut guard) = CLASS_CACHE.lock() {
         let cache = guard.get_or_insert_with(ClassCache::default);
         if cache.len() >= MAX_CACHED_TYPES {
@@ -95,39 +101,42 @@ fn read_class(ty: &Bound<'_, PyType>) -> ClassView {
     let mut classes = Vec::new();
     let mut class_attrs = 0u32;
     let mut dynamic = false;
+    let mut own_str = false;
     for class in ty.mro().iter() {
+        if interrupted() {
+            break;
+        }
         let Ok(class) = class.cast_into::<PyType>() else {
             continue;
         };
-        let name = class
-            .name()
-            .ok()
+        let name = read(py, class.name())
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let module = class
-            .module()
-            .ok()
+        let module = read(py, class.module())
             .map(|m| m.to_string_lossy().into_owned())
             .unwrap_or_default();
         let builtin = module == "builtins";
-        if let Ok(namespace) = class.getattr(intern!(py, "__dict__")) {
+        if let Some(namespace) = read(py, class.getattr(intern!(py, "__dict__"))) {
+            let defines = |name: &str| read(py, namespace.contains(name)).unwrap_or(true);
             for (i, attr_name) in OWN_ATTRS.iter().enumerate() {
-                if namespace.contains(*attr_name).unwrap_or(true) {
+                if defines(attr_name) {
                     class_attrs |= 1 << i;
                 }
             }
-            let custom_lookup = namespace.contains("__getattr__").unwrap_or(true)
-                || (!builtin && namespace.contains("__getattribute__").unwrap_or(true));
-            dynamic |= custom_lookup;
+            dynamic |= defines("__getattr__") || (!builtin && defines("__getattribute__"));
+            // BaseException's `__str__` is `str(args[0])` or `str(args)`: the args are read directly.
+            let default_str = builtin && (name == "BaseException" || name == "object");
+            own_str |= !default_str && defines("__str__");
         } else {
             dynamic = true;
+            own_str = true;
         }
         if name == "object" && builtin {
             continue;
         }
         classes.push(ClassName { module, name });
     }
-    let is_exception = ty.is_subclass_of::<PyException>().unwrap_or(false);
+    let is_exception = read(py, ty.is_subclass_of::<PyException>()).unwrap_or(false);
     let is_grpc = classes
         .iter()
         .any(|c| c.module.starts_with("grpc") || c.name == "RpcError");
@@ -147,5 +156,6 @@ fn read_class(ty: &Bound<'_, PyType>) -> ClassView {
         is_httpx,
         class_attrs,
         dynamic,
+        own_str,
     }
 }

@@ -7,12 +7,13 @@ use pyo3::types::{PyDict, PyString};
 
 use llm_retry_core::classify::{ErrorFacts, Evidence};
 
-use super::attributes::{for_each_item, get, MAX_SCANNED_DICT};
+use super::attributes::{for_each_item, get, str_len, MAX_SCANNED_DICT};
 use super::google::detail_list_facts;
-use super::values::{bounded_str, int_of, push_message, text_of};
+use super::values::{bounded, bounded_str, int_of, push_message, text_of};
 use crate::py_objects;
 
-/// Longest str body handed to `json.loads`.
+/// Longest str body handed to `json.loads`, in code points and in bytes: an error envelope is a few hundred
+/// bytes, and a longer body is read only for its head.
 const MAX_JSON_BODY: usize = 65_536;
 
 /// An error body: a dict (anthropic/groq envelope, openai inner error, cohere) or a str (mistral, proxies).
@@ -20,9 +21,15 @@ pub(super) fn body_facts(body: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
     if let Ok(dict) = body.cast::<PyDict>() {
         error_dict_facts(dict, facts);
     } else if let Ok(text) = body.cast::<PyString>() {
+        if str_len(text) > MAX_JSON_BODY {
+            // Too long to be an error envelope: only its head is read, as a message.
+            if let Some(s) = bounded(text) {
+                push_message(facts, Evidence::new("body", s));
+            }
+            return;
+        }
         let Ok(text) = text.to_str() else { return };
-        let trimmed = text.trim_start();
-        if trimmed.starts_with('{') && text.len() <= MAX_JSON_BODY {
+        if text.trim_start().starts_with('{') && text.len() <= MAX_JSON_BODY {
             if let Some(dict) = json_object(body.py(), text) {
                 error_dict_facts(&dict, facts);
                 return;

@@ -2,12 +2,13 @@
 //! SDK family's place for the rest (body, details, response, headers), then its causes.
 
 use pyo3::exceptions::PyBaseException;
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple};
 
 use llm_retry_core::classify::{ErrorFacts, Evidence, MAX_CAUSE_DEPTH};
 
-use super::attributes::{Own, OwnAttrs};
+use super::attributes::{attr, call0, interrupted, run, Own, OwnAttrs};
 use super::aws;
 use super::causes::{already_read, causes_of};
 use super::classes::class_view;
@@ -25,9 +26,11 @@ pub(super) fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usiz
     }
     let class = class_view(&obj.get_type());
     let family = Family::of(&class);
+    let own_str = class.own_str;
     let mut facts = ErrorFacts::of_classes(class.is_exception, class.classes);
-    if !obj.is_instance_of::<PyBaseException>() {
-        // Not an exception at all: its class names are the only evidence worth reading.
+    if !obj.is_instance_of::<PyBaseException>() || interrupted() {
+        // Not an exception at all: its class names are the only evidence worth reading (or the reading
+        // was stopped, and the interrupt is raised).
         return facts;
     }
     let Some(own) = OwnAttrs::new(obj, class.class_attrs, class.dynamic) else {
@@ -52,13 +55,12 @@ pub(super) fn facts_at(obj: &Bound<'_, PyAny>, depth: usize, seen: &mut Vec<usiz
         read_headers(&headers, &mut facts);
     }
     aws::errortype_header(&mut facts);
-    // `str(exc)` is the last resort for the message rules, which only matter for HTTP-shaped errors.
+    // The exception's text is the last resort for the message rules, which only matter for HTTP-shaped
+    // errors.
     let http_shaped = !facts.statuses.is_empty() || !facts.codes.is_empty();
     if facts.messages.is_empty() && http_shaped {
-        if let Some(text) = obj.str().ok().and_then(|s| bounded(&s)) {
-            if !text.is_empty() {
-                push_message(&mut facts, Evidence::new("str(exc)", text));
-            }
+        if let Some(text) = exception_text(obj, own_str).filter(|t| !t.is_empty()) {
+            push_message(&mut facts, Evidence::new("str(exc)", text));
         }
     }
     if depth < MAX_CAUSE_DEPTH {
@@ -116,7 +118,7 @@ fn own_attributes(own: &OwnAttrs<'_, '_>, family: Family, facts: &mut ErrorFacts
         } else if let Some(s) = text_of(&v) {
             facts.codes.push(Evidence::new(".code", s));
         } else if is_grpc && v.is_callable() {
-            if let Some(name) = v.call0().ok().and_then(|c| enum_name(&c)) {
+            if let Some(name) = call0(&v).and_then(|c| enum_name(&c)) {
                 facts.codes.push(Evidence::new("code()", name));
             }
         }
@@ -138,7 +140,7 @@ fn own_attributes(own: &OwnAttrs<'_, '_>, family: Family, facts: &mut ErrorFacts
     }
     if is_grpc {
         if let Some(d) = own.get(Own::Details).filter(|d| d.is_callable()) {
-            if let Some(s) = d.call0().ok().and_then(|v| text_of(&v)) {
+            if let Some(s) = call0(&d).and_then(|v| text_of(&v)) {
                 push_message(facts, Evidence::new("details()", s));
             }
         }
@@ -152,4 +154,24 @@ fn details_facts(details: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
     } else {
         detail_list_facts(details, facts);
     }
+}
+
+/// How many of an exception's args are looked at for its text.
+const MAX_ARGS: usize = 8;
+
+/// What `str(exc)` says, read without building it when the text is already at hand: with BaseException's
+/// own `__str__`, the first str argument (the str of a many-megabyte args tuple costs tens of milliseconds).
+fn exception_text(obj: &Bound<'_, PyAny>, own_str: bool) -> Option<String> {
+    let py = obj.py();
+    if !own_str {
+        let args = attr(obj, intern!(py, "args"))?;
+        let args = args.cast::<PyTuple>().ok()?;
+        if let Some(text) = args.iter().take(MAX_ARGS).find_map(|a| text_of(&a)) {
+            return Some(text);
+        }
+        if args.is_empty() {
+            return None;
+        }
+    }
+    bounded(&run(py, || obj.str())?)
 }

@@ -7,7 +7,7 @@ use pyo3::types::{PyDict, PyList};
 
 use llm_retry_core::classify::{ErrorFacts, Evidence};
 
-use super::attributes::{attr, get};
+use super::attributes::{attr, get, items};
 use super::values::{int_of, text_of};
 
 /// `google.rpc` detail messages as JSON dicts: RetryInfo, QuotaFailure, ErrorInfo.
@@ -85,10 +85,7 @@ fn protobuf_detail_facts(item: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
             let Some(violations) = attr(item, intern!(py, "violations")) else {
                 return;
             };
-            let Ok(violations) = violations.try_iter() else {
-                return;
-            };
-            for v in violations.take(16).flatten() {
+            for v in items(&violations, 16) {
                 if let Some(id) = attr(&v, intern!(py, "quota_id")).and_then(|q| text_of(&q)) {
                     facts.quota_ids.push(id);
                 }

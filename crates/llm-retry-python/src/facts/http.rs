@@ -8,7 +8,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use llm_retry_core::classify::{ErrorFacts, Evidence};
 use llm_retry_core::hints::HEADER_NAMES;
 
-use super::attributes::{attr, for_each_item};
+use super::attributes::{attr, call_method0, for_each_item, items};
 use super::classes::class_view;
 use super::values::{header_value, int_of, MAX_TEXT};
 
@@ -51,15 +51,8 @@ pub(super) fn read_headers(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
     {
         Some(raw)
     } else {
-        headers
-            .call_method0(intern!(py, "items"))
-            .ok()
-            .and_then(|items| {
-                items
-                    .try_iter()
-                    .ok()
-                    .and_then(|it| PyList::new(py, it.flatten().take(MAX_HEADERS)).ok())
-            })
+        call_method0(headers, intern!(py, "items"))
+            .and_then(|pairs| PyList::new(py, items(&pairs, MAX_HEADERS)).ok())
             .map(Bound::into_any)
     };
     let Some(pairs) = pairs else { return };

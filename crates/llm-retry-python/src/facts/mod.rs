@@ -1,6 +1,7 @@
-//! Reads an `ErrorFacts` off any Python object. It never fails and never raises: an attribute that is
-//! missing, raises, or has the wrong type is absent evidence. No provider SDK is imported; only class
-//! names, attributes, dict keys and mapping `.get()` are used.
+//! Reads an `ErrorFacts` off any Python object. An attribute that is missing, raises an `Exception`, or has
+//! the wrong type is absent evidence; a KeyboardInterrupt, SystemExit or cancellation raised while reading
+//! stops the reading and is raised (`attributes`). No provider SDK is imported; only class names,
+//! attributes, dict keys and mapping `.items()` are used, and only the head of any text is read.
 //!
 //! | room         | what it knows                                                            |
 //! |--------------|--------------------------------------------------------------------------|
@@ -31,8 +32,8 @@ mod values;
 #[cfg(test)]
 mod tests;
 
-/// Facts of `obj`, following explicit causes.
-pub fn facts_of(obj: &Bound<'_, PyAny>) -> ErrorFacts {
-    let mut seen = Vec::new();
-    exception::facts_at(obj, 0, &mut seen)
+/// Facts of `obj`, following explicit causes. Fails only with a `BaseException` that is not an `Exception`,
+/// raised while reading (a Ctrl-C inside a property): that is never absent evidence.
+pub fn facts_of(obj: &Bound<'_, PyAny>) -> PyResult<ErrorFacts> {
+    attributes::stop_on_interrupt(|| exception::facts_at(obj, 0, &mut Vec::new()))
 }

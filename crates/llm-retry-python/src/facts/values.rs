@@ -1,11 +1,13 @@
 //! Value coercion: what counts as an int, a text or an enum name in evidence, how long a text may be, and
-//! how a message joins the facts. Nothing here runs Python code except `enum_name`'s `.name` read.
+//! how a message joins the facts. Nothing here runs Python code but `enum_name`'s `.name` read.
 
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyInt, PyString};
 
 use llm_retry_core::classify::{ErrorFacts, Evidence};
+
+use super::attributes::{attr, str_head};
 
 /// Longest text kept from a message or body; enough for every provider phrase the rules look for.
 pub(super) const MAX_TEXT: usize = 2048;
@@ -23,9 +25,11 @@ pub(super) fn text_of(v: &Bound<'_, PyAny>) -> Option<String> {
     bounded(v.cast::<PyString>().ok()?)
 }
 
-/// `s` as UTF-8, truncated to `MAX_TEXT` bytes; None when it cannot be encoded.
+/// `s` as UTF-8, truncated to `MAX_TEXT` bytes; None when its head cannot be encoded. A code point is at
+/// most 4 bytes, so only the first `MAX_TEXT` code points are ever encoded, however long `s` is.
 pub(super) fn bounded(s: &Bound<'_, PyString>) -> Option<String> {
-    bounded_str(s.to_str().ok()?)
+    let head = str_head(s, MAX_TEXT)?;
+    bounded_str(head.to_str().ok()?)
 }
 
 /// `s` truncated to `MAX_TEXT` bytes on a char boundary.
@@ -55,7 +59,7 @@ pub(super) fn enum_name(v: &Bound<'_, PyAny>) -> Option<String> {
     if let Some(s) = text_of(v) {
         return Some(s);
     }
-    text_of(&v.getattr(intern!(v.py(), "name")).ok()?)
+    text_of(&attr(v, intern!(v.py(), "name"))?)
 }
 
 /// Adds a message unless the same text is already there: the rules scan every message.

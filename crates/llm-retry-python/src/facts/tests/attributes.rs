@@ -1,6 +1,6 @@
 //! Instance dicts, properties, class attributes, `__getattr__`, `__slots__`: each read the same way.
 
-use super::fixtures::{codes, facts_from, statuses, with_attrs};
+use super::fixtures::{codes, facts_from, raised_by, statuses, with_attrs};
 
 #[test]
 fn reads_instance_attributes() {
@@ -72,4 +72,26 @@ fn non_str_keys_in_the_instance_dict_are_skipped() {
         "class E(Exception): pass\nexc = E()\nexc.__dict__[1] = 2\nexc.__dict__['status_code'] = 429\n",
     );
     assert_eq!(statuses(&facts), [("status_code", 429)]);
+}
+
+#[test]
+fn an_interrupt_in_a_property_is_raised_not_absent() {
+    for interrupt in ["KeyboardInterrupt", "SystemExit", "GeneratorExit"] {
+        let source = format!(
+            "class E(Exception):\n    @property\n    def status_code(self): raise {interrupt}()\nexc = E()\n"
+        );
+        assert_eq!(raised_by(&source).as_deref(), Some(interrupt));
+    }
+}
+
+#[test]
+fn nothing_is_read_after_an_interrupt() {
+    let source = "reads = []\nclass E(Exception):\n    def __getattribute__(self, name):\n        reads.append(name)\n        if len(reads) == 2: raise KeyboardInterrupt\n        return object.__getattribute__(self, name)\nexc = E()\n";
+    assert_eq!(raised_by(source).as_deref(), Some("KeyboardInterrupt"));
+}
+
+#[test]
+fn an_exception_in_a_property_is_absent_not_raised() {
+    let source = "class E(Exception):\n    @property\n    def status_code(self): raise MemoryError()\nexc = E()\n";
+    assert_eq!(raised_by(source), None);
 }

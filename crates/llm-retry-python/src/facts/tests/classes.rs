@@ -16,7 +16,7 @@ fn names_the_mro_most_derived_first_without_object() {
         names,
         [
             ("openai", "RateLimitError"),
-            ("builtins", "APIError"),
+            ("sdk", "APIError"),
             ("builtins", "Exception"),
             ("builtins", "BaseException"),
         ]

@@ -7,11 +7,21 @@ use llm_retry_core::classify::ErrorFacts;
 
 use crate::facts::facts_of;
 
+/// The globals of a test's source: classes it defines are in module `sdk` (without a `__name__` they would
+/// be in `builtins`, whose classes the extraction trusts not to hook attribute lookup).
+fn test_module(py: Python<'_>) -> Bound<'_, PyDict> {
+    let globals = PyDict::new(py);
+    globals
+        .set_item("__name__", "sdk")
+        .expect("a dict takes a str key");
+    globals
+}
+
 /// Runs `source` (which must bind `exc`) and returns the facts of `exc`.
 pub fn facts_from(source: &str) -> ErrorFacts {
     Python::initialize();
     Python::attach(|py| {
-        let globals = PyDict::new(py);
+        let globals = test_module(py);
         let code = std::ffi::CString::new(source).expect("no NUL in test source");
         py.run(&code, Some(&globals), None)
             .unwrap_or_else(|e| panic!("test source failed: {e}\n{source}"));
@@ -19,7 +29,28 @@ pub fn facts_from(source: &str) -> ErrorFacts {
             .get_item("exc")
             .expect("dict lookup")
             .expect("source binds exc");
-        facts_of(&exc)
+        facts_of(&exc).unwrap_or_else(|e| panic!("facts_of raised {e}\n{source}"))
+    })
+}
+
+/// Runs `source` (which must bind `exc`) and returns the name of the exception type `facts_of` raised.
+pub fn raised_by(source: &str) -> Option<String> {
+    Python::initialize();
+    Python::attach(|py| {
+        let globals = test_module(py);
+        let code = std::ffi::CString::new(source).expect("no NUL in test source");
+        py.run(&code, Some(&globals), None)
+            .unwrap_or_else(|e| panic!("test source failed: {e}\n{source}"));
+        let exc = globals
+            .get_item("exc")
+            .expect("dict lookup")
+            .expect("source binds exc");
+        facts_of(&exc).err().map(|e| {
+            e.get_type(py)
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        })
     })
 }
 
