@@ -449,7 +449,11 @@ def test_trio_cancellation_is_not_swallowed() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"preset": "anthropic"}, TypeError, r"^preset must be None or a RetryConfig, got 'anthropic' \(str\)$"),
+        (
+            {"preset": "anthropic"},
+            TypeError,
+            r"^preset must be None or a RetryConfig, got 'anthropic' \(str\)$",
+        ),
         ({"config": 3}, TypeError, "config must be None or a RetryConfig"),
         ({"preset": AnthropicPreset, "config": RetryConfig()}, TypeError, "preset= or config="),
         ({"max_attempts": 0}, ValueError, "max_attempts must be an int from 1 to 1000000, got 0"),
@@ -460,7 +464,11 @@ def test_trio_cancellation_is_not_swallowed() -> None:
         ({"breaker": "b"}, TypeError, "breaker must be None or a CircuitBreaker"),
         ({"budget": 10}, TypeError, "budget must be None or a RetryBudget"),
         ({"on_retry": 3}, TypeError, "on_retry"),
-        ({"on_retry": [print, "x"]}, TypeError, r"on_retry must be a callable or a collection of callables, got 'x' \(str\)"),
+        (
+            {"on_retry": [print, "x"]},
+            TypeError,
+            r"on_retry must be a callable or a collection of callables, got 'x' \(str\)",
+        ),
         ({"sleep": 0}, TypeError, "sleep must be None or callable"),
         ({"clock": 0}, TypeError, "clock must be callable"),
         ({"wait_for_breaker": 1}, TypeError, "wait_for_breaker must be a bool"),

@@ -285,7 +285,9 @@ def test_only_failures_inside_the_window_count() -> None:
 
 @pytest.mark.parametrize("rate", [0.0, -0.5, 1.5, float("nan")])
 def test_failure_rate_threshold_must_be_a_fraction(rate: float) -> None:
-    with pytest.raises(ValueError, match=r"^failure_rate_threshold must be None or a number above 0 and at most 1, got "):
+    with pytest.raises(
+        ValueError, match=r"^failure_rate_threshold must be None or a number above 0 and at most 1, got "
+    ):
         CircuitBreaker(failure_rate_threshold=rate)
 
 
@@ -897,14 +899,38 @@ def test_manual_open_of_a_half_open_breaker_ignores_its_probe() -> None:
     [
         ({"failure_threshold": 0}, ValueError, "failure_threshold must be an int from 1 to 1000000, got 0"),
         ({"failure_threshold": 2.5}, TypeError, "failure_threshold must be an int"),
-        ({"half_open_max_calls": 0}, ValueError, "half_open_max_calls must be an int from 1 to 1000000, got 0"),
+        (
+            {"half_open_max_calls": 0},
+            ValueError,
+            "half_open_max_calls must be an int from 1 to 1000000, got 0",
+        ),
         ({"minimum_calls": 0}, ValueError, "minimum_calls must be an int from 1 to 1000000, got 0"),
-        ({"cooldown_s": 0}, ValueError, r"cooldown_s must be a number of seconds above 0 and at most 31536000 \(a year\), got 0"),
-        ({"cooldown_s": -1.0}, ValueError, r"cooldown_s must be a number of seconds above 0 and at most 31536000 \(a year\), got -1.0"),
+        (
+            {"cooldown_s": 0},
+            ValueError,
+            r"cooldown_s must be a number of seconds above 0 and at most 31536000 \(a year\), got 0",
+        ),
+        (
+            {"cooldown_s": -1.0},
+            ValueError,
+            r"cooldown_s must be a number of seconds above 0 and at most 31536000 \(a year\), got -1.0",
+        ),
         ({"cooldown_s": "30"}, TypeError, "cooldown_s must be a number of seconds"),
-        ({"window_s": float("inf")}, ValueError, "window_s must be a number of seconds from 1 to 10000, got inf"),
-        ({"probe_lease_s": 0.0}, ValueError, r"probe_lease_s must be a number of seconds above 0 and at most 31536000 \(a year\), got 0.0"),
-        ({"cooldown_s": 60.0, "max_cooldown_s": 30.0}, ValueError, r"max_cooldown_s must be at least cooldown_s \(60.0\), got 30.0"),
+        (
+            {"window_s": float("inf")},
+            ValueError,
+            "window_s must be a number of seconds from 1 to 10000, got inf",
+        ),
+        (
+            {"probe_lease_s": 0.0},
+            ValueError,
+            r"probe_lease_s must be a number of seconds above 0 and at most 31536000 \(a year\), got 0.0",
+        ),
+        (
+            {"cooldown_s": 60.0, "max_cooldown_s": 30.0},
+            ValueError,
+            r"max_cooldown_s must be at least cooldown_s \(60.0\), got 30.0",
+        ),
         ({"clock": 0.0}, TypeError, "clock must be callable"),
         ({"on_state_change": "log"}, TypeError, "on_state_change must be None or callable"),
     ],

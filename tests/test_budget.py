@@ -411,7 +411,10 @@ def test_async_success_after_retries_refunds() -> None:
         ({"capacity": float("nan")}, "capacity must be a number above 0 and at most 1000000000, got nan"),
         ({"capacity": float("inf")}, "capacity must be a number above 0 and at most 1000000000, got inf"),
         ({"retry_cost": 0.0}, r"retry_cost must be a number above 0 and at most capacity \(500\), got 0.0"),
-        ({"retry_cost": 501.0}, r"retry_cost must be a number above 0 and at most capacity \(500\), got 501.0"),
+        (
+            {"retry_cost": 501.0},
+            r"retry_cost must be a number above 0 and at most capacity \(500\), got 501.0",
+        ),
         (
             {"throttle_retry_cost": -1.0},
             r"throttle_retry_cost must be a number above 0 and at most capacity \(500\), got -1.0",
@@ -428,5 +431,7 @@ def test_validation_names_the_field_and_the_value(kwargs: dict[str, float], mess
 def test_a_budget_is_keyword_only_and_must_be_a_retry_budget() -> None:
     with pytest.raises(TypeError):
         RetryBudget(500.0)  # type: ignore[misc]
-    with pytest.raises(TypeError, match=r"budget must be None or a RetryBudget, got \{'capacity': 500\} \(dict\)"):
+    with pytest.raises(
+        TypeError, match=r"budget must be None or a RetryBudget, got \{'capacity': 500\} \(dict\)"
+    ):
         retry_llm(budget={"capacity": 500})(lambda: None)  # type: ignore[arg-type]

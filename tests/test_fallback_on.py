@@ -119,12 +119,16 @@ def test_the_default_set_is_not_changed_by_a_chain() -> None:
 
 @pytest.mark.parametrize("on", ["auth", b"auth", 3, None])
 def test_on_that_is_not_a_collection_is_a_type_error_naming_on(on: Any) -> None:
-    with pytest.raises(TypeError, match=r"^on must be a collection of ErrorKind values \(rate_limited, .*\), got "):
+    with pytest.raises(
+        TypeError, match=r"^on must be a collection of ErrorKind values \(rate_limited, .*\), got "
+    ):
         fallback(Provider("a"), Provider("b"), on=on)
 
 
 def test_a_member_that_is_not_a_kind_is_a_type_error_naming_on() -> None:
-    with pytest.raises(TypeError, match=r"^on must be a collection of ErrorKind values \(.*\), got 429 \(int\)$"):
+    with pytest.raises(
+        TypeError, match=r"^on must be a collection of ErrorKind values \(.*\), got 429 \(int\)$"
+    ):
         fallback(Provider("a"), Provider("b"), on=[429])  # type: ignore[list-item]
 
 
