@@ -13,6 +13,7 @@ import contextlib
 import inspect
 import logging
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
@@ -450,9 +451,14 @@ def retrier(
     overrides: dict[str, Any],
 ) -> Retrier:
     """The settings every way in takes, validated alike: a TypeError or ValueError naming the parameter."""
+    resolved = resolve_config(preset, config, overrides)
+    # `attempts()` makes its settings at every block, mostly with these defaults, which need no checks.
+    unset = on_retry is None and breaker is None and budget is None and wait_for_breaker is False
+    if unset and clock is time.monotonic:
+        return Retrier(name, resolved, (), None, None, time.monotonic, False)
     checked = Retrier(
         name,
-        resolve_config(preset, config, overrides),
+        resolved,
         valid.hooks("on_retry", on_retry),
         valid.instance("breaker", breaker, CircuitBreaker),
         valid.instance("budget", budget, RetryBudget),

@@ -31,6 +31,12 @@ MAX_TOKENS = 1e9
 
 _SHOWN_CHARS = 40
 _YEAR = f"{MAX_SECONDS:.0f} (a year)"
+_KINDS = f"a collection of ErrorKind values ({', '.join(k.value for k in ErrorKind)})"
+_STATUSES = "a collection of HTTP statuses (ints from 100 to 599)"
+_NAMES = "a collection of non-empty str"
+_HOOKS = "a callable or a collection of callables"
+_SEED = "None or an int from 0 to 2**64 - 1"
+_FRACTION = "None or a number above 0 and at most 1"
 
 
 def shown(value: object) -> str:
@@ -53,14 +59,37 @@ def out_of_range(name: str, allowed: str, value: object) -> ValueError:
     return ValueError(f"{name} must be {allowed}, got {shown(value)}")
 
 
+def _refusal(name: str, allowed: str, value: object, number: object) -> Exception:
+    """`wrong_type` when ``value`` did not convert to ``number`` (None), else `out_of_range`."""
+    return wrong_type(name, allowed, value) if number is None else out_of_range(name, allowed, value)
+
+
 def _figure(x: float) -> str:
     """A bound as written in a message: 1, 0.5, 31536000."""
     return f"{x:.0f}" if float(x).is_integer() else repr(x)
 
 
-def _number(value: numbers.Real) -> int | float:
-    """An int stays an int, compared exactly (10**400 is out of range, not an `OverflowError`); any other real
-    becomes a float, infinite when too large for one."""
+# Messages are written only on failure: configs are made at every `attempts()` with a seed, and the checks
+# must stay cheap beside the ~10 µs of compiling the policy.
+
+
+def _integer(value: object) -> int | None:
+    """``value`` as an int, or None when it is not an integer (a bool is not; a numpy int is)."""
+    if type(value) is int:
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        return None
+    return int(value)
+
+
+def _real(value: object) -> int | float | None:
+    """``value`` as an int or a float, or None when it is not a real number (a bool is not). An int stays an
+    int, compared exactly (10**400 is out of range, not an `OverflowError`); another real becomes a float,
+    infinite when too large for one."""
+    if type(value) is float or type(value) is int:
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
     if isinstance(value, numbers.Integral):
         return int(value)
     try:
@@ -69,36 +98,27 @@ def _number(value: numbers.Real) -> int | float:
         return math.inf
 
 
-def _real(name: str, value: object, allowed: str, low: float, high: float, *, low_open: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise wrong_type(name, allowed, value)
-    number = _number(value)
-    # Written so that NaN fails.
-    if not ((number > low if low_open else number >= low) and number <= high):
-        raise out_of_range(name, allowed, value)
-    return float(number)
+def _within(number: float, low: float, high: float, *, low_open: bool) -> bool:
+    """Whether ``number`` is in the range; NaN is not."""
+    return (number > low if low_open else number >= low) and number <= high
 
 
 def count(name: str, value: object, *, maximum: int = MAX_COUNT) -> int:
     """An int from 1 to ``maximum``."""
-    allowed = f"an int from 1 to {maximum}"
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise wrong_type(name, allowed, value)
-    if not 1 <= int(value) <= maximum:
-        raise out_of_range(name, allowed, value)
-    return int(value)
+    number = _integer(value)
+    if number is not None and 1 <= number <= maximum:
+        return number
+    raise _refusal(name, f"an int from 1 to {maximum}", value, number)
 
 
 def seed(name: str, value: object) -> int | None:
     """None, or an int from 0 to 2**64 - 1."""
-    allowed = "None or an int from 0 to 2**64 - 1"
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise wrong_type(name, allowed, value)
-    if not 0 <= int(value) <= MAX_SEED:
-        raise out_of_range(name, allowed, value)
-    return int(value)
+    number = _integer(value)
+    if number is not None and 0 <= number <= MAX_SEED:
+        return number
+    raise _refusal(name, _SEED, value, number)
 
 
 def _seconds_allowed(positive: bool, minimum: float, maximum: float) -> str:
@@ -113,31 +133,41 @@ def seconds(
 ) -> float:
     """A number of seconds from ``minimum`` (above 0 instead, with ``positive``) to ``maximum``: a year,
     unless the parameter has a tighter bound of its own."""
-    allowed = _seconds_allowed(positive, minimum, maximum)
-    return _real(name, value, allowed, minimum, maximum, low_open=positive)
+    number = _real(value)
+    if number is not None and _within(number, minimum, maximum, low_open=positive):
+        return float(number)
+    raise _refusal(name, _seconds_allowed(positive, minimum, maximum), value, number)
 
 
 def optional_seconds(name: str, value: object) -> float | None:
     """None, or a number of seconds above 0 and at most a year."""
     if value is None:
         return None
-    allowed = "None or " + _seconds_allowed(True, 0.0, MAX_SECONDS)
-    return _real(name, value, allowed, 0.0, MAX_SECONDS, low_open=True)
+    number = _real(value)
+    if number is not None and _within(number, 0.0, MAX_SECONDS, low_open=True):
+        return float(number)
+    raise _refusal(name, "None or " + _seconds_allowed(True, 0.0, MAX_SECONDS), value, number)
 
 
 def fraction(name: str, value: object) -> float | None:
     """None, or a share above 0 and at most 1."""
     if value is None:
         return None
-    return _real(name, value, "None or a number above 0 and at most 1", 0.0, 1.0, low_open=True)
+    number = _real(value)
+    if number is not None and _within(number, 0.0, 1.0, low_open=True):
+        return float(number)
+    raise _refusal(name, _FRACTION, value, number)
 
 
 def tokens(name: str, value: object, *, positive: bool, maximum: float = MAX_TOKENS, of: str = "") -> float:
     """A number of budget tokens from 0 (above 0, with ``positive``) to ``maximum``; ``of`` names the bound
     when it is another parameter (``capacity``)."""
+    number = _real(value)
+    if number is not None and _within(number, 0.0, maximum, low_open=positive):
+        return float(number)
     most = f"{of} ({_figure(maximum)})" if of else _figure(maximum)
     allowed = f"a number above 0 and at most {most}" if positive else f"a number from 0 to {most}"
-    return _real(name, value, allowed, 0.0, maximum, low_open=positive)
+    raise _refusal(name, allowed, value, number)
 
 
 def flag(name: str, value: object) -> bool:
@@ -175,6 +205,8 @@ def instance(name: str, value: object, cls: type[T]) -> T | None:
 
 def _collection(name: str, value: object, allowed: str) -> Iterable[object]:
     """The items of ``value``, a collection that is not a string (which would iterate its letters)."""
+    if isinstance(value, tuple | list | set | frozenset):
+        return value
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise wrong_type(name, allowed, value)
     return value
@@ -186,47 +218,45 @@ def hooks(name: str, value: object) -> tuple[Callable[..., Any], ...]:
         return ()
     if callable(value):
         return (value,)
-    allowed = "a callable or a collection of callables"
-    return tuple(function(name, hook, allowed=allowed) for hook in _collection(name, value, allowed))
+    return tuple(function(name, hook, allowed=_HOOKS) for hook in _collection(name, value, _HOOKS))
 
 
 def kinds(name: str, value: object) -> frozenset[ErrorKind]:
     """A collection of `ErrorKind` members or their values, as a frozenset."""
-    allowed = f"a collection of ErrorKind values ({', '.join(k.value for k in ErrorKind)})"
     found = set()
-    for kind in _collection(name, value, allowed):
+    for kind in _collection(name, value, _KINDS):
+        if type(kind) is ErrorKind:
+            found.add(kind)
+            continue
         if not isinstance(kind, str):
-            raise wrong_type(name, allowed, kind)
+            raise wrong_type(name, _KINDS, kind)
         try:
             found.add(ErrorKind(kind))
         except ValueError:
-            raise out_of_range(name, allowed, kind) from None
+            raise out_of_range(name, _KINDS, kind) from None
     return frozenset(found)
 
 
 def status_codes(name: str, value: object) -> tuple[int, ...]:
     """A collection of HTTP statuses (ints from 100 to 599), as a tuple without repeats."""
-    allowed = "a collection of HTTP statuses (ints from 100 to 599)"
     found: list[int] = []
-    for code in _collection(name, value, allowed):
-        if isinstance(code, bool) or not isinstance(code, numbers.Integral):
-            raise wrong_type(name, allowed, code)
-        if not 100 <= int(code) <= 599:
-            raise out_of_range(name, allowed, code)
-        if int(code) not in found:
-            found.append(int(code))
+    for item in _collection(name, value, _STATUSES):
+        code = _integer(item)
+        if code is None or not 100 <= code <= 599:
+            raise _refusal(name, _STATUSES, item, code)
+        if code not in found:
+            found.append(code)
     return tuple(found)
 
 
 def names(name: str, value: object) -> tuple[str, ...]:
     """A collection of non-empty strs, as a tuple without repeats."""
-    allowed = "a collection of non-empty str"
     found: list[str] = []
-    for item in _collection(name, value, allowed):
+    for item in _collection(name, value, _NAMES):
         if not isinstance(item, str):
-            raise wrong_type(name, allowed, item)
+            raise wrong_type(name, _NAMES, item)
         if not item.strip():
-            raise out_of_range(name, allowed, item)
+            raise out_of_range(name, _NAMES, item)
         if item not in found:
             found.append(item)
     return tuple(found)
