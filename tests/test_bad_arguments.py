@@ -438,6 +438,8 @@ BREAKER: list[Row] = [
     ({"on_state_change": 5}, TypeError, says("on_state_change", "None or callable", typed("5", "int"))),
     ({"clock": 0.0}, TypeError, says("clock", "callable", typed("0.0", "float"))),
     ({"clock": "monotonic"}, TypeError, says("clock", "callable", typed("'monotonic'", "str"))),
+    # The breaker reads its clock once when made: a clock that returns no number fails then too.
+    ({"clock": lambda: "now"}, TypeError, says("clock()", "a number of seconds", typed("'now'", "str"))),
     ({"seed": -1}, ValueError, says("seed", SEED, "-1")),
     ({"seed": 2**64}, ValueError, says("seed", SEED, "18446744073709551616")),
     ({"seed": True}, TypeError, says("seed", SEED, typed("True", "bool"))),
@@ -516,7 +518,12 @@ ROWS += len(BUDGET) + len(FALLBACK)
 
 
 def _id(name: str, kwargs: dict[str, Any]) -> str:
-    return f"{name}-" + ",".join(f"{k}={shown(v)}" for k, v in kwargs.items())
+    """A stable test id: functions by name, not by their address."""
+
+    def stable(value: object) -> str:
+        return value.__qualname__ if inspect.isfunction(value) else shown(value)
+
+    return f"{name}-" + ",".join(f"{k}={stable(v)}" for k, v in kwargs.items())
 
 
 @pytest.mark.parametrize(
@@ -650,6 +657,7 @@ GOOD: list[tuple[str, Callable[..., object], dict[str, Any]]] = [
             {"on_state_change": None},
             {"on_state_change": print},
             {"clock": lambda: 0.0},
+            {"clock": lambda: 1000},
         ]
     ],
     *[

@@ -104,7 +104,7 @@ class CircuitBreaker:
         # None: the core reads the default clock itself, saving a Python call per admission and outcome.
         self._custom_clock: Callable[[], float] | None = None if clock is time.monotonic else clock
         self._core = _core.BreakerCore(
-            now_s=self._now(),
+            now_s=valid.reading("clock", self._now()),
             failure_threshold=failure_threshold,
             cooldown_s=cooldown_s,
             half_open_max_calls=half_open_max_calls,

@@ -170,6 +170,16 @@ def tokens(name: str, value: object, *, positive: bool, maximum: float = MAX_TOK
     raise _refusal(name, allowed, value, number)
 
 
+def reading(name: str, value: object) -> float | None:
+    """None (the default clock, read in Rust), or what the clock ``name`` returned: a number of seconds."""
+    if value is None or type(value) is float:
+        return value
+    number = _real(value)
+    if number is None:
+        raise wrong_type(f"{name}()", "a number of seconds", value)
+    return float(number)
+
+
 def flag(name: str, value: object) -> bool:
     """``True`` or ``False``; 0, 1 and "yes" are not bools."""
     if not isinstance(value, bool):
