@@ -119,12 +119,16 @@ def test_the_default_set_is_not_changed_by_a_chain() -> None:
 
 @pytest.mark.parametrize("on", ["auth", b"auth", 3, None])
 def test_on_that_is_not_a_collection_is_a_type_error_naming_on(on: Any) -> None:
-    with pytest.raises(TypeError, match=r"^on must be a collection of ErrorKind"):
+    with pytest.raises(
+        TypeError, match=r"^on must be a collection of ErrorKind values \(rate_limited, .*\), got "
+    ):
         fallback(Provider("a"), Provider("b"), on=on)
 
 
 def test_a_member_that_is_not_a_kind_is_a_type_error_naming_on() -> None:
-    with pytest.raises(TypeError, match=r"^on must contain ErrorKind values, got int: 429"):
+    with pytest.raises(
+        TypeError, match=r"^on must be a collection of ErrorKind values \(.*\), got 429 \(int\)$"
+    ):
         fallback(Provider("a"), Provider("b"), on=[429])  # type: ignore[list-item]
 
 
@@ -132,11 +136,12 @@ def test_an_unknown_kind_is_a_value_error_naming_on_the_value_and_the_allowed_va
     with pytest.raises(ValueError) as info:
         fallback(Provider("a"), Provider("b"), on=["context_too_long"])
     message = str(info.value)
-    assert message.startswith("on: 'context_too_long' is not an ErrorKind")
+    assert message.startswith("on must be a collection of ErrorKind values (")
+    assert message.endswith("got 'context_too_long'")
     for kind in ErrorKind:
         assert kind.value in message
 
 
 def test_replace_defaults_must_be_a_bool() -> None:
-    with pytest.raises(TypeError, match="replace_defaults must be a bool, got str"):
+    with pytest.raises(TypeError, match=r"^replace_defaults must be a bool, got 'yes' \(str\)$"):
         fallback(Provider("a"), Provider("b"), replace_defaults="yes")  # type: ignore[arg-type]

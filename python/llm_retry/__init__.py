@@ -9,9 +9,10 @@ and stops them fast when retrying cannot help (bad key, bad request, spent quota
 
 from ._attempts import Attempts, attempts
 from ._breaker import CircuitBreaker, CircuitOpenError
+from ._budget import RetryBudget
 from ._config import RetryConfig
 from ._core import VERSION as __version__
-from ._core import Classification, RetryBudget
+from ._core import Classification
 from ._decorators import async_retry_llm, classify, retry_llm
 from ._engine import Attempt, RetryEvent
 from ._fallback import DEFAULT_FALLBACK_KINDS, AllProvidersFailed, FallbackEvent, fallback

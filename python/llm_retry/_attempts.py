@@ -10,8 +10,9 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
-from . import _core
+from . import _validate as valid
 from ._breaker import CircuitBreaker
+from ._budget import RetryBudget
 from ._config import RetryConfig
 from ._engine import AsyncAttempts, Attempt, Call, OnRetry, Retrier, SyncAttempts, retrier
 
@@ -52,7 +53,7 @@ def attempts(
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
     breaker: CircuitBreaker | None = None,
-    budget: _core.RetryBudget | None = None,
+    budget: RetryBudget | None = None,
     sleep: Callable[[float], object] | None = None,
     clock: Callable[[], float] = time.monotonic,
     wait_for_breaker: bool = False,
@@ -91,8 +92,7 @@ def attempts(
     >>> asyncio.run(main())
     2
     """
-    if sleep is not None and not callable(sleep):
-        raise TypeError(f"sleep must be callable, got {type(sleep).__name__}")
+    valid.optional_function("sleep", sleep)
     name = sys._getframe(1).f_code.co_qualname
     r = retrier(name, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides)
     return Attempts(r, sleep)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _core
+from . import _validate as valid
 from ._hooks import call_hook
 from ._kinds import BreakerState
 
@@ -38,6 +39,10 @@ Permit = _core.Permit
 
 # The defaults are the core's (`BreakerConfig::default()`); the signature below only shows them.
 _DEFAULTS = _core.BreakerSettings.defaults()
+# The failure-rate window is a ring of `bucket_s` buckets, at most `MAX_WINDOW_BUCKETS` (10,000) of them in
+# the core: with 1-second buckets, a window from 1 s to 10,000 s.
+_BUCKET_S = _DEFAULTS.bucket_s
+_LONGEST_WINDOW_S = 10_000 * _BUCKET_S
 
 
 class CircuitBreaker:
@@ -53,6 +58,10 @@ class CircuitBreaker:
     seconds failed, once ``minimum_calls`` calls have been seen.
 
     ``clock`` is a monotonic clock in seconds; tests pass a fake one.
+
+    Bad arguments fail here, naming the parameter: counts are ints from 1 to 1,000,000; ``cooldown_s``,
+    ``probe_lease_s`` and ``max_cooldown_s`` are above 0 and at most a year (31,536,000 s; longer is refused,
+    not clamped), ``window_s`` from 1 to 10,000 s; ``failure_rate_threshold`` is above 0 and at most 1.
 
     >>> breaker = CircuitBreaker(failure_threshold=2, cooldown_s=30.0)
     >>> breaker.state
@@ -78,28 +87,32 @@ class CircuitBreaker:
         clock: Callable[[], float] = time.monotonic,
         seed: int | None = None,
     ) -> None:
-        _require_int("failure_threshold", failure_threshold)
-        _require_int("half_open_max_calls", half_open_max_calls)
-        _require_int("minimum_calls", minimum_calls)
-        if not callable(clock):
-            raise TypeError(f"clock must be callable, got {type(clock).__name__}")
-        if on_state_change is not None and not callable(on_state_change):
-            raise TypeError(f"on_state_change must be callable, got {type(on_state_change).__name__}")
-        self.name = name
-        self._clock = clock
+        failure_threshold = valid.count("failure_threshold", failure_threshold)
+        cooldown_s = valid.seconds("cooldown_s", cooldown_s, positive=True)
+        half_open_max_calls = valid.count("half_open_max_calls", half_open_max_calls)
+        failure_rate_threshold = valid.fraction("failure_rate_threshold", failure_rate_threshold)
+        window_s = valid.seconds("window_s", window_s, minimum=_BUCKET_S, maximum=_LONGEST_WINDOW_S)
+        minimum_calls = valid.count("minimum_calls", minimum_calls)
+        probe_lease_s = valid.seconds("probe_lease_s", probe_lease_s, positive=True)
+        max_cooldown_s = valid.seconds("max_cooldown_s", max_cooldown_s, positive=True)
+        if max_cooldown_s < cooldown_s:
+            raise valid.out_of_range("max_cooldown_s", f"at least cooldown_s ({cooldown_s})", max_cooldown_s)
+        seed = valid.seed("seed", seed)
+        self.name = valid.text("name", name)
+        self._on_state_change = valid.optional_function("on_state_change", on_state_change)
+        self._clock = valid.function("clock", clock)
         # None: the core reads the default clock itself, saving a Python call per admission and outcome.
         self._custom_clock: Callable[[], float] | None = None if clock is time.monotonic else clock
-        self._on_state_change = on_state_change
         self._core = _core.BreakerCore(
-            now_s=self._now(),
+            now_s=valid.reading("clock", self._now()),
             failure_threshold=failure_threshold,
-            cooldown_s=_seconds("cooldown_s", cooldown_s),
+            cooldown_s=cooldown_s,
             half_open_max_calls=half_open_max_calls,
             failure_rate_threshold=failure_rate_threshold,
-            window_s=_seconds("window_s", window_s),
+            window_s=window_s,
             minimum_calls=minimum_calls,
-            probe_lease_s=_seconds("probe_lease_s", probe_lease_s),
-            max_cooldown_s=_seconds("max_cooldown_s", max_cooldown_s),
+            probe_lease_s=probe_lease_s,
+            max_cooldown_s=max_cooldown_s,
             seed=seed,
         )
 
@@ -164,16 +177,3 @@ class CircuitBreaker:
             name="on_state_change",
             about=f"breaker {self.name!r}, {old.value} -> {new.value}",
         )
-
-
-def _require_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-
-
-def _seconds(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
-    return float(value)

@@ -1,16 +1,17 @@
 """`RetryConfig`: which failures are safe to retry and how long to wait. Presets are values of it.
 
-Validation happens here, at construction, so a bad value fails at decoration time and names the parameter.
+Validation happens here, at construction (with `_validate`), so a bad value fails at decoration time and names
+the parameter.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import _core
+from . import _validate as valid
 from ._kinds import ErrorKind
 
 DEFAULT_STATUS_CODES: tuple[int, ...] = (408, 409, 429, 500, 502, 503, 504, 529)
@@ -34,7 +35,11 @@ class RetryConfig:
     >>> RetryConfig(max_attempts=0)
     Traceback (most recent call last):
     ...
-    ValueError: max_attempts must be >= 1, got 0
+    ValueError: max_attempts must be an int from 1 to 1000000, got 0
+
+    Bad values fail here, naming the parameter (see `llm_retry._validate`): counts are ints from 1 to
+    1,000,000; seconds are finite, from 0 to a year (31,536,000 s), and a longer one is refused, not clamped;
+    a seed is an int from 0 to 2**64 - 1; a bool is never a number.
     """
 
     retryable_status_codes: tuple[int, ...] = DEFAULT_STATUS_CODES
@@ -64,27 +69,11 @@ class RetryConfig:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "retryable_status_codes", _status_codes(self.retryable_status_codes))
-        set_(self, "retryable_exception_names", _names(self.retryable_exception_names))
-        set_(self, "never_retry_kinds", _kinds(self.never_retry_kinds))
-        _require_bool("retry_network_errors", self.retry_network_errors)
-        _require_int("max_attempts", self.max_attempts, minimum=1)
-        for field in ("base_delay_s", "max_delay_s", "max_retry_after_s"):
-            set_(self, field, _non_negative_seconds(field, getattr(self, field)))
+        for field, check in _CHECKS:
+            set_(self, field, check(field, getattr(self, field)))
         if self.base_delay_s > self.max_delay_s:
-            raise ValueError(
-                f"base_delay_s must be <= max_delay_s, got base_delay_s={self.base_delay_s} "
-                f"and max_delay_s={self.max_delay_s}"
-            )
-        if self.deadline_s is not None:
-            deadline = _non_negative_seconds("deadline_s", self.deadline_s)
-            if deadline == 0:
-                raise ValueError("deadline_s must be > 0 or None, got 0")
-            set_(self, "deadline_s", deadline)
-        if self.seed is not None:
-            _require_int("seed", self.seed, minimum=0)
-        if not isinstance(self.name, str):
-            raise TypeError(f"name must be a str, got {type(self.name).__name__}")
+            allowed = f"at most max_delay_s ({self.max_delay_s})"
+            raise valid.out_of_range("base_delay_s", allowed, self.base_delay_s)
         set_(self, "_policy", _compile(self))
 
     # The compiled policy is derived state: copies and pickles carry the fields and compile their own.
@@ -116,15 +105,33 @@ class RetryConfig:
         True
         """
         return self.replace(
-            retryable_status_codes=(*self.retryable_status_codes, *_status_codes(retryable_status_codes)),
+            retryable_status_codes=(
+                *self.retryable_status_codes,
+                *valid.status_codes("retryable_status_codes", retryable_status_codes),
+            ),
             retryable_exception_names=(
                 *self.retryable_exception_names,
-                *_names(retryable_exception_names),
+                *valid.names("retryable_exception_names", retryable_exception_names),
             ),
         )
 
 
 FIELD_NAMES = frozenset(f.name for f in dataclasses.fields(RetryConfig))
+
+# Every field's check, in field order: `_validate` owns the rules and the messages.
+_CHECKS: tuple[tuple[str, Callable[[str, object], object]], ...] = (
+    ("retryable_status_codes", valid.status_codes),
+    ("retryable_exception_names", valid.names),
+    ("retry_network_errors", valid.flag),
+    ("never_retry_kinds", valid.kinds),
+    ("max_attempts", valid.count),
+    ("base_delay_s", valid.seconds),
+    ("max_delay_s", valid.seconds),
+    ("max_retry_after_s", valid.seconds),
+    ("deadline_s", valid.optional_seconds),
+    ("seed", valid.seed),
+    ("name", valid.text),
+)
 
 
 def _compile(config: RetryConfig) -> _core.Policy:
@@ -142,59 +149,3 @@ def _compile(config: RetryConfig) -> _core.Policy:
         max_retry_after_s=config.max_retry_after_s,
         seed=config.seed,
     )
-
-
-def _require_bool(name: str, value: object) -> None:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
-
-
-def _require_int(name: str, value: object, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-
-
-def _non_negative_seconds(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
-    seconds = float(value)
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return seconds
-
-
-def _status_codes(codes: object) -> tuple[int, ...]:
-    if isinstance(codes, str | bytes) or not isinstance(codes, Iterable):
-        raise TypeError(f"retryable_status_codes must be a list of ints, got {type(codes).__name__}")
-    result: list[int] = []
-    for code in codes:
-        if isinstance(code, bool) or not isinstance(code, int):
-            raise TypeError(f"retryable_status_codes must contain ints, got {code!r}")
-        if not 100 <= code <= 599:
-            raise ValueError(f"retryable_status_codes must be HTTP statuses (100-599), got {code}")
-        if code not in result:
-            result.append(code)
-    return tuple(result)
-
-
-def _names(names: object) -> tuple[str, ...]:
-    if isinstance(names, str | bytes) or not isinstance(names, Iterable):
-        raise TypeError(f"retryable_exception_names must be a list of str, got {type(names).__name__}")
-    result: list[str] = []
-    for name in names:
-        if not isinstance(name, str) or not name.strip():
-            raise TypeError(f"retryable_exception_names must contain non-empty str, got {name!r}")
-        if name not in result:
-            result.append(name)
-    return tuple(result)
-
-
-def _kinds(kinds: object) -> frozenset[ErrorKind]:
-    if isinstance(kinds, str | bytes) or not isinstance(kinds, Iterable):
-        raise TypeError(f"never_retry_kinds must be a set of ErrorKind, got {type(kinds).__name__}")
-    try:
-        return frozenset(ErrorKind(k) for k in kinds)
-    except ValueError as exc:
-        raise ValueError(f"never_retry_kinds: {exc}") from None

@@ -1,6 +1,8 @@
 """llm-retry's Rust core: classification, backoff, server hints, circuit breakers and retry budgets."""
 
-from typing import Any, Final, final
+from typing import Any, Final, Self, final
+
+from typing_extensions import disjoint_base
 
 from ._config import RetryConfig
 from ._kinds import BreakerState, ErrorKind, GiveUpReason
@@ -9,6 +11,7 @@ __all__ = [
     "VERSION",
     "BreakerCore",
     "BreakerSettings",
+    "BudgetSettings",
     "Classification",
     "Decision",
     "Permit",
@@ -161,8 +164,21 @@ class BreakerCore:
     def stats(self, now_s: float | None = None) -> dict[str, Any]: ...
 
 @final
+class BudgetSettings:
+    @staticmethod
+    def defaults() -> BudgetSettings: ...
+    @property
+    def capacity(self) -> float: ...
+    @property
+    def retry_cost(self) -> float: ...
+    @property
+    def throttle_retry_cost(self) -> float: ...
+    @property
+    def success_reward(self) -> float: ...
+
+@disjoint_base
 class RetryBudget:
-    """A retry budget shared by any number of decorated functions (typically one per provider).
+    """The retry budget's token bucket; `llm_retry.RetryBudget` subclasses it to check its arguments.
 
     First attempts always go; each retry spends tokens that successes refill, so that when most calls
     fail, retries stop adding load. Thread-safe. With the defaults a full bucket (500 tokens) pays for
@@ -176,7 +192,7 @@ class RetryBudget:
         retry_cost: float | None = None,
         throttle_retry_cost: float | None = None,
         success_reward: float | None = None,
-    ) -> RetryBudget: ...
+    ) -> Self: ...
     def try_spend(self, kind: ErrorKind | str) -> float | None: ...
     def on_success(self, last_retry_cost: float = 0.0) -> None: ...
     @property

@@ -15,7 +15,9 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, ParamSpec, TypeVar, cast, overload
 
 from . import _core
+from . import _validate as valid
 from ._breaker import CircuitBreaker
+from ._budget import RetryBudget
 from ._config import RetryConfig
 from ._engine import AsyncSleep, Call, OnRetry, Retrier, Sleep, async_sleep, retrier
 from ._streams import wrap_async_stream, wrap_sync_stream
@@ -287,9 +289,8 @@ def _settings(
     wait_for_breaker: object,
     overrides: dict[str, Any],
 ) -> Retrier:
-    if not callable(fn):
-        raise TypeError(f"retry_llm decorates callables, got {type(fn).__name__}")
-    return retrier(_name(fn), preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides)
+    name = _name(valid.function("func", fn))
+    return retrier(name, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides)
 
 
 def _is_async_callable(fn: object) -> bool:
@@ -307,7 +308,7 @@ def retry_llm(
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
     breaker: CircuitBreaker | None = None,
-    budget: _core.RetryBudget | None = None,
+    budget: RetryBudget | None = None,
     sleep: Sleep = ...,
     clock: Callable[[], float] = ...,
     wait_for_breaker: bool = False,
@@ -323,7 +324,7 @@ def retry_llm(
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
     breaker: CircuitBreaker | None = None,
-    budget: _core.RetryBudget | None = None,
+    budget: RetryBudget | None = None,
     sleep: Sleep = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     wait_for_breaker: bool = False,
@@ -346,8 +347,7 @@ def retry_llm(
     >>> flaky(), len(attempts)
     ('ok', 3)
     """
-    if not callable(sleep):
-        raise TypeError(f"sleep must be callable, got {type(sleep).__name__}")
+    valid.function("sleep", sleep)
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         if _is_async_callable(fn) or inspect.isasyncgenfunction(fn):
@@ -374,7 +374,7 @@ def async_retry_llm(
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
     breaker: CircuitBreaker | None = None,
-    budget: _core.RetryBudget | None = None,
+    budget: RetryBudget | None = None,
     sleep: AsyncSleep | None = None,
     clock: Callable[[], float] = ...,
     wait_for_breaker: bool = False,
@@ -390,7 +390,7 @@ def async_retry_llm(
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
     breaker: CircuitBreaker | None = None,
-    budget: _core.RetryBudget | None = None,
+    budget: RetryBudget | None = None,
     sleep: AsyncSleep | None = None,
     clock: Callable[[], float] = time.monotonic,
     wait_for_breaker: bool = False,
@@ -414,8 +414,7 @@ def async_retry_llm(
     >>> asyncio.run(answer()), len(calls)
     (42, 2)
     """
-    if sleep is not None and not callable(sleep):
-        raise TypeError(f"sleep must be an async callable, got {type(sleep).__name__}")
+    valid.optional_function("sleep", sleep)
 
     def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
         if inspect.isasyncgenfunction(fn):

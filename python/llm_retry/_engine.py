@@ -13,15 +13,18 @@ import contextlib
 import inspect
 import logging
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, cast
 
 from . import _core
+from . import _validate as valid
 from ._breaker import CircuitBreaker, Permit
+from ._budget import RetryBudget
 from ._config import FIELD_NAMES, RetryConfig
-from ._hooks import call_hook, hook_tuple
+from ._hooks import call_hook
 from ._kinds import ErrorKind
 from .presets import DefaultPreset
 
@@ -83,7 +86,7 @@ class Retrier:
         config: RetryConfig,
         on_retry: tuple[OnRetry, ...],
         breaker: CircuitBreaker | None,
-        budget: _core.RetryBudget | None,
+        budget: RetryBudget | None,
         clock: Callable[[], float],
         wait_for_breaker: bool,
     ) -> None:
@@ -421,12 +424,9 @@ _MAX_COPIES = 256
 def resolve_config(preset: object, config: object, overrides: dict[str, Any]) -> RetryConfig:
     if preset is not None and config is not None:
         raise TypeError("pass preset= or config=, not both")
-    base = preset if preset is not None else config
-    label = "preset" if preset is not None else "config"
+    base = valid.instance("preset", preset, RetryConfig) or valid.instance("config", config, RetryConfig)
     if base is None:
         base = DefaultPreset
-    elif not isinstance(base, RetryConfig):
-        raise TypeError(f"{label} must be a RetryConfig, got {type(base).__name__}")
     if not overrides:
         return base
     key = (id(base), *overrides.items(), *map(type, overrides.values()))
@@ -460,22 +460,19 @@ def retrier(
 ) -> Retrier:
     """The settings every way in takes, validated alike: a TypeError or ValueError naming the parameter."""
     resolved = resolve_config(preset, config, overrides)
-    if breaker is not None and not isinstance(breaker, CircuitBreaker):
-        raise TypeError(f"breaker must be a CircuitBreaker, got {type(breaker).__name__}")
-    if budget is not None and not isinstance(budget, _core.RetryBudget):
-        raise TypeError(f"budget must be a RetryBudget, got {type(budget).__name__}")
-    if not callable(clock):
-        raise TypeError(f"clock must be callable, got {type(clock).__name__}")
-    if not isinstance(wait_for_breaker, bool):
-        raise TypeError(f"wait_for_breaker must be a bool, got {type(wait_for_breaker).__name__}")
-    if wait_for_breaker and (breaker is None or resolved.deadline_s is None):
-        raise ValueError("wait_for_breaker=True needs a breaker and a deadline_s to bound the wait")
-    return Retrier(
+    # `attempts()` makes its settings at every block, mostly with these defaults, which need no checks.
+    unset = on_retry is None and breaker is None and budget is None and wait_for_breaker is False
+    if unset and clock is time.monotonic:
+        return Retrier(name, resolved, (), None, None, time.monotonic, False)
+    checked = Retrier(
         name,
         resolved,
-        hook_tuple("on_retry", on_retry),
-        breaker,
-        budget,
-        cast(Clock, clock),
-        wait_for_breaker,
+        valid.hooks("on_retry", on_retry),
+        valid.instance("breaker", breaker, CircuitBreaker),
+        valid.instance("budget", budget, RetryBudget),
+        valid.function("clock", clock),
+        valid.flag("wait_for_breaker", wait_for_breaker),
     )
+    if checked.wait_for_breaker and (checked.breaker is None or checked.deadline_s is None):
+        raise ValueError("wait_for_breaker=True needs a breaker and a deadline_s to bound the wait")
+    return checked

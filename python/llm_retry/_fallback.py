@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar, cast
 
+from . import _validate as valid
 from ._breaker import CircuitOpenError
 from ._decorators import _is_async_callable, classify
 from ._hooks import call_hook
@@ -107,22 +108,6 @@ class _Chain:
             )
 
 
-def _kinds(on: object) -> frozenset[ErrorKind]:
-    """``on`` as a set of kinds; a string (which would iterate its letters) is a TypeError."""
-    if isinstance(on, str | bytes) or not isinstance(on, Iterable):
-        raise TypeError(f"on must be a collection of ErrorKind, got {type(on).__name__}: {on!r}")
-    kinds = set()
-    for kind in on:
-        if not isinstance(kind, str):
-            raise TypeError(f"on must contain ErrorKind values, got {type(kind).__name__}: {kind!r}")
-        try:
-            kinds.add(ErrorKind(kind))
-        except ValueError:
-            allowed = ", ".join(k.value for k in ErrorKind)
-            raise ValueError(f"on: {kind!r} is not an ErrorKind (allowed: {allowed})") from None
-    return frozenset(kinds)
-
-
 def fallback(
     primary: Callable[P, R],
     *others: Callable[P, R],
@@ -161,16 +146,14 @@ def fallback(
     ...
     ConnectionRefusedError: primary is down
     """
+    valid.function("primary", primary)
+    for index, other in enumerate(others):
+        valid.function(f"others[{index}]", other)
     providers = (primary, *others)
-    for p in providers:
-        if not callable(p):
-            raise TypeError(f"fallback takes callables, got {type(p).__name__}")
-    if not isinstance(replace_defaults, bool):
-        raise TypeError(f"replace_defaults must be a bool, got {type(replace_defaults).__name__}")
-    kinds = _kinds(on) | (frozenset() if replace_defaults else DEFAULT_FALLBACK_KINDS)
-    if on_fallback is not None and not callable(on_fallback):
-        raise TypeError(f"on_fallback must be callable, got {type(on_fallback).__name__}")
-    chain = _Chain(providers, kinds, on_fallback)
+    kinds = valid.kinds("on", on)
+    if not valid.flag("replace_defaults", replace_defaults):
+        kinds |= DEFAULT_FALLBACK_KINDS
+    chain = _Chain(providers, kinds, valid.optional_function("on_fallback", on_fallback))
     asyncs = [_is_async_callable(p) for p in providers]
     if any(asyncs) and not all(asyncs):
         raise TypeError("fallback needs all-sync or all-async callables, not a mix")

@@ -5,12 +5,9 @@ for all of them: a hook that raises is logged with its traceback and changes not
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from typing import TypeVar
+from collections.abc import Callable
 
 logger = logging.getLogger("llm_retry")
-
-H = TypeVar("H", bound=Callable[..., object])
 
 
 def call_hook(hook: Callable[..., object], *args: object, name: str, about: str) -> None:
@@ -26,19 +23,3 @@ def call_hook(hook: Callable[..., object], *args: object, name: str, about: str)
             getattr(hook, "__qualname__", None) or type(hook).__qualname__,
             about,
         )
-
-
-def hook_tuple(name: str, hooks: H | Iterable[H] | None) -> tuple[H, ...]:
-    """``None``, one callable or an iterable of callables, as a tuple; anything else is a TypeError naming
-    the parameter."""
-    if hooks is None:
-        return ()
-    if callable(hooks):
-        return (hooks,)
-    if isinstance(hooks, Iterable) and not isinstance(hooks, str | bytes):
-        found = tuple(hooks)
-        for hook in found:
-            if not callable(hook):
-                raise TypeError(f"{name} must contain callables, got {type(hook).__name__}")
-        return found
-    raise TypeError(f"{name} must be a callable or a list of callables, got {type(hooks).__name__}")

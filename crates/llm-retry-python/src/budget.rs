@@ -13,21 +13,57 @@ use llm_retry_core::classify::ErrorKind;
 use crate::breaker::lock;
 use crate::policy::kind_values;
 
-/// A retry budget shared by any number of decorated functions (typically one per provider): first
+/// A budget's settings; `BudgetSettings.defaults()` holds the defaults `llm_retry.RetryBudget` documents.
+#[pyclass(frozen, module = "llm_retry._core")]
+pub struct BudgetSettings {
+    inner: BudgetConfig,
+}
+
+#[pymethods]
+impl BudgetSettings {
+    /// The defaults: the one place they are written is `BudgetConfig::default()` in the core.
+    #[staticmethod]
+    fn defaults() -> Self {
+        BudgetSettings {
+            inner: BudgetConfig::default(),
+        }
+    }
+    #[getter]
+    fn capacity(&self) -> f64 {
+        self.inner.capacity
+    }
+    #[getter]
+    fn retry_cost(&self) -> f64 {
+        self.inner.retry_cost
+    }
+    #[getter]
+    fn throttle_retry_cost(&self) -> f64 {
+        self.inner.throttle_retry_cost
+    }
+    #[getter]
+    fn success_reward(&self) -> f64 {
+        self.inner.success_reward
+    }
+}
+
+/// The retry budget's token bucket. `llm_retry.RetryBudget` is this class with a constructor that checks
+/// its arguments (`_validate`) before they reach here.
+///
+/// A retry budget is shared by any number of decorated functions (typically one per provider): first
 /// attempts always go; each retry spends tokens that successes refill, so that when most calls fail,
 /// retries stop adding load. Thread-safe.
 ///
 /// With the defaults a full bucket (500 tokens) pays for 100 retries of rate limits or overloads
 /// (5 tokens each) or 50 of other failures (10 each); a first-try success earns 1 token back, and a
 /// success after retries refunds the last retry's cost.
-#[pyclass(frozen, module = "llm_retry")]
+#[pyclass(frozen, subclass, module = "llm_retry._core")]
 pub struct RetryBudget {
     inner: Mutex<budget::RetryBudget>,
 }
 
 #[pymethods]
 impl RetryBudget {
-    /// Settings left out take the defaults above (`BudgetConfig::default()` in the core).
+    /// Settings left out take `BudgetSettings.defaults()` (`BudgetConfig::default()` in the core).
     #[new]
     #[pyo3(signature = (*, capacity=None, retry_cost=None, throttle_retry_cost=None, success_reward=None))]
     fn new(

@@ -20,7 +20,7 @@ mod _core {
     #[pymodule_export]
     use super::breaker::{BreakerCore, BreakerSettings, Permit, Refusal, Transition};
     #[pymodule_export]
-    use super::budget::RetryBudget;
+    use super::budget::{BudgetSettings, RetryBudget};
     #[pymodule_export]
     use super::classification::{Classification, Decision};
     #[pymodule_export]
