@@ -4,11 +4,14 @@ Instruction counts do not depend on what else the machine is doing, so they comp
 timings on a busy 2-core VM cannot. Needs valgrind (Debian: valgrind) and the SDKs. Takes ~5 minutes:
 
     python3 benches/classify_instructions.py            # prints the median and the slowest cases
+    python3 benches/classify_instructions.py --save a.json      # also keeps the count of every case
+    python3 benches/classify_instructions.py --compare a.json   # and the cases that changed most since
 """
 
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import statistics
@@ -68,7 +71,11 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         totals = read_dumps(out)
-    report(totals)
+    per_call = report(totals)
+    if "--save" in sys.argv:
+        Path(sys.argv[sys.argv.index("--save") + 1]).write_text(json.dumps(per_call, indent=0))
+    if "--compare" in sys.argv:
+        compare(json.loads(Path(sys.argv[sys.argv.index("--compare") + 1]).read_text()), per_call)
 
 
 def read_dumps(folder: str) -> dict[str, int]:
@@ -83,7 +90,8 @@ def read_dumps(folder: str) -> dict[str, int]:
     return totals
 
 
-def report(totals: dict[str, int]) -> None:
+def report(totals: dict[str, int]) -> dict[str, float]:
+    """Prints the summary; returns the instructions per call of each case."""
     baseline = totals.pop("baseline")
     per_call = sorted(((total - baseline) / CALLS, case_id) for case_id, total in totals.items())
     counts = [count for count, _ in per_call]
@@ -91,6 +99,17 @@ def report(totals: dict[str, int]) -> None:
     print(f"median {statistics.median(counts):.0f}  mean {statistics.mean(counts):.0f}  min {counts[0]:.0f}")
     for count, case_id in per_call[-5:]:
         print(f"  {count:8.0f}  {case_id}")
+    return {case_id: count for count, case_id in per_call}
+
+
+def compare(before: dict[str, float], after: dict[str, float]) -> None:
+    """The cases whose count changed most, as after/before."""
+    common = sorted(set(before) & set(after), key=lambda c: after[c] / before[c])
+    ratios = [after[c] / before[c] for c in common]
+    print(f"against the saved run: median ratio {statistics.median(ratios):.3f} over {len(common)} cases")
+    for case_id in common[:3] + common[-8:]:
+        was, now = before[case_id], after[case_id]
+        print(f"  {now / was:6.3f}  {was:8.0f} -> {now:8.0f}  {case_id}")
 
 
 if __name__ == "__main__":

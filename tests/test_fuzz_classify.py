@@ -613,3 +613,43 @@ def test_really_cancelled_task_is_not_retryable() -> None:
 
     exc = asyncio.run(cancelled())
     assert llm_retry.classify(exc).retryable is False
+
+
+# --- big and unencodable texts -------------------------------------------------------------------------
+
+_piece = st.sampled_from(["x", "é", "\ud800", "{", '"error"', "overloaded", "\x00", "😀"])
+big_texts: st.SearchStrategy[str] = st.builds(
+    lambda head, repeat, tail: head * repeat + tail,
+    _piece,
+    st.integers(min_value=0, max_value=300_000),
+    st.text(max_size=20),
+)
+
+
+@FUZZ
+@given(
+    text=big_texts,
+    where=st.sampled_from(["message", "body", "args", "many args", "header", "body.error.message"]),
+    status=st.sampled_from([None, 429, 503, 400]),
+    preset_name=st.sampled_from(PRESET_NAMES),
+)
+def test_big_and_unencodable_texts_anywhere(
+    text: str, where: str, status: int | None, preset_name: str
+) -> None:
+    """Texts of up to 300 000 characters, with lone surrogates, NULs and emoji, wherever the classifier
+    reads text: it answers, sanely, and reads only their head."""
+    args: tuple[Any, ...] = (text,) if where == "args" else (text, text, 7) if where == "many args" else ()
+    exc: Any = Exception(*args)
+    if status is not None:
+        exc.status_code = status
+    if where == "message":
+        exc.message = text
+    elif where == "body":
+        exc.body = text
+    elif where == "body.error.message":
+        exc.body = {"error": {"message": text, "type": text}}
+    elif where == "header":
+        exc.headers = {"retry-after": text, "x-amzn-errortype": text}
+    for c in _classify_all_ways(exc, preset_name):
+        _assert_sane(c)
+        assert len(c.reason) < 10_000

@@ -260,6 +260,7 @@ def test_a_real_sigint_while_classifying_ends_an_async_call() -> None:
 def test_a_real_sigint_in_a_probe_frees_its_slot() -> None:
     clock = FakeClock()
     breaker = CircuitBreaker(failure_threshold=1, cooldown_s=10.0, half_open_max_calls=1, clock=clock)
+
     class Down(Exception):
         status_code = 503
 

@@ -7,6 +7,7 @@ and stops them fast when retrying cannot help (bad key, bad request, spent quota
 ...     return "..."
 """
 
+from . import _one_interpreter  # noqa: F401  (first: refuses a second interpreter)
 from ._attempts import Attempts, attempts
 from ._breaker import CircuitBreaker, CircuitOpenError
 from ._budget import RetryBudget

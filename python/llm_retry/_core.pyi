@@ -19,6 +19,7 @@ __all__ = [
     "Refusal",
     "RetryBudget",
     "Transition",
+    "claim_interpreter",
     "classify",
     "provider_failure_kinds",
 ]
@@ -201,5 +202,6 @@ class RetryBudget:
     def stats(self) -> dict[str, float]: ...
 
 def provider_failure_kinds() -> list[str]: ...
+def claim_interpreter() -> None: ...
 def classify(exc: object, preset: RetryConfig | None = None) -> Classification:
     """Classify an exception exactly as the decorators would, without calling anything."""

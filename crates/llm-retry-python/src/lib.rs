@@ -9,6 +9,7 @@ mod budget;
 mod classification;
 mod clock;
 mod facts;
+mod interpreter;
 mod policy;
 mod py_objects;
 
@@ -23,6 +24,8 @@ mod _core {
     use super::budget::{BudgetSettings, RetryBudget};
     #[pymodule_export]
     use super::classification::{Classification, Decision};
+    #[pymodule_export]
+    use super::interpreter::claim_interpreter;
     #[pymodule_export]
     use super::policy::{classify_exception, provider_failure_kinds, Policy};
 

@@ -4,6 +4,7 @@
 //! a cancellation) is never absent: it stops the extraction, and `facts_of` raises it.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pyo3::exceptions::PyException;
 use pyo3::ffi;
@@ -17,12 +18,42 @@ thread_local! {
     static INTERRUPT: RefCell<Option<PyErr>> = const { RefCell::new(None) };
 }
 
+/// How many threads hold an interrupt in `INTERRUPT` now. While none does (always, but for the instant after
+/// a Ctrl-C), no read touches the thread-local: a load of this counter is all an uninterrupted read pays.
+/// A thread always sees its own changes to it, which is all that `Relaxed` needs to give.
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+fn take_interrupt() -> Option<PyErr> {
+    if HELD.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
+    let taken = INTERRUPT.with(|cell| cell.borrow_mut().take());
+    if taken.is_some() {
+        HELD.fetch_sub(1, Ordering::Relaxed);
+    }
+    taken
+}
+
+fn hold_interrupt(interrupt: PyErr) {
+    INTERRUPT.with(|cell| {
+        let mut held = cell.borrow_mut();
+        if held.is_none() {
+            *held = Some(interrupt);
+            HELD.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+}
+
 /// Runs one extraction: its value, or the interrupt that stopped it. Nested extractions (a property that
 /// classifies an exception of its own) keep theirs apart.
 pub(super) fn stop_on_interrupt<T>(extract: impl FnOnce() -> T) -> PyResult<T> {
-    let outer = INTERRUPT.with(|cell| cell.borrow_mut().take());
+    let outer = take_interrupt();
     let value = extract();
-    match INTERRUPT.with(|cell| cell.replace(outer)) {
+    let inner = take_interrupt();
+    if let Some(outer) = outer {
+        hold_interrupt(outer);
+    }
+    match inner {
         Some(interrupt) => Err(interrupt),
         None => Ok(value),
     }
@@ -30,7 +61,7 @@ pub(super) fn stop_on_interrupt<T>(extract: impl FnOnce() -> T) -> PyResult<T> {
 
 /// Whether this extraction was stopped: every read after that finds nothing and runs no Python code.
 pub(super) fn interrupted() -> bool {
-    INTERRUPT.with(|cell| cell.borrow().is_some())
+    HELD.load(Ordering::Relaxed) != 0 && INTERRUPT.with(|cell| cell.borrow().is_some())
 }
 
 /// The value of a read that ran Python code. An `Exception` is absent evidence; anything else is kept to be
@@ -40,9 +71,7 @@ pub(super) fn read<T>(py: Python<'_>, result: PyResult<T>) -> Option<T> {
         Ok(value) => Some(value),
         Err(err) if err.is_instance_of::<PyException>(py) => None,
         Err(interrupt) => {
-            INTERRUPT.with(|cell| {
-                cell.borrow_mut().get_or_insert(interrupt);
-            });
+            hold_interrupt(interrupt);
             None
         }
     }

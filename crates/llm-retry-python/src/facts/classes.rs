@@ -7,14 +7,19 @@ use std::sync::{Arc, Mutex};
 use pyo3::exceptions::PyException;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyType, PyWeakrefMethods, PyWeakrefReference};
 
 use llm_retry_core::classify::ClassName;
 
 use super::attributes::{interrupted, read, OWN_ATTRS};
 
-/// Bound on the per-type cache of MRO facts; cleared when full (types are usually a few dozen).
+/// Bounds on the per-type cache: how many types, and how many bytes of names (a process has a few dozen
+/// exception types; a program that makes types without end fills it, and then its dead types are dropped).
 const MAX_CACHED_TYPES: usize = 4096;
+const MAX_CACHED_NAME_BYTES: usize = 4 << 20;
+/// Classes kept of one MRO, and bytes kept of one class or module name: longer ones match no rule.
+const MAX_MRO: usize = 64;
+const MAX_NAME: usize = 256;
 
 /// What the extraction needs to know about a type.
 #[derive(Clone)]
@@ -36,15 +41,28 @@ pub(super) struct ClassView {
     pub(super) own_str: bool,
 }
 
-/// A cached view, with the type it describes.
+/// A cached view, with a weak reference to the type it describes: the cache never keeps a class alive, and
+/// an entry whose type died (its address may now be another type's) is never used.
 struct Cached {
-    /// Keeps the type alive so its address cannot be reused by another type while cached.
-    _type: Py<PyType>,
+    of: Py<PyWeakrefReference>,
     view: ClassView,
+    name_bytes: usize,
 }
 
-/// Type addresses are unique while the type lives (the cache keeps it alive): a multiplicative hash of the
-/// address is enough, and much cheaper than SipHash.
+impl Cached {
+    fn describes(&self, ty: &Bound<'_, PyType>) -> bool {
+        self.of
+            .bind(ty.py())
+            .upgrade()
+            .is_some_and(|alive| alive.as_ptr() == ty.as_ptr())
+    }
+
+    fn alive(&self, py: Python<'_>) -> bool {
+        self.of.bind(py).upgrade().is_some()
+    }
+}
+
+/// Keys are type addresses: a multiplicative hash of the address is enough, and much cheaper than SipHash.
 #[derive(Default)]
 struct AddressHasher(u64);
 
@@ -62,15 +80,41 @@ impl std::hash::Hasher for AddressHasher {
     }
 }
 
-type ClassCache = HashMap<usize, Cached, std::hash::BuildHasherDefault<AddressHasher>>;
+type ByAddress = HashMap<usize, Cached, std::hash::BuildHasherDefault<AddressHasher>>;
+
+#[derive(Default)]
+struct ClassCache {
+    views: ByAddress,
+    name_bytes: usize,
+}
+
+impl ClassCache {
+    /// Room for one more entry: the dead types go first, then everything if that is not enough.
+    fn make_room(&mut self, py: Python<'_>, name_bytes: usize) {
+        let full = |c: &ClassCache| {
+            c.views.len() >= MAX_CACHED_TYPES || c.name_bytes + name_bytes > MAX_CACHED_NAME_BYTES
+        };
+        if !full(self) {
+            return;
+        }
+        self.views.retain(|_, cached| cached.alive(py));
+        self.name_bytes = self.views.values().map(|c| c.name_bytes).sum();
+        if full(self) {
+            self.views.clear();
+            self.name_bytes = 0;
+        }
+    }
+}
 
 static CLASS_CACHE: Mutex<Option<ClassCache>> = Mutex::new(None);
 
-/// The view of `ty`, from the cache when possible. The lock is never held while calling Python.
+/// The view of `ty`, from the cache when possible. The lock is never held while calling Python code (a weak
+/// reference is read and dropped without any).
 pub(super) fn class_view(ty: &Bound<'_, PyType>) -> ClassView {
     let key = ty.as_ptr() as usize;
     if let Ok(guard) = CLASS_CACHE.lock() {
-        if let Some(found) = guard.as_ref().and_then(|cache| cache.get(&key)) {
+        let found = guard.as_ref().and_then(|cache| cache.views.get(&key));
+        if let Some(found) = found.filter(|c| c.describes(ty)) {
             return found.view.clone();
         }
     }
@@ -79,18 +123,26 @@ pub(super) fn class_view(ty: &Bound<'_, PyType>) -> ClassView {
         // Read in part: not kept.
         return view;
     }
+    let Ok(of) = PyWeakrefReference::new(ty) else {
+        return view;
+    };
+    let name_bytes = view
+        .classes
+        .iter()
+        .map(|c| c.name.len() + c.module.len())
+        .sum();
     if let Ok(mut guard) = CLASS_CACHE.lock() {
         let cache = guard.get_or_insert_with(ClassCache::default);
-        if cache.len() >= MAX_CACHED_TYPES {
-            cache.clear();
+        cache.make_room(ty.py(), name_bytes);
+        let cached = Cached {
+            of: of.unbind(),
+            view: view.clone(),
+            name_bytes,
+        };
+        cache.name_bytes += name_bytes;
+        if let Some(replaced) = cache.views.insert(key, cached) {
+            cache.name_bytes -= replaced.name_bytes;
         }
-        cache.insert(
-            key,
-            Cached {
-                _type: ty.clone().unbind(),
-                view: view.clone(),
-            },
-        );
     }
     view
 }
@@ -102,7 +154,13 @@ fn read_class(ty: &Bound<'_, PyType>) -> ClassView {
     let mut class_attrs = 0u32;
     let mut dynamic = false;
     let mut own_str = false;
-    for class in ty.mro().iter() {
+    let mro = ty.mro();
+    if mro.len() > MAX_MRO {
+        // The classes past the bound are not looked at: every read goes through getattr, and str().
+        dynamic = true;
+        own_str = true;
+    }
+    for class in mro.iter().take(MAX_MRO) {
         if interrupted() {
             break;
         }
@@ -110,10 +168,10 @@ fn read_class(ty: &Bound<'_, PyType>) -> ClassView {
             continue;
         };
         let name = read(py, class.name())
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(|n| short_name(&n.to_string_lossy()))
             .unwrap_or_default();
         let module = read(py, class.module())
-            .map(|m| m.to_string_lossy().into_owned())
+            .map(|m| short_name(&m.to_string_lossy()))
             .unwrap_or_default();
         let builtin = module == "builtins";
         if let Some(namespace) = read(py, class.getattr(intern!(py, "__dict__"))) {
@@ -159,3 +217,26 @@ fn read_class(ty: &Bound<'_, PyType>) -> ClassView {
         own_str,
     }
 }
+
+/// At most `MAX_NAME` bytes of a class or module name, cut on a char boundary.
+fn short_name(name: &str) -> String {
+    let mut end = name.len().min(MAX_NAME);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_owned()
+}
+
+/// How many types the cache holds, and how many bytes of names.
+#[cfg(test)]
+pub(super) fn cache_size() -> (usize, usize) {
+    let guard = CLASS_CACHE
+        .lock()
+        .expect("the cache lock is never poisoned in tests");
+    guard
+        .as_ref()
+        .map_or((0, 0), |c| (c.views.len(), c.name_bytes))
+}
+
+#[cfg(test)]
+pub(super) const CACHE_BOUNDS: (usize, usize) = (MAX_CACHED_TYPES, MAX_CACHED_NAME_BYTES);

@@ -80,3 +80,32 @@ fn an_aiohttp_error_is_read_without_its_deprecated_code() {
     );
     assert_eq!(statuses(&facts), [("status", 429)]);
 }
+
+#[test]
+fn the_class_cache_stays_within_its_bounds_and_cuts_long_names() {
+    use pyo3::prelude::*;
+    use pyo3::types::PyDict;
+
+    Python::initialize();
+    Python::attach(|py| {
+        let globals = PyDict::new(py);
+        let make = std::ffi::CString::new(
+            "def make(i):\n    return type(f'E{i}' + 'x' * 100_000, (Exception,), {'status_code': 503})()\n",
+        )
+        .expect("no NUL");
+        py.run(&make, Some(&globals), None).expect("defines make");
+        let make = globals.get_item("make").expect("lookup").expect("make");
+        // 6 000 classes with 100 KB names, each dropped after it is read: far more than the cache may hold.
+        for i in 0..6000 {
+            let exc = make.call1((i,)).expect("makes an exception");
+            let facts = crate::facts::facts_of(&exc).expect("no interrupt");
+            assert_eq!(facts.classes[0].name.len(), 256);
+            let (types, bytes) = crate::facts::classes::cache_size();
+            let (max_types, max_bytes) = crate::facts::classes::CACHE_BOUNDS;
+            assert!(
+                types <= max_types && bytes <= max_bytes,
+                "{types} types, {bytes} bytes"
+            );
+        }
+    });
+}
