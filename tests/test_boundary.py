@@ -144,5 +144,28 @@ def test_classify_refuses_a_preset_that_is_not_a_config() -> None:
             classify(status_error(529), preset)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("preset", "shown"),
+    [
+        (5, r"got 5 \(int\)$"),
+        ("x" * 100, r"got 'x{36}\.\.\. \(str\)$"),
+        (10**5000, r"got <int object> \(int\)$"),
+    ],
+    ids=["int", "long str", "huge int"],
+)
+def test_a_bad_preset_is_named_with_its_value(preset: object, shown: str) -> None:
+    with pytest.raises(TypeError, match=shown):
+        classify(status_error(529), preset)  # type: ignore[arg-type]
+
+
+def test_a_ctrl_c_in_a_bad_preset_s_repr_is_raised() -> None:
+    class Loud:
+        def __repr__(self) -> str:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        classify(status_error(529), Loud())  # type: ignore[arg-type]
+
+
 def test_the_public_names_do_not_expose_the_bindings_internals() -> None:
     assert not {"Policy", "BreakerCore", "Permit", "Refusal"} & set(llm_retry.__all__)

@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyException, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyAny;
@@ -222,11 +222,29 @@ pub fn classify_exception(
 fn policy_of_config<'py>(preset: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Policy>> {
     match py_objects::compiled_policy_of(preset)?.map(|p| p.cast_into::<Policy>()) {
         Some(Ok(policy)) => Ok(policy),
-        _ => Err(PyTypeError::new_err(format!(
-            "preset must be a RetryConfig, got {}",
-            preset.get_type().name()?
-        ))),
+        _ => {
+            let type_name = preset.get_type().name()?.to_string();
+            Err(PyTypeError::new_err(format!(
+                "preset must be a RetryConfig (a preset such as OpenAIPreset, or one you made), got {} ({type_name})",
+                shown(preset)?.unwrap_or_else(|| format!("<{type_name} object>"))
+            )))
+        }
     }
+}
+
+/// `repr(value)`, cut to 40 characters as the package's own argument errors show values; None when the
+/// repr raises an `Exception` (anything else, a Ctrl-C, is raised).
+fn shown(value: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    let text = match value.repr() {
+        Ok(text) => text.to_string(),
+        Err(err) if err.is_instance_of::<PyException>(value.py()) => return Ok(None),
+        Err(interrupt) => return Err(interrupt),
+    };
+    Ok(Some(if text.chars().count() <= 40 {
+        text
+    } else {
+        text.chars().take(37).chain("...".chars()).collect()
+    }))
 }
 
 /// `DefaultPreset`'s policy, fetched once.
