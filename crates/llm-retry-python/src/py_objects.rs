@@ -111,7 +111,7 @@ pub fn compiled_policy_of<'py>(preset: &Bound<'py, PyAny>) -> PyResult<Option<Bo
     if !preset.is_instance(config_type)? {
         return Ok(None);
     }
-    Ok(preset.getattr_opt(intern!(py, "_policy")).ok().flatten())
+    preset.getattr_opt(intern!(py, "_policy"))
 }
 
 /// `llm_retry.presets.DefaultPreset`.
