@@ -4,6 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The Redis store tests run a real Redis server of their own: Debian's redis-server package, where missing.
+if ! command -v redis-server >/dev/null 2>&1; then
+    echo "== installing redis-server (Debian's package) for the Redis tests"
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y -q --no-install-recommends redis-server >/dev/null \
+        || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q --no-install-recommends redis-server >/dev/null; }
+fi
+
 python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 python3 -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps .
 
