@@ -25,11 +25,35 @@ cargo clippy --quiet --all-targets -- -D warnings
 cargo test --quiet
 
 echo "== ruff / mypy / stubtest"
-python -m ruff check python tests benches examples
-python -m ruff format --check python tests benches examples
+python -m ruff check python tests benches examples scripts
+python -m ruff format --check python tests benches examples scripts
 python -m mypy
 python -m mypy.stubtest llm_retry._core
 
 echo "== pytest"
 python -m pytest -q -p no:cacheprovider tests
 python -m pytest -q -p no:cacheprovider --doctest-modules --pyargs llm_retry
+
+# The package's own tests (without the SDK conformance suites, whose pins target 3.11) on every other CPython
+# this machine has, each in a venv of its own, with the same abi3 wheel.
+echo "== other interpreters"
+python -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir target/test-wheel .
+wheel="$(ls -t target/test-wheel/llm_retry-*.whl | head -n 1)"
+pyenv_root="$(pyenv root 2>/dev/null || true)"
+for version in 3.12 3.13 3.14; do
+    interpreter=""
+    for candidate in "python$version" ${pyenv_root:+$(ls -d "$pyenv_root"/versions/"$version".*/bin/python"$version" 2>/dev/null | sort -V | tail -n 1)}; do
+        if "$candidate" -c "import sys" >/dev/null 2>&1; then interpreter="$candidate"; break; fi
+    done
+    if [ -z "$interpreter" ]; then
+        echo "-- CPython $version: not on this machine, skipped"
+        continue
+    fi
+    (
+        PYTHON="$interpreter" LLM_RETRY_VENV=".venv-$version" source scripts/venv.sh
+        python -m pip install --quiet --disable-pip-version-check -r tests/requirements-core.txt
+        python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$wheel"
+        echo "-- $(python --version): tests without the conformance suites"
+        python -m pytest -q -p no:cacheprovider tests --ignore=tests/conformance
+    )
+done

@@ -17,6 +17,10 @@ if [ ! -x "$venv_dir/bin/python" ]; then
 else
     echo "== reusing the virtual environment $venv_dir"
 fi
-PATH="$PWD/$venv_dir/bin:$PATH"
+case "$venv_dir" in
+    /*) venv_path="$venv_dir" ;;
+    *) venv_path="$PWD/$venv_dir" ;;
+esac
+PATH="$venv_path/bin:$PATH"
 export PATH
-export VIRTUAL_ENV="$PWD/$venv_dir"
+export VIRTUAL_ENV="$venv_path"
