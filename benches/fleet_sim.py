@@ -750,9 +750,10 @@ def _mark(ok: bool) -> str:
 def target_rows(scenario: str, summaries: dict[str, Summary]) -> list[list[str]]:
     """One row per policy with targets in this scenario: each measured value, its bound and a mark."""
     rows = []
-    for name, t in TARGETS.get(scenario, {}).items():
-        m = summaries.get(name)
-        if m is None:
+    targets = TARGETS.get(scenario, {})
+    for name, m in summaries.items():
+        t = targets.get(name)
+        if t is None:
             continue
         cells = [name]
         if t.incident_attempts_max is not None:
@@ -889,10 +890,14 @@ def plot(s: Settings, runs: Sequence[Run], path: str) -> None:
     ax.axvspan(s.incident_start_s, s.incident_end_s, color="0.85", label="incident")
     ax.axhline(1.0, color="0.4", linestyle="--", linewidth=0.8)
     ax.set_xlabel("virtual time (s)")
-    ax.set_yscale("symlog", linthresh=1.0)  # linear up to C, so that normal load stays readable beside a herd
+    # Linear up to C, logarithmic above: normal load stays readable beside a herd at 40 x C.
+    ax.set_yscale("symlog", linthresh=1.0, linscale=2.0)
+    ax.set_ylim(bottom=0)
+    ticks = [0, 0.25, 0.5, 0.75, 1, 2, 5, 10, 20, 50, 100]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
     ax.set_ylabel("attempts per second (x C; log above 1)")
     ax.set_title(f"{s.scenario}: attempts on the provider(s), {s.clients} clients, seed {s.seed}")
-    ax.legend(fontsize="small", ncol=2)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
