@@ -17,7 +17,7 @@ from ._core import Classification
 from ._decorators import async_retry_llm, classify, retry_llm
 from ._engine import Attempt, RetryEvent
 from ._fallback import DEFAULT_FALLBACK_KINDS, AllProvidersFailed, FallbackEvent, fallback
-from ._kinds import BreakerState, ErrorKind
+from ._kinds import BreakerState, ErrorKind, GiveUpReason, RefusalReason
 from .presets import (
     AnthropicPreset,
     AzureOpenAIPreset,
@@ -48,10 +48,12 @@ __all__ = [
     "ErrorKind",
     "FallbackEvent",
     "GeminiPreset",
+    "GiveUpReason",
     "GroqPreset",
     "HTTPPreset",
     "MistralPreset",
     "OpenAIPreset",
+    "RefusalReason",
     "RetryBudget",
     "RetryConfig",
     "RetryEvent",

@@ -5,7 +5,7 @@ from typing import Any, Final, Self, final
 from typing_extensions import disjoint_base
 
 from ._config import RetryConfig
-from ._kinds import BreakerState, ErrorKind, GiveUpReason
+from ._kinds import BreakerState, ErrorKind, GiveUpReason, RefusalReason
 
 __all__ = [
     "VERSION",
@@ -104,6 +104,8 @@ class Refusal:
     def retry_in_s(self) -> float: ...
     @property
     def transition(self) -> Transition | None: ...
+    @property
+    def reason(self) -> RefusalReason: ...
 
 @final
 class BreakerSettings:
@@ -131,6 +133,8 @@ class BreakerSettings:
     def cooldown_multiplier(self) -> float: ...
     @property
     def cooldown_jitter(self) -> float: ...
+    @property
+    def slow_start_s(self) -> float: ...
 
 @final
 class BreakerCore:
@@ -149,6 +153,7 @@ class BreakerCore:
         max_cooldown_s: float | None = None,
         cooldown_multiplier: float | None = None,
         cooldown_jitter: float | None = None,
+        slow_start_s: float | None = None,
         seed: int | None = None,
     ) -> BreakerCore: ...
     def acquire(self, now_s: float | None = None) -> Permit | Refusal: ...

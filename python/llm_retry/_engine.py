@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from . import _core
 from . import _validate as valid
-from ._breaker import CircuitBreaker, Permit
+from ._breaker import CircuitBreaker, Permit, refusal_says
 from ._budget import RetryBudget
 from ._config import FIELD_NAMES, RetryConfig
 from ._hooks import call_hook
@@ -206,11 +206,11 @@ class Call:
         if self.r.wait_for_breaker and remaining is not None and wait_s < remaining:
             return wait_s
         if self.last is None:
-            raise breaker._rejection(retry_in_s)
+            raise breaker._rejection(grant)
+        refused = refusal_says(breaker.name, grant.reason)
         add_note(
             self.last,
-            f"llm-retry: gave up after attempt {self.attempt - 1}: circuit breaker {breaker.name!r} is open "
-            f"(retry in {retry_in_s:.2f} s)",
+            f"llm-retry: gave up after attempt {self.attempt - 1}: {refused} (retry in {retry_in_s:.2f} s)",
         )
         raise self.last
 
