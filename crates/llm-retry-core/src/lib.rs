@@ -6,5 +6,6 @@ pub mod backoff;
 pub mod breaker;
 pub mod budget;
 pub mod classify;
+pub mod gate;
 pub mod hints;
 pub mod policy;
