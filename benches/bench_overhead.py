@@ -1,5 +1,5 @@
-"""What llm-retry costs on the path where the provider answers (plain, with a breaker, a budget or a deadline
-attached, and in the block form `attempts()`), and on a 3-attempt failure path.
+"""What llm-retry costs on the path where the provider answers (plain, with a breaker, a budget, a deadline or
+a rate-limit gate attached, and in the block form `attempts()`), and on a 3-attempt failure path.
 
 Every variant is measured in the same process, repeats interleaved round-robin so that load swings hit all
 alike; the median of the repeats is reported as ns per call and as ratios against the bare call and the
@@ -110,13 +110,21 @@ def peers(fn: Callable[..., Any], sleep: Callable[[float], Any]) -> dict[str, Ca
 def attached(
     decorator: Callable[..., Any], label: str, fn: Callable[..., Any]
 ) -> dict[str, Callable[..., Any]]:
-    """The decorator plain, and with each extra attached on its own: a breaker, a budget, a deadline."""
-    return {
+    """The decorator plain, and with each extra attached on its own: a breaker, a budget, a deadline, a
+    rate-limit gate (left out where the installed llm_retry has none), and a gate beside a breaker."""
+    variants = {
         label: decorator(preset=AnthropicPreset)(fn),
         f"{label} + breaker": decorator(preset=AnthropicPreset, breaker=llm_retry.CircuitBreaker())(fn),
         f"{label} + budget": decorator(preset=AnthropicPreset, budget=llm_retry.RetryBudget())(fn),
         f"{label} + deadline": decorator(preset=AnthropicPreset, deadline_s=60.0)(fn),
     }
+    gate = getattr(llm_retry, "RateLimitGate", None)
+    if gate is not None:
+        variants[f"{label} + gate"] = decorator(preset=AnthropicPreset, gate=gate())(fn)
+        variants[f"{label} + breaker + gate"] = decorator(
+            preset=AnthropicPreset, breaker=llm_retry.CircuitBreaker(), gate=gate()
+        )(fn)
+    return variants
 
 
 def block_form(fn: Callable[..., Any], *, is_async: bool, sleep: Any = None) -> dict[str, Callable[..., Any]]:

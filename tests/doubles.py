@@ -79,6 +79,12 @@ class SharedClock(FakeClock):
             self._now_s += seconds
 
 
+def told_wait(told_s: float, exact_s: float) -> bool:
+    """Whether ``told_s``, the ``retry_in_s`` a breaker gave a refused caller, is the exact wait ``exact_s``
+    jittered as the breaker promises: never early, and late by at most a quarter of it (at least 0.1 s)."""
+    return exact_s - 1e-9 <= told_s <= exact_s + max(0.25 * exact_s, 0.1) + 1e-9
+
+
 def no_sleep(seconds: float) -> None:
     """A `sleep=` for tests where neither the waits nor the time matter."""
 

@@ -25,6 +25,7 @@ from llm_retry import (
     CircuitBreaker,
     DefaultPreset,
     ErrorKind,
+    RateLimitGate,
     RetryBudget,
     RetryConfig,
     async_retry_llm,
@@ -311,6 +312,13 @@ DECORATOR_ARGUMENTS: list[Row] = [
         TypeError,
         says("breaker", "None or a CircuitBreaker", r"<class .* \(type\)"),
     ),
+    ({"gate": "openai"}, TypeError, says("gate", "None or a RateLimitGate", typed("'openai'", "str"))),
+    ({"gate": RateLimitGate}, TypeError, says("gate", "None or a RateLimitGate", r"<class .* \(type\)")),
+    (
+        {"gate": CircuitBreaker()},
+        TypeError,
+        says("gate", "None or a RateLimitGate", r".* \(CircuitBreaker\)"),
+    ),
     ({"budget": 10}, TypeError, says("budget", "None or a RetryBudget", typed("10", "int"))),
     ({"budget": {"capacity": 500}}, TypeError, says("budget", "None or a RetryBudget", r".* \(dict\)")),
     ({"sleep": 0}, TypeError, says("sleep", SLEEP, typed("0", "int"))),
@@ -425,8 +433,19 @@ BREAKER: list[Row] = [
         ValueError,
         says("max_cooldown_s", r"at least cooldown_s \(60\.0\)", r"30\.0"),
     ),
-    # The default max_cooldown_s (300 s) is shorter than this cooldown: the message says which bound it broke.
-    ({"cooldown_s": 600}, ValueError, says("max_cooldown_s", r"at least cooldown_s \(600\.0\)", r"300\.0")),
+    (
+        {"cooldown_s": 600, "max_cooldown_s": 300},
+        ValueError,
+        says("max_cooldown_s", r"at least cooldown_s \(600\.0\)", r"300\.0"),
+    ),
+    ({"max_cooldown_s": "10"}, TypeError, says("max_cooldown_s", POSITIVE_SECONDS, typed("'10'", "str"))),
+    ({"slow_start_s": -1}, ValueError, says("slow_start_s", SECONDS, "-1")),
+    ({"slow_start_s": float("nan")}, ValueError, says("slow_start_s", SECONDS, "nan")),
+    ({"slow_start_s": float("inf")}, ValueError, says("slow_start_s", SECONDS, "inf")),
+    ({"slow_start_s": 31_536_001}, ValueError, says("slow_start_s", SECONDS, "31536001")),
+    ({"slow_start_s": True}, TypeError, says("slow_start_s", SECONDS, typed("True", "bool"))),
+    ({"slow_start_s": "5"}, TypeError, says("slow_start_s", SECONDS, typed("'5'", "str"))),
+    ({"slow_start_s": None}, TypeError, says("slow_start_s", SECONDS, typed("None", "NoneType"))),
     ({"name": 5}, TypeError, says("name", "a str", typed("5", "int"))),
     ({"name": None}, TypeError, says("name", "a str", typed("None", "NoneType"))),
     ({"name": Hostile()}, TypeError, says("name", "a str", typed("<Hostile object>", "Hostile"))),
@@ -444,6 +463,29 @@ BREAKER: list[Row] = [
     ({"seed": 2**64}, ValueError, says("seed", SEED, "18446744073709551616")),
     ({"seed": True}, TypeError, says("seed", SEED, typed("True", "bool"))),
     ({"seed": 1.5}, TypeError, says("seed", SEED, typed("1.5", "float"))),
+]
+
+# --- RateLimitGate ----------------------------------------------------------------------------------------
+
+SHARE = r"a number from 0 to 1"
+
+GATE: list[Row] = [
+    ({"name": 5}, TypeError, says("name", "a str", typed("5", "int"))),
+    ({"name": None}, TypeError, says("name", "a str", typed("None", "NoneType"))),
+    ({"jitter": -0.1}, ValueError, says("jitter", SHARE, "-0.1")),
+    ({"jitter": 1.5}, ValueError, says("jitter", SHARE, "1.5")),
+    ({"jitter": float("nan")}, ValueError, says("jitter", SHARE, "nan")),
+    ({"jitter": float("inf")}, ValueError, says("jitter", SHARE, "inf")),
+    ({"jitter": 10**400}, ValueError, says("jitter", SHARE, r"about 10\*\*400")),
+    ({"jitter": True}, TypeError, says("jitter", SHARE, typed("True", "bool"))),
+    ({"jitter": "0.5"}, TypeError, says("jitter", SHARE, typed("'0.5'", "str"))),
+    ({"jitter": None}, TypeError, says("jitter", SHARE, typed("None", "NoneType"))),
+    ({"clock": 0.0}, TypeError, says("clock", "callable", typed("0.0", "float"))),
+    # The gate reads its clock once when made: a clock that returns no number fails then too.
+    ({"clock": lambda: "now"}, TypeError, says("clock()", "a number of seconds", typed("'now'", "str"))),
+    ({"seed": -1}, ValueError, says("seed", SEED, "-1")),
+    ({"seed": 2**64}, ValueError, says("seed", SEED, "18446744073709551616")),
+    ({"seed": True}, TypeError, says("seed", SEED, typed("True", "bool"))),
 ]
 
 # --- RetryBudget ------------------------------------------------------------------------------------------
@@ -510,11 +552,12 @@ TABLE: list[tuple[str, Callable[..., object], Row]] = [
     *DECORATED,
     *[("RetryConfig.extend", _extend, row) for row in EXTEND],
     *[("CircuitBreaker", CircuitBreaker, row) for row in BREAKER],
+    *[("RateLimitGate", RateLimitGate, row) for row in GATE],
     *[("RetryBudget", RetryBudget, row) for row in BUDGET],
     *[("fallback", _fallback, row) for row in FALLBACK],
 ]
 ROWS = len(CONFIG_FIELDS) + len(DECORATOR_ARGUMENTS) + len(DECORATED) + len(EXTEND) + len(BREAKER)
-ROWS += len(BUDGET) + len(FALLBACK)
+ROWS += len(GATE) + len(BUDGET) + len(FALLBACK)
 
 
 def _id(name: str, kwargs: dict[str, Any]) -> str:
@@ -569,6 +612,7 @@ FIELDS = {f.name for f in dataclasses.fields(RetryConfig)}
         ("retry_llm(func)", {"func"}),
         ("async_retry_llm(func)", {"func"}),
         ("CircuitBreaker", _parameters(CircuitBreaker.__init__)),
+        ("RateLimitGate", _parameters(RateLimitGate.__init__)),
         ("RetryBudget", _parameters(RetryBudget.__new__)),
         ("fallback", {"primary", "others"} | _parameters(fallback)),
     ],
@@ -628,6 +672,9 @@ GOOD_DECORATOR: list[dict[str, Any]] = [
     {"clock": lambda: 0.0},
     {"wait_for_breaker": False},
     {"wait_for_breaker": True, "breaker": CircuitBreaker(), "deadline_s": 30},
+    {"gate": None},
+    {"gate": RateLimitGate("openai")},
+    {"gate": RateLimitGate(), "breaker": CircuitBreaker(), "budget": RetryBudget(), "deadline_s": 30},
 ]
 
 GOOD: list[tuple[str, Callable[..., object], dict[str, Any]]] = [
@@ -645,6 +692,11 @@ GOOD: list[tuple[str, Callable[..., object], dict[str, Any]]] = [
             {"cooldown_s": 1e-9},
             {"cooldown_s": 31_536_000, "max_cooldown_s": 31_536_000},
             {"cooldown_s": 30, "max_cooldown_s": 30},
+            # Left out, the cap follows a cooldown longer than its 10 s default.
+            {"cooldown_s": 600},
+            {"cooldown_s": 600, "max_cooldown_s": None},
+            {"slow_start_s": 0},
+            {"slow_start_s": 31_536_000},
             {"probe_lease_s": 31_536_000},
             {"window_s": 1},
             {"window_s": 10_000},
@@ -656,6 +708,20 @@ GOOD: list[tuple[str, Callable[..., object], dict[str, Any]]] = [
             {"name": ""},
             {"on_state_change": None},
             {"on_state_change": print},
+            {"clock": lambda: 0.0},
+            {"clock": lambda: 1000},
+        ]
+    ],
+    *[
+        ("RateLimitGate", RateLimitGate, kwargs)
+        for kwargs in [
+            {},
+            {"name": ""},
+            {"jitter": 0},
+            {"jitter": 1},
+            {"jitter": Fraction(1, 3)},
+            {"seed": 0},
+            {"seed": 2**64 - 1},
             {"clock": lambda: 0.0},
             {"clock": lambda: 1000},
         ]

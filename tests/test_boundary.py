@@ -9,12 +9,13 @@ import pickle
 
 import llm_retry
 import pytest
-from doubles import status_error
+from doubles import status_error, told_wait
 from llm_retry import (
     AnthropicPreset,
     BreakerState,
     CircuitBreaker,
     ErrorKind,
+    RefusalReason,
     RetryBudget,
     RetryConfig,
     _core,
@@ -33,8 +34,9 @@ def test_a_budget_refuses_a_kind_that_does_not_exist() -> None:
 
 
 def test_the_core_decides_what_a_breaker_counts() -> None:
-    core = _core.BreakerCore(now_s=0.0, failure_threshold=1)
-    for status in (400, 401, 404, 413):
+    core = _core.BreakerCore(now_s=0.0, failure_threshold=1, cooldown_s=30.0)
+    # Client errors, and a 429: a rate signal, not a health failure.
+    for status in (400, 401, 404, 413, 429):
         permit = core.acquire(0.0)
         assert isinstance(permit, _core.Permit)
         assert core.record(permit, classify(status_error(status)), 0.0) is None
@@ -46,10 +48,12 @@ def test_the_core_decides_what_a_breaker_counts() -> None:
     assert (transition.old, transition.new) == (BreakerState.CLOSED, BreakerState.OPEN)
     refusal = core.acquire(1.0)
     assert isinstance(refusal, _core.Refusal)
-    assert refusal.retry_in_s == pytest.approx(29.0)
+    assert told_wait(refusal.retry_in_s, 29.0)
+    assert core.retry_in_s(1.0) == 29.0
+    assert refusal.reason is RefusalReason.OPEN
     assert refusal.transition is None
     stats = core.stats(1.0)
-    assert (stats["neutral"], stats["failures"], stats["rejected"]) == (4, 1, 1)
+    assert (stats["neutral"], stats["failures"], stats["rejected"]) == (5, 1, 1)
     assert stats["state"] is BreakerState.OPEN
 
 
@@ -93,9 +97,12 @@ def test_breaker_defaults_are_the_cores() -> None:
         "window_s",
         "minimum_calls",
         "probe_lease_s",
-        "max_cooldown_s",
+        "slow_start_s",
     ):
         assert params[name].default == getattr(defaults, name), name
+    # Left out, the cap is the core's for the cooldown given: 10 s, or the cooldown when it is longer.
+    assert params["max_cooldown_s"].default is None
+    assert defaults.max_cooldown_s == 10.0
     stats = CircuitBreaker().stats
     assert stats["current_cooldown_s"] == defaults.cooldown_s
 

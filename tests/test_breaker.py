@@ -9,7 +9,8 @@ import threading
 from typing import Any
 
 import pytest
-from llm_retry import BreakerState, CircuitBreaker, CircuitOpenError, retry_llm
+from doubles import told_wait
+from llm_retry import BreakerState, CircuitBreaker, CircuitOpenError, RefusalReason, retry_llm
 
 COOLDOWN_S = 30.0
 
@@ -35,8 +36,11 @@ def fail(call: Any, error: BaseException) -> None:
 
 
 def new_breaker(fake_clock: Any, **kwargs: Any) -> CircuitBreaker:
+    """The breaker these tests reason about: 3 failures, 30 s breaks, and no slow start after closing (which
+    would refuse some calls right after a close; tests/test_breaker_recovery.py covers it)."""
     kwargs.setdefault("failure_threshold", 3)
     kwargs.setdefault("cooldown_s", COOLDOWN_S)
+    kwargs.setdefault("slow_start_s", 0.0)
     return CircuitBreaker(clock=fake_clock, seed=1, **kwargs)
 
 
@@ -62,9 +66,11 @@ def test_an_open_breaker_fails_fast_without_calling(fake_clock, make_error):
     with pytest.raises(CircuitOpenError) as excinfo:
         call()
     assert len(call.calls) == 3
-    assert excinfo.value.retry_in_s == pytest.approx(COOLDOWN_S - 10.0)
+    # The time left, jittered upward so that callers refused together do not come back together.
+    assert told_wait(excinfo.value.retry_in_s, COOLDOWN_S - 10.0)
     assert excinfo.value.breaker_name == "anthropic"
     assert excinfo.value.state is BreakerState.OPEN
+    assert excinfo.value.reason is RefusalReason.OPEN
     assert "anthropic" in str(excinfo.value)
     assert breaker.retry_in_s() == pytest.approx(COOLDOWN_S - 10.0)
     assert fake_clock.sleeps == []
@@ -118,7 +124,11 @@ def test_half_open_after_the_cooldown_and_a_probe_success_closes(fake_clock, mak
 
 def test_a_probe_failure_reopens_for_longer(fake_clock, make_error):
     changes: list[tuple[BreakerState, BreakerState]] = []
-    breaker = new_breaker(fake_clock, on_state_change=lambda b, old, new: changes.append((old, new)))
+    breaker = new_breaker(
+        fake_clock,
+        max_cooldown_s=10 * COOLDOWN_S,  # room to grow: a cooldown above the 10 s default cap is its own cap
+        on_state_change=lambda b, old, new: changes.append((old, new)),
+    )
     call = guarded(breaker, fake_clock)
     for _ in range(3):
         fail(call, make_error(503))
@@ -174,7 +184,8 @@ def test_exactly_half_open_max_calls_probes_are_let_through(fake_clock, make_err
     assert entered == ["probe 1", "probe 2"]
     assert len(rejected) == 1
     assert rejected[0].state is BreakerState.HALF_OPEN
-    assert 0 < rejected[0].retry_in_s <= 1.0
+    assert rejected[0].reason is RefusalReason.HALF_OPEN_FULL
+    assert told_wait(rejected[0].retry_in_s, 1.0)
     assert breaker.state is BreakerState.CLOSED
 
 
@@ -238,7 +249,7 @@ def test_open_and_close_by_hand(fake_clock):
     with pytest.raises(CircuitOpenError) as excinfo:
         call()
     assert call.calls == []
-    assert excinfo.value.retry_in_s == pytest.approx(COOLDOWN_S)
+    assert told_wait(excinfo.value.retry_in_s, COOLDOWN_S)
     breaker.open()  # already open: no second transition
     breaker.close()
     assert breaker.state is BreakerState.CLOSED

@@ -1,6 +1,6 @@
 """The circuit breaker's production features, through decorated functions: failure-rate mode over a sliding
 window, probe leases, bounded probes, growing open periods, waiting for the breaker within a deadline,
-state-change hooks, stats, manual control, and counting only provider-health failures.
+state-change hooks, stats, manual control, and counting only provider-health failures (never a 429).
 
 The breaker and the decorators share one fake clock that only the test and the fake sleeps move.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,14 +27,21 @@ from doubles import (
     RateLimitError,
     ServiceUnavailableError,
     StreamErrorEvent,
+    told_wait,
 )
-from llm_retry import BreakerState, CircuitBreaker, CircuitOpenError, async_retry_llm, retry_llm
+from llm_retry import (
+    BreakerState,
+    CircuitBreaker,
+    CircuitOpenError,
+    RefusalReason,
+    async_retry_llm,
+    retry_llm,
+)
 
 CLOSED, OPEN, HALF_OPEN = BreakerState.CLOSED, BreakerState.OPEN, BreakerState.HALF_OPEN
 
 
 PROVIDER_FAILURES: list[Callable[[], Exception]] = [
-    lambda: RateLimitError("429"),
     lambda: OverloadedError("529"),
     lambda: InternalServerError("500"),
     lambda: BadGatewayError("502"),
@@ -42,15 +50,18 @@ PROVIDER_FAILURES: list[Callable[[], Exception]] = [
     lambda: ConnectionResetError("connection reset by peer"),
     lambda: TimeoutError("read timed out"),
 ]
-PROVIDER_FAILURE_IDS = ["429", "529", "500", "502", "503", "overloaded_error", "reset", "timeout"]
+PROVIDER_FAILURE_IDS = ["529", "500", "502", "503", "overloaded_error", "reset", "timeout"]
 
+# A 429 says the provider is up and busy: a rate signal (a RateLimitGate honours it), not a health failure.
 HEALTHY_PROVIDER_ERRORS: list[Callable[[], Exception]] = [
     lambda: BadRequestError("400 invalid request"),
     lambda: AuthenticationError("401 invalid x-api-key"),
     ContextOverflowError,
     QuotaError,
+    lambda: RateLimitError("429"),
+    lambda: RateLimitError("429", retry_after_s=2),
 ]
-HEALTHY_PROVIDER_ERROR_IDS = ["400", "401", "context-overflow", "quota"]
+HEALTHY_PROVIDER_ERROR_IDS = ["400", "401", "context-overflow", "quota", "429", "429-retry-after"]
 
 
 def guarded(breaker: CircuitBreaker, clock: FakeClock, **kwargs: Any) -> Any:
@@ -119,15 +130,16 @@ def test_provider_health_failures_trip_the_breaker(error: Callable[[], Exception
     exc = rejected(call)
     assert exc.breaker_name == "llm"
     assert exc.state is OPEN
-    assert exc.retry_in_s == 30.0
+    assert exc.reason is RefusalReason.OPEN
+    assert told_wait(exc.retry_in_s, 30.0)
     assert "circuit breaker 'llm' is open" in str(exc)
 
 
 @pytest.mark.parametrize("error", HEALTHY_PROVIDER_ERRORS, ids=HEALTHY_PROVIDER_ERROR_IDS)
-def test_client_errors_never_trip_the_breaker(error: Callable[[], Exception]) -> None:
+def test_client_errors_and_rate_limits_never_trip_the_breaker(error: Callable[[], Exception]) -> None:
     clock = FakeClock()
     breaker = CircuitBreaker(failure_threshold=2, failure_rate_threshold=0.1, minimum_calls=2, clock=clock)
-    call = guarded(breaker, clock, max_attempts=5)
+    call = guarded(breaker, clock)
 
     fail(call, 20, error)
 
@@ -136,7 +148,7 @@ def test_client_errors_never_trip_the_breaker(error: Callable[[], Exception]) ->
     assert (stats["failures"], stats["neutral"], stats["consecutive_failures"]) == (0, 20, 0)
     # Neither calls nor failures in the failure-rate window.
     assert (stats["window_calls"], stats["window_failures"]) == (0, 0)
-    assert call.calls == 20  # and none of them was retried
+    assert call.calls == 20
 
 
 def test_a_client_error_between_provider_failures_neither_trips_nor_resets() -> None:
@@ -304,7 +316,7 @@ def test_the_first_open_lasts_exactly_cooldown_s() -> None:
     assert breaker.retry_in_s() == 30.0
     assert breaker.stats["current_cooldown_s"] == 30.0
     clock.now_s = 129.999
-    assert rejected(call).retry_in_s == pytest.approx(0.001)
+    assert told_wait(rejected(call).retry_in_s, 0.001)
     clock.now_s = 130.0
     assert breaker.state is HALF_OPEN
     succeed(call)
@@ -315,7 +327,13 @@ def test_open_periods_grow_on_failed_probes_and_reset_after_a_success() -> None:
     clock = FakeClock()
     hook = Transitions()
     breaker = CircuitBreaker(
-        failure_threshold=1, cooldown_s=10.0, max_cooldown_s=100.0, clock=clock, seed=5, on_state_change=hook
+        failure_threshold=1,
+        cooldown_s=10.0,
+        max_cooldown_s=100.0,
+        slow_start_s=0.0,  # the failure right after the close must reach the breaker, not a slow start
+        clock=clock,
+        seed=5,
+        on_state_change=hook,
     )
     hook.breaker = breaker
     call = guarded(breaker, clock)
@@ -354,7 +372,9 @@ def test_grown_open_periods_are_jittered() -> None:
     periods = set()
     for seed in range(20):
         clock = FakeClock()
-        breaker = CircuitBreaker(failure_threshold=1, cooldown_s=10.0, clock=clock, seed=seed)
+        breaker = CircuitBreaker(
+            failure_threshold=1, cooldown_s=10.0, max_cooldown_s=100.0, clock=clock, seed=seed
+        )
         call = guarded(breaker, clock)
         fail(call)
         clock.now_s = 10.0
@@ -410,7 +430,8 @@ def test_exactly_half_open_max_calls_probes_are_in_flight() -> None:
 
     assert results[:3] == [0, 1, 2]
     assert all(isinstance(r, CircuitOpenError) and r.state is HALF_OPEN for r in results[3:])
-    assert all(0.01 <= r.retry_in_s <= 1.0 for r in results[3:])
+    assert all(r.reason is RefusalReason.HALF_OPEN_FULL for r in results[3:])
+    assert all(told_wait(r.retry_in_s, 1.0) for r in results[3:])
     assert entered == [-1, 0, 1, 2]
     assert breaker.state is CLOSED
 
@@ -573,7 +594,10 @@ def test_a_failing_state_change_hook_does_not_wedge_the_breaker() -> None:
         if new is HALF_OPEN:
             raise RuntimeError("metrics backend unreachable")
 
-    breaker = CircuitBreaker(failure_threshold=1, cooldown_s=30.0, clock=clock, on_state_change=hook)
+    # No slow start: the call after the close must reach the breaker's closed state, not its ramp.
+    breaker = CircuitBreaker(
+        failure_threshold=1, cooldown_s=30.0, slow_start_s=0.0, clock=clock, on_state_change=hook
+    )
     call = guarded(breaker, clock)
     fail(call)
 
@@ -598,8 +622,9 @@ def test_a_call_waits_for_an_open_breaker_within_its_deadline() -> None:
 
     assert call("answer") == "answer"
 
-    assert clock.sleeps == [10.0]
-    assert clock.now_s == 10.0
+    # The open period, jittered upward: never early.
+    assert len(clock.sleeps) == 1 and told_wait(clock.sleeps[0], 10.0)
+    assert clock.now_s == clock.sleeps[0]
     assert call.calls == 1
     assert breaker.state is CLOSED
 
@@ -612,7 +637,7 @@ def test_a_wait_that_would_not_fit_the_deadline_raises_circuit_open_error() -> N
 
     exc = rejected(call)
 
-    assert exc.retry_in_s == 10.0
+    assert told_wait(exc.retry_in_s, 10.0)
     assert exc.breaker_name == "anthropic"
     assert clock.sleeps == []
 
@@ -631,7 +656,9 @@ def test_a_retry_waits_for_the_breaker_its_failure_opened() -> None:
         return "ok"
 
     assert call() == "ok"
-    assert clock.sleeps == [2.0, 28.0]
+    # The server's hint exactly, then the rest of the open period, jittered upward.
+    assert clock.sleeps[0] == 2.0
+    assert len(clock.sleeps) == 2 and told_wait(clock.sleeps[1], 28.0)
     assert calls == 2
     assert breaker.state is CLOSED
 
@@ -652,7 +679,9 @@ def test_a_retry_gives_up_when_the_breaker_wait_would_not_fit() -> None:
     assert len(raised) == 1
     assert info.value is raised[0]
     assert clock.sleeps == [2.0]
-    assert "circuit breaker 'llm' is open (retry in 28.00 s)" in info.value.__notes__[-1]
+    told = re.search(r"circuit breaker 'llm' is open \(retry in (\d+\.\d\d) s\)", info.value.__notes__[-1])
+    assert told is not None
+    assert told_wait(float(told.group(1)), 28.0)
 
 
 def test_a_waiter_never_sleeps_past_its_deadline_on_a_busy_half_open_breaker() -> None:
@@ -686,13 +715,16 @@ def test_a_waiter_never_sleeps_past_its_deadline_on_a_busy_half_open_breaker() -
         assert await probe == "probe answer"
 
     asyncio.run(main())
-    assert clock.sleeps == [1.0, 1.0]
-    assert clock.now_s == 32.0
+    # Polls of about a second, jittered so that waiters do not poll in lockstep, and none past the deadline.
+    assert 1 <= len(clock.sleeps) <= 2
+    assert all(told_wait(s, 1.0) for s in clock.sleeps)
+    assert sum(clock.sleeps) <= 2.5
+    assert clock.now_s == pytest.approx(30.0 + sum(clock.sleeps))
 
 
 def test_a_waiter_is_admitted_once_the_probe_closes_the_breaker() -> None:
     clock = FakeClock()
-    breaker = CircuitBreaker(failure_threshold=1, cooldown_s=30.0, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_s=30.0, clock=clock, seed=3)
     gate = asyncio.Event()
 
     async def sleep_and_release_probe(seconds: float) -> None:
@@ -724,7 +756,10 @@ def test_a_waiter_is_admitted_once_the_probe_closes_the_breaker() -> None:
         assert await probe == "probe answer"
 
     asyncio.run(main())
-    assert clock.sleeps == [1.0]
+    # One half-open poll, then the slow start's short waits until the ramp admits it.
+    assert told_wait(clock.sleeps[0], 1.0)
+    assert all(told_wait(s, 0.5) for s in clock.sleeps[1:])
+    assert sum(clock.sleeps) < 5.0
     assert breaker.state is CLOSED
 
 
@@ -753,7 +788,7 @@ def test_an_async_call_waits_for_an_open_breaker(backend: str) -> None:
         return await call()
 
     assert (asyncio.run(main()) if backend == "asyncio" else trio.run(main)) == "answer"
-    assert clock.sleeps == [10.0]
+    assert len(clock.sleeps) == 1 and told_wait(clock.sleeps[0], 10.0)
 
 
 def test_wait_for_breaker_needs_a_breaker_and_a_deadline() -> None:
@@ -834,7 +869,7 @@ def test_manual_open_and_close() -> None:
 
     breaker.open()
     assert breaker.state is OPEN
-    assert rejected(call).retry_in_s == 30.0
+    assert told_wait(rejected(call).retry_in_s, 30.0)
     assert breaker.retry_in_s() == 30.0
 
     breaker.close()

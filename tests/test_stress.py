@@ -75,6 +75,10 @@ async def yield_sleep(seconds: float) -> None:
     await asyncio.sleep(0)
 
 
+# What the breaker counts as neither a success nor a health failure: a 400, and a 429 (a rate signal).
+NEUTRAL = (BadRequestError, RateLimitError)
+
+
 def outcome_of(draw: float) -> Exception | None:
     """Mixed traffic: about half the attempts succeed, most failures are provider failures."""
     if draw < 0.5:
@@ -105,7 +109,7 @@ def record_outcome(tally: Tally, exc: BaseException | None) -> None:
 def assert_counts_add_up(tally: Tally, calls: int, breaker: CircuitBreaker, budget: RetryBudget) -> None:
     assert tally["ok"] + tally["errors"] == calls
     invocations = tally["invoked"]
-    assert invocations == tally["fn_ok"] + tally["fn_provider_failure"] + tally["fn_bad_request"]
+    assert invocations == tally["fn_ok"] + tally["fn_provider_failure"] + tally["fn_neutral"]
     assert tally["fn_ok"] == tally["ok"]
     # Each call's first attempt was either rejected by the breaker or made; each retry the budget paid for
     # was either made or rejected by the breaker.
@@ -115,7 +119,7 @@ def assert_counts_add_up(tally: Tally, calls: int, breaker: CircuitBreaker, budg
     assert stats["total_calls"] == invocations
     assert stats["successes"] == tally["fn_ok"]
     assert stats["failures"] == tally["fn_provider_failure"]
-    assert stats["neutral"] == tally["fn_bad_request"]
+    assert stats["neutral"] == tally["fn_neutral"]
     assert stats["rejected"] == tally["circuit_open"] + tally["breaker_note"]
     assert stats["probes_in_flight"] == 0
 
@@ -149,7 +153,7 @@ def test_threads_hammering_one_breaker_and_one_budget() -> None:
             if error is None:
                 tally.add("fn_ok")
                 return "ok"
-            tally.add("fn_bad_request" if isinstance(error, BadRequestError) else "fn_provider_failure")
+            tally.add("fn_neutral" if isinstance(error, NEUTRAL) else "fn_provider_failure")
             raise error
 
         return call
@@ -212,7 +216,7 @@ def test_asyncio_tasks_hammering_one_breaker_and_one_budget() -> None:
             if error is None:
                 tally.add("fn_ok")
                 return "ok"
-            tally.add("fn_bad_request" if isinstance(error, BadRequestError) else "fn_provider_failure")
+            tally.add("fn_neutral" if isinstance(error, NEUTRAL) else "fn_provider_failure")
             raise error
 
         return call

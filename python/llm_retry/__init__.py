@@ -17,7 +17,8 @@ from ._core import Classification
 from ._decorators import async_retry_llm, classify, retry_llm
 from ._engine import Attempt, RetryEvent
 from ._fallback import DEFAULT_FALLBACK_KINDS, AllProvidersFailed, FallbackEvent, fallback
-from ._kinds import BreakerState, ErrorKind
+from ._gate import GateStats, RateLimitedError, RateLimitGate
+from ._kinds import BreakerState, ErrorKind, GiveUpReason, RefusalReason
 from .presets import (
     AnthropicPreset,
     AzureOpenAIPreset,
@@ -47,11 +48,16 @@ __all__ = [
     "DefaultPreset",
     "ErrorKind",
     "FallbackEvent",
+    "GateStats",
     "GeminiPreset",
+    "GiveUpReason",
     "GroqPreset",
     "HTTPPreset",
     "MistralPreset",
     "OpenAIPreset",
+    "RateLimitGate",
+    "RateLimitedError",
+    "RefusalReason",
     "RetryBudget",
     "RetryConfig",
     "RetryEvent",

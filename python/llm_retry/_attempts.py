@@ -15,6 +15,7 @@ from ._breaker import CircuitBreaker
 from ._budget import RetryBudget
 from ._config import RetryConfig
 from ._engine import AsyncAttempts, Attempt, Call, OnRetry, Retrier, SyncAttempts, retrier
+from ._gate import RateLimitGate
 
 
 class Attempts:
@@ -54,6 +55,7 @@ def attempts(
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
     breaker: CircuitBreaker | None = None,
     budget: RetryBudget | None = None,
+    gate: RateLimitGate | None = None,
     sleep: Callable[[float], object] | None = None,
     clock: Callable[[], float] = time.monotonic,
     wait_for_breaker: bool = False,
@@ -62,7 +64,8 @@ def attempts(
     """Retry a block of code: ``for attempt in attempts(...): with attempt: ...``, or ``async for``.
 
     Takes the decorators' arguments (``preset`` or ``config``, any `RetryConfig` field by keyword,
-    ``breaker``, ``budget``, ``on_retry``, ``sleep``, ``clock``, ``wait_for_breaker``), validated here.
+    ``breaker``, ``gate``, ``budget``, ``on_retry``, ``sleep``, ``clock``, ``wait_for_breaker``), validated
+    here.
     ``with attempt:`` suppresses a failure that will be retried, and the loop goes on after the wait; a
     block that does not raise ends the loop. Giving up re-raises the last exception itself, with a note
     saying why, exactly as the decorators do; ``KeyboardInterrupt``, ``CancelledError`` and the like are
@@ -94,5 +97,5 @@ def attempts(
     """
     valid.optional_function("sleep", sleep)
     name = sys._getframe(1).f_code.co_qualname
-    r = retrier(name, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides)
+    r = retrier(name, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate)
     return Attempts(r, sleep)

@@ -1,4 +1,5 @@
-"""`CircuitBreaker`: fails fast while a provider is down, then lets a few probes find out when it is back.
+"""`CircuitBreaker`: fails fast while a provider is down, lets a few probes find out when it is back, then
+lets calls back in gradually.
 
 The state machine lives in Rust (`_core.BreakerCore`); this wrapper reads the clock, raises
 `CircuitOpenError`, and fires `on_state_change` hooks for the transitions Rust reports.
@@ -13,24 +14,48 @@ from typing import Any
 from . import _core
 from . import _validate as valid
 from ._hooks import call_hook
-from ._kinds import BreakerState
+from ._kinds import BreakerState, RefusalReason
 
 StateChangeHook = Callable[["CircuitBreaker", BreakerState, BreakerState], object]
 
+_SAYS = {
+    RefusalReason.OPEN: "is open",
+    RefusalReason.HALF_OPEN_FULL: "is half_open with every probe slot taken",
+    RefusalReason.SLOW_START: "is closed and letting calls back in gradually (slow start)",
+}
+_REASON_OF_STATE = {
+    BreakerState.OPEN: RefusalReason.OPEN,
+    BreakerState.HALF_OPEN: RefusalReason.HALF_OPEN_FULL,
+    BreakerState.CLOSED: RefusalReason.SLOW_START,
+}
+
+
+def refusal_says(breaker_name: str, reason: RefusalReason) -> str:
+    """``circuit breaker 'anthropic' is open``: the refusal, as an exception message or a note says it."""
+    return f"circuit breaker {breaker_name!r} {_SAYS[reason]}"
+
 
 class CircuitOpenError(Exception):
-    """Raised instead of calling the function while the breaker is open (or its probes are all taken).
+    """Raised instead of calling the function when the breaker does not admit it: open, half-open with its
+    probes all taken, or in the slow start after closing (``reason``, a `RefusalReason`).
 
-    ``retry_in_s`` is how long until the breaker may admit a call.
+    ``retry_in_s`` is how long to wait before asking again: never sooner than the breaker could admit a
+    call, and jittered upward so that callers refused together do not come back together.
     """
 
-    def __init__(self, breaker_name: str, retry_in_s: float, state: BreakerState) -> None:
+    def __init__(
+        self,
+        breaker_name: str,
+        retry_in_s: float,
+        state: BreakerState,
+        reason: RefusalReason | None = None,
+    ) -> None:
         self.breaker_name = breaker_name
         self.retry_in_s = retry_in_s
         self.state = state
+        self.reason = _REASON_OF_STATE[state] if reason is None else reason
         super().__init__(
-            f"circuit breaker {breaker_name!r} is {state.value}: call not attempted; "
-            f"retry in {retry_in_s:.2f} s"
+            f"{refusal_says(breaker_name, self.reason)}: call not attempted; retry in {retry_in_s:.2f} s"
         )
 
 
@@ -48,11 +73,20 @@ _LONGEST_WINDOW_S = 10_000 * _BUCKET_S
 class CircuitBreaker:
     """A thread-safe circuit breaker that one or more decorated functions share.
 
-    ``failure_threshold`` consecutive provider failures (rate limits, overloads, server and network
-    errors; never client errors such as 400 or 401) open it. While open, calls raise `CircuitOpenError`
-    without calling the function. After ``cooldown_s`` it lets ``half_open_max_calls`` probes through; a
-    successful probe closes it, a failed one reopens it for a longer period (doubling with jitter up to
-    ``max_cooldown_s``). A probe that never reports back frees its slot after ``probe_lease_s``.
+    ``failure_threshold`` consecutive provider-health failures (overloads such as 529 and 503, server and
+    network errors) open it. A 429 never does: it says the provider is up and busy (a `RateLimitGate` is what
+    honours it), and client errors such as 400 or 401 say nothing about the provider. While open, calls raise
+    `CircuitOpenError` without calling the function. After ``cooldown_s`` (default 2 s) it lets
+    ``half_open_max_calls`` probes through; a successful probe closes it, a failed one reopens it for a longer
+    period (doubling with jitter up to ``max_cooldown_s``, default 10 s or ``cooldown_s`` if longer), so a
+    breaker closes within about 10 s of the provider's return. A probe that never reports back frees its slot
+    after ``probe_lease_s``.
+
+    For ``slow_start_s`` (default 5 s) after a probe closes it, calls are admitted with a probability rising
+    from 10 % to all of them; the others get `CircuitOpenError` with ``reason`` ``SLOW_START`` and a short
+    ``retry_in_s``, so that a backlog that waited out the outage does not arrive as one herd. 0 turns it off.
+    Every ``retry_in_s`` a refusal carries is jittered upward (never early), so that callers refused together,
+    and callers waiting with ``wait_for_breaker=True``, do not come back together.
 
     With ``failure_rate_threshold`` it also opens when that share of calls over the last ``window_s``
     seconds failed, once ``minimum_calls`` calls have been seen.
@@ -61,7 +95,8 @@ class CircuitBreaker:
 
     Bad arguments fail here, naming the parameter: counts are ints from 1 to 1,000,000; ``cooldown_s``,
     ``probe_lease_s`` and ``max_cooldown_s`` are above 0 and at most a year (31,536,000 s; longer is refused,
-    not clamped), ``window_s`` from 1 to 10,000 s; ``failure_rate_threshold`` is above 0 and at most 1.
+    not clamped), ``slow_start_s`` from 0 to a year, ``window_s`` from 1 to 10,000 s;
+    ``failure_rate_threshold`` is above 0 and at most 1.
 
     >>> breaker = CircuitBreaker(failure_threshold=2, cooldown_s=30.0)
     >>> breaker.state
@@ -81,7 +116,8 @@ class CircuitBreaker:
         window_s: float = _DEFAULTS.window_s,
         minimum_calls: int = _DEFAULTS.minimum_calls,
         probe_lease_s: float = _DEFAULTS.probe_lease_s,
-        max_cooldown_s: float = _DEFAULTS.max_cooldown_s,
+        max_cooldown_s: float | None = None,
+        slow_start_s: float = _DEFAULTS.slow_start_s,
         name: str = "breaker",
         on_state_change: StateChangeHook | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -94,9 +130,13 @@ class CircuitBreaker:
         window_s = valid.seconds("window_s", window_s, minimum=_BUCKET_S, maximum=_LONGEST_WINDOW_S)
         minimum_calls = valid.count("minimum_calls", minimum_calls)
         probe_lease_s = valid.seconds("probe_lease_s", probe_lease_s, positive=True)
-        max_cooldown_s = valid.seconds("max_cooldown_s", max_cooldown_s, positive=True)
-        if max_cooldown_s < cooldown_s:
-            raise valid.out_of_range("max_cooldown_s", f"at least cooldown_s ({cooldown_s})", max_cooldown_s)
+        # None: the core's cap for this cooldown (10 s, or cooldown_s when that is longer).
+        if max_cooldown_s is not None:
+            max_cooldown_s = valid.seconds("max_cooldown_s", max_cooldown_s, positive=True)
+            if max_cooldown_s < cooldown_s:
+                allowed = f"at least cooldown_s ({cooldown_s})"
+                raise valid.out_of_range("max_cooldown_s", allowed, max_cooldown_s)
+        slow_start_s = valid.seconds("slow_start_s", slow_start_s)
         seed = valid.seed("seed", seed)
         self.name = valid.text("name", name)
         self._on_state_change = valid.optional_function("on_state_change", on_state_change)
@@ -113,6 +153,7 @@ class CircuitBreaker:
             minimum_calls=minimum_calls,
             probe_lease_s=probe_lease_s,
             max_cooldown_s=max_cooldown_s,
+            slow_start_s=slow_start_s,
             seed=seed,
         )
 
@@ -127,11 +168,13 @@ class CircuitBreaker:
 
     @property
     def stats(self) -> dict[str, Any]:
-        """Counts, failure rate over the window, time in the current state, probes in flight."""
+        """Counts, failure rate over the window, time in the current state, probes in flight, and the slow
+        start (``slow_start_left_s``, ``admit_fraction``: the share of calls admitted now)."""
         return self._core.stats(self._now())
 
     def retry_in_s(self) -> float:
-        """Seconds until a call could be admitted (0 when one would be now)."""
+        """Seconds until a call could be admitted (0 when one could be now), exactly: what a refusal's
+        ``retry_in_s`` is jittered up from."""
         return self._core.retry_in_s(self._now())
 
     def open(self) -> None:
@@ -148,8 +191,8 @@ class CircuitBreaker:
     # The attempt engine's side of the protocol (`_engine.Call`); admission is `_core.acquire` itself, with
     # ``_now()``, and the transition it reports goes to `_fire`.
 
-    def _rejection(self, retry_in_s: float) -> CircuitOpenError:
-        return CircuitOpenError(self.name, retry_in_s, self.state)
+    def _rejection(self, refusal: _core.Refusal) -> CircuitOpenError:
+        return CircuitOpenError(self.name, refusal.retry_in_s, self.state, refusal.reason)
 
     def _record(self, permit: Permit, failure: _core.Classification | None) -> None:
         """Report a call's outcome: None for an answer, else the classification of the failure. Which

@@ -1,11 +1,12 @@
-"""llm-retry's Rust core: classification, backoff, server hints, circuit breakers and retry budgets."""
+"""llm-retry's Rust core: classification, backoff, server hints, circuit breakers, rate-limit gates and retry
+budgets."""
 
 from typing import Any, Final, Self, final
 
 from typing_extensions import disjoint_base
 
 from ._config import RetryConfig
-from ._kinds import BreakerState, ErrorKind, GiveUpReason
+from ._kinds import BreakerState, ErrorKind, GiveUpReason, RefusalReason
 
 __all__ = [
     "VERSION",
@@ -14,6 +15,10 @@ __all__ = [
     "BudgetSettings",
     "Classification",
     "Decision",
+    "GateCore",
+    "GateSettings",
+    "GateStats",
+    "HoldTooLong",
     "Permit",
     "Policy",
     "Refusal",
@@ -104,6 +109,8 @@ class Refusal:
     def retry_in_s(self) -> float: ...
     @property
     def transition(self) -> Transition | None: ...
+    @property
+    def reason(self) -> RefusalReason: ...
 
 @final
 class BreakerSettings:
@@ -131,6 +138,8 @@ class BreakerSettings:
     def cooldown_multiplier(self) -> float: ...
     @property
     def cooldown_jitter(self) -> float: ...
+    @property
+    def slow_start_s(self) -> float: ...
 
 @final
 class BreakerCore:
@@ -149,6 +158,7 @@ class BreakerCore:
         max_cooldown_s: float | None = None,
         cooldown_multiplier: float | None = None,
         cooldown_jitter: float | None = None,
+        slow_start_s: float | None = None,
         seed: int | None = None,
     ) -> BreakerCore: ...
     def acquire(self, now_s: float | None = None) -> Permit | Refusal: ...
@@ -163,6 +173,55 @@ class BreakerCore:
     def force_open(self, now_s: float | None = None) -> Transition | None: ...
     def force_close(self, now_s: float | None = None) -> Transition | None: ...
     def stats(self, now_s: float | None = None) -> dict[str, Any]: ...
+
+@final
+class GateSettings:
+    @staticmethod
+    def defaults() -> GateSettings: ...
+    @property
+    def jitter(self) -> float: ...
+    @property
+    def longest_hold_s(self) -> float: ...
+
+@final
+class GateStats:
+    """What a `RateLimitGate` has done: hints that set or extended a hold, admissions it held, and admissions
+    it failed fast because the hold was longer than the caller could wait."""
+
+    @property
+    def holds_set(self) -> int: ...
+    @property
+    def callers_held(self) -> int: ...
+    @property
+    def callers_failed_fast(self) -> int: ...
+    @property
+    def retry_in_s(self) -> float: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
+
+@final
+class HoldTooLong:
+    """The hold in force lasts longer than the caller can wait."""
+
+    @property
+    def hold_s(self) -> float: ...
+    @property
+    def retry_in_s(self) -> float: ...
+    @property
+    def reason(self) -> GiveUpReason: ...
+
+@final
+class GateCore:
+    def __new__(
+        cls, *, now_s: float | None, jitter: float | None = None, seed: int | None = None
+    ) -> GateCore: ...
+    def quiet(self) -> bool: ...
+    def record(self, failure: Classification, now_s: float | None = None) -> bool: ...
+    def admit(
+        self, now_s: float | None, remaining_s: float | None, max_hold_s: float
+    ) -> float | HoldTooLong: ...
+    def retry_in_s(self, now_s: float | None = None) -> float: ...
+    def stats(self, now_s: float | None = None) -> GateStats: ...
 
 @final
 class BudgetSettings:

@@ -1,9 +1,10 @@
 """`retry_llm` and `async_retry_llm`: the decorators, each a thin driver of the attempt engine (`_engine`).
 
-The success path of a function with no breaker, budget or deadline is one ``try``/``return``: no clock read,
-no Rust call. With a breaker (on the default clock), a budget or a deadline, the first attempt is made
-inline too: one admission and one report to the breaker, one ``on_success`` to the budget, one clock read
-for the deadline. Anything else (a failure, a refusal, a state change) is the engine's.
+The success path of a function with no breaker, gate, budget or deadline is one ``try``/``return``: no clock
+read, no Rust call. With a breaker (on the default clock), a gate, a budget or a deadline, the first attempt
+is made inline too: one admission and one report to the breaker, one read of the gate's atomic, one
+``on_success`` to the budget, one clock read for the deadline. Anything else (a failure, a refusal, a hold,
+a state change) is the engine's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ._breaker import CircuitBreaker
 from ._budget import RetryBudget
 from ._config import RetryConfig
 from ._engine import AsyncSleep, Call, OnRetry, Retrier, Sleep, async_sleep, retrier
+from ._gate import RateLimitGate
 from ._streams import wrap_async_stream, wrap_sync_stream
 
 P = ParamSpec("P")
@@ -74,11 +76,12 @@ async def _run_async(
 def _wrap_sync(fn: Callable[P, R], r: Retrier, sleep: Sleep) -> Callable[P, R]:
     """The wrapper whose first attempt does no more than its settings need (see the module docstring)."""
     breaker = r.breaker
-    if breaker is None and r.budget is None and r.deadline_s is None:
+    alone = r.budget is None and r.deadline_s is None
+    if breaker is None and alone and r.gate is None:
         return _sync_plain(fn, r, sleep)
     if breaker is not None and breaker._custom_clock is not None:
         return _sync_engine_only(fn, r, sleep)
-    if breaker is not None and r.budget is None and r.deadline_s is None:
+    if breaker is not None and alone:
         return _sync_with_breaker(fn, r, sleep, breaker)
     return _sync_guarded(fn, r, sleep)
 
@@ -101,10 +104,11 @@ def _sync_with_breaker(
     fn: Callable[P, R], r: Retrier, sleep: Sleep, breaker: CircuitBreaker
 ) -> Callable[P, R]:
     acquire, record, fire = breaker._core.acquire_closed, breaker._core.record_success, breaker._fire
+    quiet = _inline_gate(r.gate)
 
     @functools.wraps(fn)
     def with_breaker(*args: P.args, **kwargs: P.kwargs) -> R:
-        if (permit := acquire()) is None:
+        if (quiet is not None and not quiet()) or (permit := acquire()) is None:
             return cast(R, _run_sync(Call(r, None, in_task=False), sleep, fn, args, kwargs))
         try:
             result = fn(*args, **kwargs)
@@ -127,12 +131,13 @@ def _sync_with_breaker(
 def _sync_guarded(fn: Callable[P, R], r: Retrier, sleep: Sleep) -> Callable[P, R]:
     clock, budget, timed = r.clock, r.budget, r.deadline_s is not None
     acquire, record, fire = _inline_breaker(r.breaker)
+    quiet = _inline_gate(r.gate)
 
     @functools.wraps(fn)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
         started = clock() if timed else None
         permit = None
-        if acquire is not None and (permit := acquire()) is None:
+        if (quiet is not None and not quiet()) or (acquire is not None and (permit := acquire()) is None):
             return cast(R, _run_sync(Call(r, started, in_task=False), sleep, fn, args, kwargs))
         try:
             result = fn(*args, **kwargs)
@@ -171,11 +176,12 @@ Wrapped = Callable[P, Coroutine[Any, Any, R]]
 def _wrap_async(fn: AsyncFn[P, R], r: Retrier, sleep: AsyncSleep | None) -> Wrapped[P, R]:
     """`_wrap_sync`, awaiting."""
     breaker = r.breaker
-    if breaker is None and r.budget is None and r.deadline_s is None:
+    alone = r.budget is None and r.deadline_s is None
+    if breaker is None and alone and r.gate is None:
         return _async_plain(fn, r, sleep)
     if breaker is not None and breaker._custom_clock is not None:
         return _async_engine_only(fn, r, sleep)
-    if breaker is not None and r.budget is None and r.deadline_s is None:
+    if breaker is not None and alone:
         return _async_with_breaker(fn, r, sleep, breaker)
     return _async_guarded(fn, r, sleep)
 
@@ -198,10 +204,11 @@ def _async_with_breaker(
     fn: AsyncFn[P, R], r: Retrier, sleep: AsyncSleep | None, breaker: CircuitBreaker
 ) -> Wrapped[P, R]:
     acquire, record, fire = breaker._core.acquire_closed, breaker._core.record_success, breaker._fire
+    quiet = _inline_gate(r.gate)
 
     @functools.wraps(fn)
     async def with_breaker(*args: P.args, **kwargs: P.kwargs) -> R:
-        if (permit := acquire()) is None:
+        if (quiet is not None and not quiet()) or (permit := acquire()) is None:
             return cast(R, await _run_async(Call(r, None, in_task=True), sleep, fn, args, kwargs))
         try:
             result = await fn(*args, **kwargs)
@@ -224,12 +231,13 @@ def _async_with_breaker(
 def _async_guarded(fn: AsyncFn[P, R], r: Retrier, sleep: AsyncSleep | None) -> Wrapped[P, R]:
     clock, budget, timed = r.clock, r.budget, r.deadline_s is not None
     acquire, record, fire = _inline_breaker(r.breaker)
+    quiet = _inline_gate(r.gate)
 
     @functools.wraps(fn)
     async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
         started = clock() if timed else None
         permit = None
-        if acquire is not None and (permit := acquire()) is None:
+        if (quiet is not None and not quiet()) or (acquire is not None and (permit := acquire()) is None):
             return cast(R, await _run_async(Call(r, started, in_task=True), sleep, fn, args, kwargs))
         try:
             result = await fn(*args, **kwargs)
@@ -274,6 +282,12 @@ def _inline_breaker(breaker: CircuitBreaker | None) -> tuple[_Acquire | None, _R
     return breaker._core.acquire_closed, breaker._core.record_success, breaker._fire
 
 
+def _inline_gate(gate: RateLimitGate | None) -> Callable[[], bool] | None:
+    """The gate's check of a first attempt made inline: whether nothing can be held, read from a Rust atomic
+    without a lock or a clock (False sends the call to the engine, which asks the gate with the time)."""
+    return None if gate is None else gate._core.quiet
+
+
 def _name(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__qualname__", None) or type(fn).__qualname__
 
@@ -288,9 +302,10 @@ def _settings(
     clock: object,
     wait_for_breaker: object,
     overrides: dict[str, Any],
+    gate: object,
 ) -> Retrier:
     name = _name(valid.function("func", fn))
-    return retrier(name, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides)
+    return retrier(name, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate)
 
 
 def _is_async_callable(fn: object) -> bool:
@@ -309,6 +324,7 @@ def retry_llm(
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
     breaker: CircuitBreaker | None = None,
     budget: RetryBudget | None = None,
+    gate: RateLimitGate | None = None,
     sleep: Sleep = ...,
     clock: Callable[[], float] = ...,
     wait_for_breaker: bool = False,
@@ -325,6 +341,7 @@ def retry_llm(
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
     breaker: CircuitBreaker | None = None,
     budget: RetryBudget | None = None,
+    gate: RateLimitGate | None = None,
     sleep: Sleep = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     wait_for_breaker: bool = False,
@@ -334,8 +351,9 @@ def retry_llm(
 
     ``preset`` (or ``config``) is a `RetryConfig`; any of its fields can be overridden by keyword
     (``max_attempts=3``, ``deadline_s=30``...). ``on_retry`` hooks receive a `RetryEvent` before each
-    wait; ``breaker`` and ``budget`` may be shared between functions; ``sleep`` and ``clock`` are
-    injectable for tests. Exhausted attempts re-raise the last exception itself, with a note.
+    wait; ``breaker``, ``gate`` (a `RateLimitGate`) and ``budget`` may be shared between functions;
+    ``sleep`` and ``clock`` are injectable for tests. Exhausted attempts re-raise the last exception
+    itself, with a note.
 
     >>> attempts = []
     >>> @retry_llm(max_attempts=3, sleep=lambda s: None)
@@ -355,7 +373,7 @@ def retry_llm(
                 f"retry_llm cannot wrap the async callable {getattr(fn, '__qualname__', fn)!r}; "
                 "use async_retry_llm"
             )
-        r = _settings(fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides)
+        r = _settings(fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate)
         if inspect.isgeneratorfunction(fn):
             return cast(Callable[P, R], wrap_sync_stream(fn, r, sleep))
         return _wrap_sync(fn, r, sleep)
@@ -375,6 +393,7 @@ def async_retry_llm(
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
     breaker: CircuitBreaker | None = None,
     budget: RetryBudget | None = None,
+    gate: RateLimitGate | None = None,
     sleep: AsyncSleep | None = None,
     clock: Callable[[], float] = ...,
     wait_for_breaker: bool = False,
@@ -391,6 +410,7 @@ def async_retry_llm(
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
     breaker: CircuitBreaker | None = None,
     budget: RetryBudget | None = None,
+    gate: RateLimitGate | None = None,
     sleep: AsyncSleep | None = None,
     clock: Callable[[], float] = time.monotonic,
     wait_for_breaker: bool = False,
@@ -418,14 +438,16 @@ def async_retry_llm(
 
     def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
         if inspect.isasyncgenfunction(fn):
-            r = _settings(fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides)
+            r = _settings(
+                fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate
+            )
             return cast(Callable[P, Coroutine[Any, Any, R]], wrap_async_stream(fn, r, sleep))
         if (inspect.isfunction(fn) and not _is_async_callable(fn)) or inspect.isgeneratorfunction(fn):
             raise TypeError(
                 f"async_retry_llm wraps async callables; {getattr(fn, '__qualname__', fn)!r} is not one "
                 "(use retry_llm)"
             )
-        r = _settings(fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides)
+        r = _settings(fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate)
         return _wrap_async(fn, r, sleep)
 
     return decorate(func) if func is not None else decorate

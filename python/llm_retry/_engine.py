@@ -2,8 +2,8 @@
 its transitions, written once. Decorators, streams and `attempts()` drive it through `SyncAttempts` and
 `AsyncAttempts`; they differ only in how they call the function and how they sleep.
 
-Every decision comes from Rust (`_core.Policy.decide`, the breaker's `BreakerCore`, the `RetryBudget`);
-Python calls the function, sleeps, notices cancellation and tells the hooks.
+Every decision comes from Rust (`_core.Policy.decide`, the breaker's `BreakerCore`, the gate's `GateCore`, the
+`RetryBudget`); Python calls the function, sleeps, notices cancellation and tells the hooks.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from typing import Any, cast
 
 from . import _core
 from . import _validate as valid
-from ._breaker import CircuitBreaker, Permit
+from ._breaker import CircuitBreaker, Permit, refusal_says
 from ._budget import RetryBudget
 from ._config import FIELD_NAMES, RetryConfig
+from ._gate import RateLimitGate, hold_says
 from ._hooks import call_hook
 from ._kinds import ErrorKind
 from .presets import DefaultPreset
@@ -74,6 +75,7 @@ class Retrier:
         "clock",
         "config",
         "deadline_s",
+        "gate",
         "name",
         "on_retry",
         "policy",
@@ -89,6 +91,7 @@ class Retrier:
         budget: RetryBudget | None,
         clock: Callable[[], float],
         wait_for_breaker: bool,
+        gate: RateLimitGate | None = None,
     ) -> None:
         self.name = name
         self.config = config
@@ -99,6 +102,7 @@ class Retrier:
         self.budget = budget
         self.clock = clock
         self.wait_for_breaker = wait_for_breaker
+        self.gate = gate
 
     def report(self, event: RetryEvent) -> None:
         """One WARNING line (never the call's arguments: they are prompts), then the ``on_retry`` hooks."""
@@ -186,9 +190,13 @@ class Call:
 
     def admit(self) -> float:
         """Before an attempt, once the owed wait is slept: 0 to make it now, else the seconds to wait before
-        asking again. Raises when the call must not wait for the breaker: `CircuitOpenError` before the first
-        attempt, else the last failure with a note."""
+        asking again. The gate is asked first (a held caller must not hold a probe permit while it sleeps),
+        then the breaker. Raises when the call must not wait: `RateLimitedError` or `CircuitOpenError`
+        before the first attempt, else the last failure with a note."""
         self.delay_s = 0.0
+        gate = self.r.gate
+        if gate is not None and not gate._core.quiet() and (held_s := self._held_s(gate)) > 0:
+            return held_s
         breaker = self.r.breaker
         if breaker is None:
             self.in_attempt = True
@@ -206,12 +214,24 @@ class Call:
         if self.r.wait_for_breaker and remaining is not None and wait_s < remaining:
             return wait_s
         if self.last is None:
-            raise breaker._rejection(retry_in_s)
+            raise breaker._rejection(grant)
+        refused = refusal_says(breaker.name, grant.reason)
         add_note(
             self.last,
-            f"llm-retry: gave up after attempt {self.attempt - 1}: circuit breaker {breaker.name!r} is open "
-            f"(retry in {retry_in_s:.2f} s)",
+            f"llm-retry: gave up after attempt {self.attempt - 1}: {refused} (retry in {retry_in_s:.2f} s)",
         )
+        raise self.last
+
+    def _held_s(self, gate: RateLimitGate) -> float:
+        """The gate's wait for this call (0: go), or the end of the call when the hold is too long for it."""
+        held = gate._core.admit(gate._now(), self.remaining_s(), self.r.config.max_retry_after_s)
+        if type(held) is float:
+            return held
+        hold = cast(_core.HoldTooLong, held)
+        if self.last is None:
+            raise gate._rejection(hold)
+        says = hold_says(gate.name, hold)
+        add_note(self.last, f"llm-retry: gave up after attempt {self.attempt - 1}: {says}")
         raise self.last
 
     def succeeded(self) -> None:
@@ -259,6 +279,8 @@ class Call:
         permit, self.permit = self.permit, None
         if permit is not None:
             cast(CircuitBreaker, r.breaker)._record(permit, classification)
+        if r.gate is not None:
+            r.gate._record(classification)
         if not decision.retry:
             if decision.note is not None:
                 add_note(exc, decision.note)
@@ -457,11 +479,13 @@ def retrier(
     clock: object,
     wait_for_breaker: object,
     overrides: dict[str, Any],
+    gate: object = None,
 ) -> Retrier:
     """The settings every way in takes, validated alike: a TypeError or ValueError naming the parameter."""
     resolved = resolve_config(preset, config, overrides)
     # `attempts()` makes its settings at every block, mostly with these defaults, which need no checks.
     unset = on_retry is None and breaker is None and budget is None and wait_for_breaker is False
+    unset = unset and gate is None
     if unset and clock is time.monotonic:
         return Retrier(name, resolved, (), None, None, time.monotonic, False)
     checked = Retrier(
@@ -472,6 +496,7 @@ def retrier(
         valid.instance("budget", budget, RetryBudget),
         valid.function("clock", clock),
         valid.flag("wait_for_breaker", wait_for_breaker),
+        valid.instance("gate", gate, RateLimitGate),
     )
     if checked.wait_for_breaker and (checked.breaker is None or checked.deadline_s is None):
         raise ValueError("wait_for_breaker=True needs a breaker and a deadline_s to bound the wait")

@@ -1,8 +1,9 @@
 """`fallback`: try providers in order, moving on only when another provider can help.
 
-It moves on when a breaker is open, when a provider's failure is a provider failure (its retries, if it is
-decorated, are then exhausted), or when the failure's kind is one the caller chose (a context overflow can
-go to a model with a larger window). Anything else (a bad request, say) is raised at once.
+It moves on when a breaker is open or a rate-limit gate holds calls too long, when a provider's failure is a
+provider failure (its retries, if it is decorated, are then exhausted), or when the failure's kind is one the
+caller chose (a context overflow can go to a model with a larger window). Anything else (a bad request, say)
+is raised at once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from . import _validate as valid
 from ._breaker import CircuitOpenError
 from ._decorators import _is_async_callable, classify
+from ._gate import RateLimitedError
 from ._hooks import call_hook
 from ._kinds import ErrorKind
 
@@ -36,6 +38,10 @@ DEFAULT_FALLBACK_KINDS: frozenset[ErrorKind] = frozenset(
         ErrorKind.QUOTA_EXHAUSTED,
     }
 )
+
+
+# Why a provider's call was not even attempted, for the log line: its breaker, or its rate-limit gate.
+_NOT_ATTEMPTED = {True: "circuit open", False: "rate-limit gate holds calls"}
 
 
 class AllProvidersFailed(ExceptionGroup[Exception]):
@@ -73,7 +79,7 @@ class _Chain:
         self.on_fallback = on_fallback
 
     def moves_on(self, exc: Exception) -> tuple[bool, ErrorKind | None]:
-        if isinstance(exc, CircuitOpenError):
+        if isinstance(exc, CircuitOpenError | RateLimitedError):
             return True, None
         kind = classify(exc).kind
         return kind in self.kinds, kind
@@ -92,7 +98,7 @@ class _Chain:
         logger.warning(
             "llm-retry: %s failed (%s); falling back to %s",
             event.failed,
-            kind.value if kind is not None else "circuit open",
+            kind.value if kind is not None else _NOT_ATTEMPTED[isinstance(exc, CircuitOpenError)],
             event.next,
             extra={"provider": event.failed, "next_provider": event.next, "kind": kind and kind.value},
         )
@@ -119,9 +125,10 @@ def fallback(
 
     Works on decorated or plain callables with the same signature; with async callables the result is a
     coroutine function. A failure of a kind in `DEFAULT_FALLBACK_KINDS` (rate limited, overloaded, server
-    error, network, quota exhausted) moves on to the next provider, and so does an open breaker. ``on``
-    adds kinds to those: ``on={ErrorKind.CONTEXT_OVERFLOW}`` also falls over to a model with a larger
-    window. With ``replace_defaults=True`` the kinds in ``on`` are the only ones (an open breaker still
+    error, network, quota exhausted) moves on to the next provider, and so does an open breaker or a
+    rate-limit gate holding calls too long (a `RateLimitedError`). ``on`` adds kinds to those:
+    ``on={ErrorKind.CONTEXT_OVERFLOW}`` also falls over to a model with a larger window. With
+    ``replace_defaults=True`` the kinds in ``on`` are the only ones (an open breaker or a holding gate still
     moves on). Any other failure is raised at once. When every provider fails, `AllProvidersFailed`
     carries each exception in ``errors``. An ``on_fallback`` hook that raises is logged, not propagated.
 

@@ -1,5 +1,6 @@
-"""The closed sets Python sees: what kind of error a failure was, why a call gave up, and what state a
-breaker is in. Each mirrors a Rust enum member for member, in the same order; `_core` maps by index.
+"""The closed sets Python sees: what kind of error a failure was, why a call gave up, what state a breaker
+is in and why it refused a call. Each mirrors a Rust enum member for member, in the same order; `_core` maps
+by index.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ class ErrorKind(enum.StrEnum):
 
     @property
     def is_provider_failure(self) -> bool:
-        """Whether this kind says something about the provider's health (breakers and budgets count it)."""
+        """Whether this kind says something about the provider (budgets count it, and breakers count all of
+        them but ``RATE_LIMITED``: a 429 says the provider is up and busy, a rate, not a health failure)."""
         return self in _PROVIDER_FAILURES
 
 
@@ -41,7 +43,8 @@ _PROVIDER_FAILURES = frozenset(ErrorKind(k) for k in _core.provider_failure_kind
 
 
 class GiveUpReason(enum.StrEnum):
-    """Why a call stopped retrying and raised its last exception.
+    """Why a call stopped retrying and raised its last exception (or, for a `RateLimitGate` that holds calls
+    longer than a first attempt can wait, why it was not made: ``HINT_TOO_LONG`` or ``DEADLINE``).
 
     >>> GiveUpReason.ATTEMPTS_EXHAUSTED.value
     'attempts_exhausted'
@@ -65,3 +68,19 @@ class BreakerState(enum.StrEnum):
     CLOSED = "closed"
     OPEN = "open"
     HALF_OPEN = "half_open"
+
+
+class RefusalReason(enum.StrEnum):
+    """Why a `CircuitBreaker` did not admit a call (``CircuitOpenError.reason``).
+
+    ``OPEN``: the provider failed and the open period has not passed. ``HALF_OPEN_FULL``: probes are finding
+    out whether it is back, and every probe slot is taken. ``SLOW_START``: the breaker closed moments ago and
+    is letting calls back in gradually.
+
+    >>> RefusalReason.SLOW_START.value
+    'slow_start'
+    """
+
+    OPEN = "open"
+    HALF_OPEN_FULL = "half_open_full"
+    SLOW_START = "slow_start"

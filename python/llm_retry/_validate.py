@@ -3,7 +3,7 @@ message shape they share: ``<parameter> must be <what is allowed>, got <value>``
 
 A value of the wrong type is a `TypeError` (its type is named too), a value of the right type out of range
 a `ValueError`. ``bool`` is never a number, a string is never a collection, and a huge int is out of range,
-never an `OverflowError`. The checks run when a config, breaker, budget or decorator is made, never per
+never an `OverflowError`. The checks run when a config, breaker, gate, budget or decorator is made, never per
 call.
 """
 
@@ -37,6 +37,7 @@ _NAMES = "a collection of non-empty str"
 _HOOKS = "a callable or a collection of callables"
 _SEED = "None or an int from 0 to 2**64 - 1"
 _FRACTION = "None or a number above 0 and at most 1"
+_SHARE = "a number from 0 to 1"
 
 
 def shown(value: object) -> str:
@@ -157,6 +158,14 @@ def fraction(name: str, value: object) -> float | None:
     if number is not None and _within(number, 0.0, 1.0, low_open=True):
         return float(number)
     raise _refusal(name, _FRACTION, value, number)
+
+
+def share(name: str, value: object) -> float:
+    """A number from 0 to 1 (a jitter's share of a wait)."""
+    number = _real(value)
+    if number is not None and _within(number, 0.0, 1.0, low_open=False):
+        return float(number)
+    raise _refusal(name, _SHARE, value, number)
 
 
 def tokens(name: str, value: object, *, positive: bool, maximum: float = MAX_TOKENS, of: str = "") -> float:

@@ -1,8 +1,9 @@
 //! Full-jitter exponential backoff: the wait when the server gave no hint, drawn uniformly from
-//! [0, min(max, base * 2^(attempt-1))] so that clients that failed together do not retry together.
+//! [0, min(max, base * 2^(attempt-1))] so that clients that failed together do not retry together; and the
+//! upward-only jitter of the waits a breaker or a gate tells its callers, which must never end early.
 
 use rand::rngs::{SmallRng, SysRng};
-use rand::{RngExt, SeedableRng};
+use rand::{Rng, RngExt, SeedableRng};
 
 /// No delay this crate computes is longer than a year. A longer wait is a bug or a hostile header, and
 /// Python's `time.sleep` overflows long before f64 does.
@@ -60,9 +61,71 @@ pub fn full_jitter_s(attempt: u32, base_delay_s: f64, max_delay_s: f64, rng: &mu
     }
 }
 
+/// `base_s` plus a uniform draw from [0, `spread_s`): a wait that never ends before `base_s` (waking early
+/// only earns another refusal) and that callers told the same `base_s` at once do not all end together.
+/// Always finite and >= 0: a NaN or negative base or spread counts as 0, and the sum stays within
+/// `LONGEST_DELAY_S`. Draws one number whatever the inputs, so a seeded sequence does not depend on them.
+pub fn upward_jitter_s<R: Rng + ?Sized>(base_s: f64, spread_s: f64, rng: &mut R) -> f64 {
+    let draw: f64 = rng.random();
+    let base_s = finite_non_negative(base_s);
+    let spread_s = finite_non_negative(spread_s);
+    (base_s + spread_s * draw).min(LONGEST_DELAY_S.max(base_s))
+}
+
+/// NaN, negative and -inf are 0; +inf is `LONGEST_DELAY_S`.
+fn finite_non_negative(seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        seconds.min(LONGEST_DELAY_S)
+    } else {
+        0.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upward_jitter_is_never_early_and_spreads() {
+        let mut rng = new_rng(Some(8));
+        let waits: Vec<f64> = (0..1000)
+            .map(|_| upward_jitter_s(10.0, 2.5, &mut rng))
+            .collect();
+        assert!(
+            waits.iter().all(|&w| (10.0..12.5).contains(&w)),
+            "{waits:?}"
+        );
+        let mut distinct = waits.clone();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        assert_eq!(
+            distinct.len(),
+            waits.len(),
+            "two callers told the same wait"
+        );
+        // Spread over the whole window, not bunched at its start.
+        let late = waits.iter().filter(|&&w| w > 11.25).count();
+        assert!((400..600).contains(&late), "{late}");
+    }
+
+    #[test]
+    fn upward_jitter_of_odd_inputs_is_finite() {
+        let mut rng = new_rng(Some(1));
+        for (base, spread) in [
+            (f64::NAN, 1.0),
+            (-3.0, 1.0),
+            (1.0, f64::NAN),
+            (1.0, -1.0),
+            (f64::INFINITY, f64::INFINITY),
+            (f64::NEG_INFINITY, 0.0),
+            (0.0, 0.0),
+        ] {
+            let wait = upward_jitter_s(base, spread, &mut rng);
+            assert!(wait.is_finite() && wait >= 0.0, "{base} {spread}: {wait}");
+            assert!(wait <= LONGEST_DELAY_S, "{base} {spread}: {wait}");
+        }
+        assert_eq!(upward_jitter_s(2.0, 0.0, &mut rng), 2.0);
+    }
 
     #[test]
     fn ceiling_doubles_from_the_base_and_stops_at_the_max() {

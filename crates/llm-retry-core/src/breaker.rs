@@ -1,10 +1,26 @@
-//! The circuit breaker: a closed → open → half-open → closed state machine over an injected monotonic clock.
-//! Plain Rust with no locking and no Python; `bindings` wraps a `Breaker` in a Mutex and supplies `now_s`.
+//! The circuit breaker: a closed → open → half-open → closed state machine over an injected monotonic clock,
+//! with a slow start after closing. Plain Rust with no locking and no Python; `bindings` wraps a `Breaker` in
+//! a Mutex and supplies `now_s`.
+//!
+//! What counts against the provider is decided here (`Breaker::record`): server errors, overloads and
+//! network failures do; a 429 is a rate signal, not a health failure, and never opens a breaker (a
+//! `RateLimitGate` is what honours it); client errors say nothing about the provider.
+//!
+//! ## State behind a store
+//!
+//! All that changes is one plain value, `BreakerStatus`; `BreakerConfig` never changes and `Breaker` only
+//! owns the two with the RNG. Every transition is a method over `(status, config, now_s, rng)` that reads the
+//! status, decides, and writes it back, and draws at most two uniform numbers. That is the shape of an
+//! atomic store script (the next issue puts breakers on Redis as Lua): the status becomes one hash per
+//! breaker, each method one script run with `EVALSHA` (KEYS: the hash; ARGV: `now_s`, the config and the
+//! uniform draws, made by the client because a script must be deterministic), and the reply the `Admission`
+//! or `Transition` the method returns here. The probe leases are entries of that hash with their expiry, the
+//! window its bucket fields, and `generation` the counter a local cache compares to know its copy is stale.
 
 use rand::rngs::SmallRng;
-use rand::RngExt;
+use rand::{Rng, RngExt};
 
-use crate::backoff::new_rng;
+use crate::backoff::{new_rng, upward_jitter_s};
 use crate::classify::ErrorKind;
 
 /// A caller rejected while half-open is told to look again within this long: a probe may report at any moment,
@@ -12,8 +28,26 @@ use crate::classify::ErrorKind;
 const HALF_OPEN_RETRY_MAX_S: f64 = 1.0;
 /// ...and never "now", which would invite a busy loop against a breaker that is about to reject again.
 const HALF_OPEN_RETRY_MIN_S: f64 = 0.01;
+/// Every wait a refusal names is stretched by up to this share of itself (upward only, never early), so that
+/// callers refused at the same moment do not come back at the same moment: a shared breaker with exact
+/// waits had its waiters poll together every second and arrive as one herd when it closed.
+pub const WAIT_SPREAD: f64 = 0.25;
+/// ...and by up to at least this much, so that short waits are spread too.
+pub const MIN_WAIT_SPREAD_S: f64 = 0.1;
+/// The share of calls a slow start admits as it begins; it rises linearly to all of them over `slow_start_s`.
+/// About the 10 % of pre-trip traffic the fleet-wide release ramp of the research started from.
+pub const SLOW_START_FLOOR: f64 = 0.1;
+/// A call refused during a slow start is told to ask again after this long (jittered upward), or when the
+/// ramp ends if that is sooner: short, because the odds rise while it waits.
+pub const SLOW_START_RETRY_S: f64 = 0.5;
 /// Bound on `window_s / bucket_s`, so that a config cannot make the breaker allocate an unbounded ring.
 pub const MAX_WINDOW_BUCKETS: f64 = 10_000.0;
+/// The default cap on grown open periods. A breaker probes at least this often during an outage, so it
+/// closes within about this long (plus one probe) of the provider's return: the research's fixed 60 s reset
+/// added 31-36 s of self-inflicted outage, and a per-client breaker doubling without a low cap stretched a
+/// 60 s outage to two minutes. 10 s is the low end of the 10-30 s the research suggests: with one breaker
+/// per provider (or per process) a probe every 10 s costs nothing next to the traffic it holds back.
+pub const DEFAULT_MAX_COOLDOWN_S: f64 = 10.0;
 
 /// How a breaker trips, waits and recovers. `validate` rejects anything that could make it misbehave.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,27 +76,47 @@ pub struct BreakerConfig {
     pub cooldown_multiplier: f64,
     /// ± fraction of jitter on grown open periods, so that breakers which opened together do not probe together.
     pub cooldown_jitter: f64,
+    /// After a probe closes the breaker, calls are admitted with a probability rising linearly from
+    /// `SLOW_START_FLOOR` to 1 over this long, so that the backlog which waited out the outage does not arrive
+    /// as one herd. 0 turns the slow start off.
+    pub slow_start_s: f64,
 }
 
 impl Default for BreakerConfig {
+    /// Short breaks that double, capped low (`DEFAULT_MAX_COOLDOWN_S`): 2, 4, 8, 10, 10... s, so that a breaker
+    /// notices the provider's return within about 10 s, where the old 30 s doubling to 300 s took minutes.
+    /// 2 s is inside the research's 1-5 s: long enough that a trip is not undone by a probe into the same
+    /// burst of errors, short enough that a blip costs seconds. The slow start lasts 5 s, a few LLM calls'
+    /// latency, so the first wave's answers come back (and can re-trip the breaker) before the full load does.
     fn default() -> Self {
         BreakerConfig {
             failure_threshold: 5,
-            cooldown_s: 30.0,
+            cooldown_s: 2.0,
             half_open_max_calls: 1,
             failure_rate_threshold: None,
             window_s: 10.0,
             bucket_s: 1.0,
             minimum_calls: 20,
             probe_lease_s: 300.0,
-            max_cooldown_s: 300.0,
+            max_cooldown_s: DEFAULT_MAX_COOLDOWN_S,
             cooldown_multiplier: 2.0,
             cooldown_jitter: 0.2,
+            slow_start_s: 5.0,
         }
     }
 }
 
 impl BreakerConfig {
+    /// The cap a breaker gets when none is given: `DEFAULT_MAX_COOLDOWN_S`, or `cooldown_s` when that is
+    /// longer (a breaker asked for 30 s breaks gets 30 s breaks, not an error about a cap it never set).
+    pub fn default_max_cooldown_s(cooldown_s: f64) -> f64 {
+        if cooldown_s > DEFAULT_MAX_COOLDOWN_S {
+            cooldown_s
+        } else {
+            DEFAULT_MAX_COOLDOWN_S
+        }
+    }
+
     /// `Err` names the first offending field and its value, e.g. "failure_threshold must be >= 1, got 0".
     pub fn validate(&self) -> Result<(), String> {
         if self.failure_threshold < 1 {
@@ -128,6 +182,12 @@ impl BreakerConfig {
                 self.cooldown_jitter
             ));
         }
+        if !(self.slow_start_s.is_finite() && self.slow_start_s >= 0.0) {
+            return Err(format!(
+                "slow_start_s must be a finite number >= 0, got {}",
+                self.slow_start_s
+            ));
+        }
         Ok(())
     }
 }
@@ -162,6 +222,36 @@ impl State {
     }
 }
 
+/// Why a call was not admitted. The order is part of the Python contract: the bindings map the discriminant
+/// to the members of `llm_retry.RefusalReason` by index, so append new reasons at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum RefusalReason {
+    /// The breaker is open: the provider failed and the open period has not passed.
+    Open = 0,
+    /// The breaker is half-open and every probe slot is taken.
+    HalfOpenFull = 1,
+    /// The breaker closed moments ago and is letting calls back in gradually; this one was not let in yet.
+    SlowStart = 2,
+}
+
+impl RefusalReason {
+    pub const ALL: [RefusalReason; 3] = [
+        RefusalReason::Open,
+        RefusalReason::HalfOpenFull,
+        RefusalReason::SlowStart,
+    ];
+
+    /// The value of the matching `llm_retry.RefusalReason` member.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalReason::Open => "open",
+            RefusalReason::HalfOpenFull => "half_open_full",
+            RefusalReason::SlowStart => "slow_start",
+        }
+    }
+}
+
 /// Leave to make one call. Hand it back through exactly one of `on_success`, `on_failure` or `on_neutral`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Permit {
@@ -176,7 +266,12 @@ pub struct Permit {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Admission {
     Allowed(Permit),
-    Rejected { retry_in_s: f64 },
+    /// `retry_in_s`: when to ask again, never sooner than a call could be admitted, and jittered upward so
+    /// that callers refused together do not ask again together.
+    Rejected {
+        retry_in_s: f64,
+        reason: RefusalReason,
+    },
 }
 
 /// A change of state. `from` is always the `to` of the previous transition: a breaker whose open period has
@@ -198,6 +293,7 @@ pub struct BreakerStats {
     pub successes: u64,
     /// Provider-health failures reported, stale ones included.
     pub failures: u64,
+    /// Outcomes that say nothing about the provider's health: client errors, rate limits, released permits.
     pub neutral: u64,
     pub rejected: u64,
     pub consecutive_failures: u32,
@@ -212,6 +308,10 @@ pub struct BreakerStats {
     /// The open period in force (or just ended, while half-open); `cooldown_s` while closed.
     pub current_cooldown_s: f64,
     pub probes_in_flight: u32,
+    /// Seconds left of the slow start after the last close; 0 when calls are admitted in full.
+    pub slow_start_left_s: f64,
+    /// The share of calls admitted now: 1 outside a slow start, 0 while open or half-open.
+    pub admit_fraction: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,13 +321,32 @@ enum Outcome {
     Neutral,
 }
 
-#[derive(Clone, Copy, Debug)]
+impl Outcome {
+    /// The rule of what counts: provider-health failures count, except a 429, which says the provider is
+    /// up and busy. Counting 429s is what reopened a shared breaker as its backlog arrived and collapsed a
+    /// fleet to 24 % success. Every other kind (a bad request, a spent quota) is neutral.
+    fn of(failure: Option<ErrorKind>) -> Outcome {
+        match failure {
+            None => Outcome::Success,
+            Some(ErrorKind::RateLimited) => Outcome::Neutral,
+            Some(kind) if kind.is_provider_failure() => Outcome::Failure,
+            Some(_) => Outcome::Neutral,
+        }
+    }
+}
+
+/// Whether a failure of `kind` counts against the provider's health in a breaker (`Breaker::record`).
+pub fn counts_against_health(kind: ErrorKind) -> bool {
+    Outcome::of(Some(kind)) == Outcome::Failure
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Probe {
     id: u64,
     lease_until_s: f64,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Bucket {
     /// `floor(time / bucket_s)`; a slot holding an older index is reused.
     index: i64,
@@ -242,7 +361,7 @@ const EMPTY_BUCKET: Bucket = Bucket {
 };
 
 /// Calls and failures over the last `window_s`, in a ring of `bucket_s`-wide buckets pruned by time.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct Window {
     bucket_s: f64,
     buckets: Vec<Bucket>,
@@ -305,11 +424,11 @@ impl Window {
     }
 }
 
-/// One breaker, e.g. per (provider, model). Every method takes `now_s`, a monotonic time in seconds.
-#[derive(Clone, Debug)]
-pub struct Breaker {
-    config: BreakerConfig,
-    rng: SmallRng,
+/// Everything about one breaker that changes, as plain data: what a store would hold (see the module doc).
+/// Its methods are the transitions; each takes the config, `now_s` (a monotonic time in seconds) and, where
+/// it draws, the RNG.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BreakerStatus {
     state: State,
     /// Bumped by every transition and by every `force_*`, so results of permits from before are stale.
     generation: u64,
@@ -323,6 +442,8 @@ pub struct Breaker {
     /// The un-jittered open period that failed probes grow. Jitter is applied to it, not compounded into it,
     /// so the period stays within ±jitter of `cooldown_s × multiplier^k` instead of drifting as a random walk.
     nominal_cooldown_s: f64,
+    /// While closed after a probe: when the slow start began. `None` once calls are admitted in full.
+    slow_start_since_s: Option<f64>,
     consecutive_failures: u32,
     window: Window,
     probes: Vec<Probe>,
@@ -334,31 +455,21 @@ pub struct Breaker {
     opened_count: u64,
 }
 
+/// One breaker, e.g. per (provider, model): its config, its status and the RNG its jitter comes from.
+#[derive(Clone, Debug)]
+pub struct Breaker {
+    config: BreakerConfig,
+    rng: SmallRng,
+    status: BreakerStatus,
+}
+
 impl Breaker {
     /// A closed breaker. `seed` makes the jitter reproducible (tests); `None` seeds from the OS.
     pub fn new(config: BreakerConfig, seed: Option<u64>, now_s: f64) -> Result<Breaker, String> {
         config.validate()?;
-        let rng = new_rng(seed);
-        let start_s = if now_s.is_finite() { now_s } else { 0.0 };
         Ok(Breaker {
-            window: Window::new(config.window_s, config.bucket_s),
-            rng,
-            state: State::Closed,
-            generation: 0,
-            next_permit_id: 0,
-            last_now_s: start_s,
-            entered_at_s: start_s,
-            open_until_s: start_s,
-            open_period_s: config.cooldown_s,
-            nominal_cooldown_s: config.cooldown_s,
-            consecutive_failures: 0,
-            probes: Vec::new(),
-            total_calls: 0,
-            successes: 0,
-            failures: 0,
-            neutral: 0,
-            rejected: 0,
-            opened_count: 0,
+            status: BreakerStatus::new(&config, now_s),
+            rng: new_rng(seed),
             config,
         })
     }
@@ -367,70 +478,148 @@ impl Breaker {
         &self.config
     }
 
-    pub fn generation(&self) -> u64 {
-        self.generation
+    pub fn status(&self) -> &BreakerStatus {
+        &self.status
     }
 
-    /// Asks to make a call. Closed: always allowed. Open: rejected until the open period has passed; then this
-    /// call moves the breaker to half-open (returning that transition) and is granted a probe. Half-open: up to
-    /// `half_open_max_calls` probes in flight, the rest rejected with a short `retry_in_s`.
+    pub fn generation(&self) -> u64 {
+        self.status.generation
+    }
+
+    /// Asks to make a call. Closed: allowed (during a slow start, with the ramp's probability). Open: rejected
+    /// until the open period has passed; then this call moves the breaker to half-open (returning that
+    /// transition) and is granted a probe. Half-open: up to `half_open_max_calls` probes in flight, the rest
+    /// rejected with a short `retry_in_s`. Every rejection's `retry_in_s` is jittered upward.
     pub fn acquire(&mut self, now_s: f64) -> (Admission, Option<Transition>) {
-        let t = self.tick(now_s);
-        match self.state {
-            State::Closed => (Admission::Allowed(self.grant(false)), None),
-            State::Open if t < self.open_until_s => {
-                self.rejected = self.rejected.saturating_add(1);
-                (
-                    Admission::Rejected {
-                        retry_in_s: self.open_time_left_s(t),
-                    },
-                    None,
-                )
-            }
-            State::Open => {
-                let half_opened_at_s = self.open_until_s.min(t);
-                let transition = self.enter(State::HalfOpen, t);
-                // Half-open since the open period ended, not since someone happened to ask.
-                self.entered_at_s = half_opened_at_s;
-                (self.admit_probe(t), transition)
-            }
-            State::HalfOpen => (self.admit_probe(t), None),
-        }
+        self.status.acquire(&self.config, now_s, &mut self.rng)
+    }
+
+    /// The admission that needs no clock: a permit when the breaker is closed and admitting in full, else
+    /// `None` and nothing happened (ask `acquire` with the time).
+    pub fn acquire_closed(&mut self) -> Option<Permit> {
+        self.status.acquire_closed()
     }
 
     /// Reports how the call made under `permit` ended: `None` for an answer, else the kind of its failure.
     /// What counts against the provider is decided here: provider failures (`ErrorKind::is_provider_failure`)
-    /// count, any other kind (a bad request, a spent quota) is neutral.
+    /// count, except a rate limit (`ErrorKind::RateLimited`), which is a rate signal and neutral, as is any
+    /// other kind (a bad request, a spent quota).
     pub fn record(
         &mut self,
         permit: Permit,
         failure: Option<ErrorKind>,
         now_s: f64,
     ) -> Option<Transition> {
-        let outcome = match failure {
-            None => Outcome::Success,
-            Some(kind) if kind.is_provider_failure() => Outcome::Failure,
-            Some(_) => Outcome::Neutral,
-        };
-        self.on_outcome(permit, outcome, now_s)
+        let outcome = Outcome::of(failure);
+        self.status
+            .on_outcome(&self.config, permit, outcome, now_s, &mut self.rng)
     }
 
     pub fn on_success(&mut self, permit: Permit, now_s: f64) -> Option<Transition> {
-        self.on_outcome(permit, Outcome::Success, now_s)
+        self.status
+            .on_outcome(&self.config, permit, Outcome::Success, now_s, &mut self.rng)
     }
 
     /// A failure that says the provider is unhealthy (5xx, overload, network, timeout).
     pub fn on_failure(&mut self, permit: Permit, now_s: f64) -> Option<Transition> {
-        self.on_outcome(permit, Outcome::Failure, now_s)
+        self.status
+            .on_outcome(&self.config, permit, Outcome::Failure, now_s, &mut self.rng)
     }
 
-    /// An error that says nothing about the provider's health (400, 401, ...): frees a probe slot and
-    /// changes nothing that trips or closes the breaker.
+    /// An outcome that says nothing about the provider's health (400, 401, 429, a released permit): frees a
+    /// probe slot and changes nothing that trips or closes the breaker.
     pub fn on_neutral(&mut self, permit: Permit, now_s: f64) -> Option<Transition> {
-        self.on_outcome(permit, Outcome::Neutral, now_s)
+        self.status
+            .on_outcome(&self.config, permit, Outcome::Neutral, now_s, &mut self.rng)
     }
 
     /// The effective state: an `Open` breaker whose open period has passed reports `HalfOpen`.
+    pub fn state(&self, now_s: f64) -> State {
+        self.status.state(now_s)
+    }
+
+    /// Seconds until `acquire` could admit a call: 0 when it could admit one now, else the exact time left
+    /// (what a rejection's `retry_in_s` is jittered up from).
+    pub fn retry_in_s(&self, now_s: f64) -> f64 {
+        self.status.retry_in_s(&self.config, now_s)
+    }
+
+    /// Opens the breaker for exactly `cooldown_s` from any state (restarting the period if already open), and
+    /// restarts cooldown growth from there. Returns `None` when it was already open.
+    pub fn force_open(&mut self, now_s: f64) -> Option<Transition> {
+        self.status.force_open(&self.config, now_s)
+    }
+
+    /// Closes the breaker from any state, resetting the consecutive count, the window and cooldown growth,
+    /// and admitting in full at once (no slow start: closing by hand says the provider is known to be fine).
+    /// Lifetime totals are kept. Returns `None` when it was already closed (counters are reset all the same).
+    pub fn force_close(&mut self, now_s: f64) -> Option<Transition> {
+        self.status.force_close(&self.config, now_s)
+    }
+
+    pub fn stats(&self, now_s: f64) -> BreakerStats {
+        self.status.stats(&self.config, now_s)
+    }
+}
+
+impl BreakerStatus {
+    /// A closed breaker's status at `now_s` (a non-finite start counts as 0).
+    pub fn new(config: &BreakerConfig, now_s: f64) -> BreakerStatus {
+        let start_s = if now_s.is_finite() { now_s } else { 0.0 };
+        BreakerStatus {
+            window: Window::new(config.window_s, config.bucket_s),
+            state: State::Closed,
+            generation: 0,
+            next_permit_id: 0,
+            last_now_s: start_s,
+            entered_at_s: start_s,
+            open_until_s: start_s,
+            open_period_s: config.cooldown_s,
+            nominal_cooldown_s: config.cooldown_s,
+            slow_start_since_s: None,
+            consecutive_failures: 0,
+            probes: Vec::new(),
+            total_calls: 0,
+            successes: 0,
+            failures: 0,
+            neutral: 0,
+            rejected: 0,
+            opened_count: 0,
+        }
+    }
+
+    /// See `Breaker::acquire`.
+    pub fn acquire<R: Rng + ?Sized>(
+        &mut self,
+        config: &BreakerConfig,
+        now_s: f64,
+        rng: &mut R,
+    ) -> (Admission, Option<Transition>) {
+        let t = self.tick(now_s);
+        match self.state {
+            State::Closed => (self.admit_closed(config, t, rng), None),
+            State::Open if t < self.open_until_s => {
+                let left_s = self.open_time_left_s(t);
+                (self.reject(RefusalReason::Open, left_s, rng), None)
+            }
+            State::Open => {
+                let half_opened_at_s = self.open_until_s.min(t);
+                let transition = self.enter(State::HalfOpen, t);
+                // Half-open since the open period ended, not since someone happened to ask.
+                self.entered_at_s = half_opened_at_s;
+                (self.admit_probe(config, t, rng), transition)
+            }
+            State::HalfOpen => (self.admit_probe(config, t, rng), None),
+        }
+    }
+
+    /// See `Breaker::acquire_closed`.
+    pub fn acquire_closed(&mut self) -> Option<Permit> {
+        (self.state == State::Closed && self.slow_start_since_s.is_none())
+            .then(|| self.grant(false))
+    }
+
+    /// See `Breaker::state`.
     pub fn state(&self, now_s: f64) -> State {
         let t = self.clock(now_s);
         match self.state {
@@ -439,16 +628,15 @@ impl Breaker {
         }
     }
 
-    /// Seconds until `acquire` could admit a call: 0 when it would admit one now, the same hint a rejection
-    /// would carry otherwise.
-    pub fn retry_in_s(&self, now_s: f64) -> f64 {
+    /// See `Breaker::retry_in_s`.
+    pub fn retry_in_s(&self, config: &BreakerConfig, now_s: f64) -> f64 {
         let t = self.clock(now_s);
         match self.state {
             State::Closed => 0.0,
             State::Open if t < self.open_until_s => self.open_time_left_s(t),
             State::Open => 0.0,
             State::HalfOpen => {
-                if self.live_probes(t) < self.max_probes() {
+                if self.live_probes(t) < max_probes(config) {
                     0.0
                 } else {
                     self.half_open_retry_in_s(t)
@@ -457,22 +645,21 @@ impl Breaker {
         }
     }
 
-    /// Opens the breaker for exactly `cooldown_s` from any state (restarting the period if already open), and
-    /// restarts cooldown growth from there. Returns `None` when it was already open.
-    pub fn force_open(&mut self, now_s: f64) -> Option<Transition> {
+    /// See `Breaker::force_open`.
+    pub fn force_open(&mut self, config: &BreakerConfig, now_s: f64) -> Option<Transition> {
         let t = self.tick(now_s);
-        self.nominal_cooldown_s = self.config.cooldown_s;
-        self.open_for(self.config.cooldown_s, t)
+        self.nominal_cooldown_s = config.cooldown_s;
+        self.open_for(config.cooldown_s, t)
     }
 
-    /// Closes the breaker from any state, resetting the consecutive count, the window and cooldown growth.
-    /// Lifetime totals are kept. Returns `None` when it was already closed (counters are reset all the same).
-    pub fn force_close(&mut self, now_s: f64) -> Option<Transition> {
+    /// See `Breaker::force_close`.
+    pub fn force_close(&mut self, config: &BreakerConfig, now_s: f64) -> Option<Transition> {
         let t = self.tick(now_s);
-        self.close(t)
+        self.close(config, t, false)
     }
 
-    pub fn stats(&self, now_s: f64) -> BreakerStats {
+    /// See `Breaker::stats`.
+    pub fn stats(&self, config: &BreakerConfig, now_s: f64) -> BreakerStats {
         let t = self.clock(now_s);
         let state = self.state(now_s);
         let since_s = match self.state {
@@ -485,6 +672,11 @@ impl Breaker {
             self.live_probes(t)
         } else {
             0
+        };
+        let (slow_start_left_s, admit_fraction) = match (self.state, self.ramp(config, t)) {
+            (State::Closed, Some((left_s, fraction))) => (left_s, fraction),
+            (State::Closed, None) => (0.0, 1.0),
+            _ => (0.0, 0.0),
         };
         BreakerStats {
             state,
@@ -501,6 +693,8 @@ impl Breaker {
             time_in_state_s: non_negative(t - since_s),
             current_cooldown_s: self.open_period_s,
             probes_in_flight: u32::try_from(probes_in_flight).unwrap_or(u32::MAX),
+            slow_start_left_s,
+            admit_fraction,
         }
     }
 
@@ -520,7 +714,62 @@ impl Breaker {
         t
     }
 
-    fn on_outcome(&mut self, permit: Permit, outcome: Outcome, now_s: f64) -> Option<Transition> {
+    /// `(seconds left, share admitted now)` while a slow start is under way at `t`; `None` once it is over.
+    fn ramp(&self, config: &BreakerConfig, t: f64) -> Option<(f64, f64)> {
+        let since_s = self.slow_start_since_s?;
+        let elapsed_s = non_negative(t - since_s);
+        if elapsed_s >= config.slow_start_s {
+            return None;
+        }
+        let progress = elapsed_s / config.slow_start_s;
+        let fraction = SLOW_START_FLOOR + (1.0 - SLOW_START_FLOOR) * progress;
+        Some((config.slow_start_s - elapsed_s, fraction))
+    }
+
+    fn admit_closed<R: Rng + ?Sized>(
+        &mut self,
+        config: &BreakerConfig,
+        t: f64,
+        rng: &mut R,
+    ) -> Admission {
+        match self.ramp(config, t) {
+            None => {
+                self.slow_start_since_s = None;
+                Admission::Allowed(self.grant(false))
+            }
+            Some((left_s, fraction)) => {
+                let draw: f64 = rng.random();
+                if draw < fraction {
+                    Admission::Allowed(self.grant(false))
+                } else {
+                    let wait_s = SLOW_START_RETRY_S.min(left_s);
+                    self.reject(RefusalReason::SlowStart, wait_s, rng)
+                }
+            }
+        }
+    }
+
+    fn reject<R: Rng + ?Sized>(
+        &mut self,
+        reason: RefusalReason,
+        exact_s: f64,
+        rng: &mut R,
+    ) -> Admission {
+        self.rejected = self.rejected.saturating_add(1);
+        Admission::Rejected {
+            retry_in_s: spread_wait_s(exact_s, rng),
+            reason,
+        }
+    }
+
+    fn on_outcome<R: Rng + ?Sized>(
+        &mut self,
+        config: &BreakerConfig,
+        permit: Permit,
+        outcome: Outcome,
+        now_s: f64,
+        rng: &mut R,
+    ) -> Option<Transition> {
         let t = self.tick(now_s);
         let total = match outcome {
             Outcome::Success => &mut self.successes,
@@ -533,13 +782,20 @@ impl Breaker {
             return None;
         }
         if permit.probe {
-            self.on_probe_outcome(permit.id, outcome, t)
+            self.on_probe_outcome(config, permit.id, outcome, t, rng)
         } else {
-            self.on_closed_outcome(outcome, t)
+            self.on_closed_outcome(config, outcome, t)
         }
     }
 
-    fn on_probe_outcome(&mut self, id: u64, outcome: Outcome, t: f64) -> Option<Transition> {
+    fn on_probe_outcome<R: Rng + ?Sized>(
+        &mut self,
+        config: &BreakerConfig,
+        id: u64,
+        outcome: Outcome,
+        t: f64,
+        rng: &mut R,
+    ) -> Option<Transition> {
         if self.state != State::HalfOpen {
             return None;
         }
@@ -549,13 +805,18 @@ impl Breaker {
         let slot = self.probes.iter().position(|p| p.id == id)?;
         self.probes.swap_remove(slot);
         match outcome {
-            Outcome::Success => self.close(t),
-            Outcome::Failure => self.reopen(t),
+            Outcome::Success => self.close(config, t, true),
+            Outcome::Failure => self.reopen(config, t, rng),
             Outcome::Neutral => None,
         }
     }
 
-    fn on_closed_outcome(&mut self, outcome: Outcome, t: f64) -> Option<Transition> {
+    fn on_closed_outcome(
+        &mut self,
+        config: &BreakerConfig,
+        outcome: Outcome,
+        t: f64,
+    ) -> Option<Transition> {
         if self.state != State::Closed {
             return None;
         }
@@ -570,8 +831,8 @@ impl Breaker {
             Outcome::Failure => {
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
                 self.window.record(t, true);
-                if self.should_trip(t) {
-                    self.trip(t)
+                if self.should_trip(config, t) {
+                    self.trip(config, t)
                 } else {
                     None
                 }
@@ -579,30 +840,34 @@ impl Breaker {
         }
     }
 
-    fn should_trip(&self, t: f64) -> bool {
-        if self.consecutive_failures >= self.config.failure_threshold {
+    fn should_trip(&self, config: &BreakerConfig, t: f64) -> bool {
+        if self.consecutive_failures >= config.failure_threshold {
             return true;
         }
-        let Some(rate_threshold) = self.config.failure_rate_threshold else {
+        let Some(rate_threshold) = config.failure_rate_threshold else {
             return false;
         };
         let (calls, failures) = self.window.totals(t);
         calls > 0
-            && calls >= u64::from(self.config.minimum_calls)
+            && calls >= u64::from(config.minimum_calls)
             && failures as f64 / calls as f64 >= rate_threshold
     }
 
-    fn trip(&mut self, t: f64) -> Option<Transition> {
-        self.nominal_cooldown_s = self.config.cooldown_s;
-        self.open_for(self.config.cooldown_s, t)
+    fn trip(&mut self, config: &BreakerConfig, t: f64) -> Option<Transition> {
+        self.nominal_cooldown_s = config.cooldown_s;
+        self.open_for(config.cooldown_s, t)
     }
 
     /// A failed probe: the provider is still down, so wait longer before asking again.
-    fn reopen(&mut self, t: f64) -> Option<Transition> {
-        let config = &self.config;
+    fn reopen<R: Rng + ?Sized>(
+        &mut self,
+        config: &BreakerConfig,
+        t: f64,
+        rng: &mut R,
+    ) -> Option<Transition> {
         self.nominal_cooldown_s =
             (self.nominal_cooldown_s * config.cooldown_multiplier).min(config.max_cooldown_s);
-        let spread = 2.0 * self.rng.random::<f64>() - 1.0; // in [-1, 1)
+        let spread = 2.0 * rng.random::<f64>() - 1.0; // in [-1, 1)
         let jittered_s = self.nominal_cooldown_s * (1.0 + config.cooldown_jitter * spread);
         let period_s = jittered_s.min(config.max_cooldown_s);
         self.open_for(period_s, t)
@@ -617,21 +882,28 @@ impl Breaker {
         self.enter(State::Open, t)
     }
 
-    fn close(&mut self, t: f64) -> Option<Transition> {
+    /// `slow_start`: a probe closed it, so the backlog is let back in gradually.
+    fn close(&mut self, config: &BreakerConfig, t: f64, slow_start: bool) -> Option<Transition> {
         self.consecutive_failures = 0;
         self.window.clear();
-        self.nominal_cooldown_s = self.config.cooldown_s;
-        self.open_period_s = self.config.cooldown_s;
-        self.enter(State::Closed, t)
+        self.nominal_cooldown_s = config.cooldown_s;
+        self.open_period_s = config.cooldown_s;
+        let transition = self.enter(State::Closed, t);
+        if slow_start && config.slow_start_s > 0.0 {
+            self.slow_start_since_s = Some(t);
+        }
+        transition
     }
 
-    /// Every entry (including re-entry by `force_*`) starts a new generation and drops all probe leases.
+    /// Every entry (including re-entry by `force_*`) starts a new generation, drops all probe leases and ends
+    /// any slow start.
     fn enter(&mut self, to: State, t: f64) -> Option<Transition> {
         let from = self.state;
         self.state = to;
         self.entered_at_s = t;
         self.generation = self.generation.wrapping_add(1);
         self.probes.clear();
+        self.slow_start_since_s = None;
         (from != to).then_some(Transition { from, to })
     }
 
@@ -646,18 +918,21 @@ impl Breaker {
         permit
     }
 
-    fn admit_probe(&mut self, t: f64) -> Admission {
+    fn admit_probe<R: Rng + ?Sized>(
+        &mut self,
+        config: &BreakerConfig,
+        t: f64,
+        rng: &mut R,
+    ) -> Admission {
         self.expire_leases(t);
-        if self.probes.len() >= self.max_probes() {
-            self.rejected = self.rejected.saturating_add(1);
-            return Admission::Rejected {
-                retry_in_s: self.half_open_retry_in_s(t),
-            };
+        if self.probes.len() >= max_probes(config) {
+            let poll_s = self.half_open_retry_in_s(t);
+            return self.reject(RefusalReason::HalfOpenFull, poll_s, rng);
         }
         let permit = self.grant(true);
         self.probes.push(Probe {
             id: permit.id,
-            lease_until_s: t + self.config.probe_lease_s,
+            lease_until_s: t + config.probe_lease_s,
         });
         Admission::Allowed(permit)
     }
@@ -668,10 +943,6 @@ impl Breaker {
 
     fn live_probes(&self, t: f64) -> usize {
         self.probes.iter().filter(|p| p.lease_until_s > t).count()
-    }
-
-    fn max_probes(&self) -> usize {
-        usize::try_from(self.config.half_open_max_calls).unwrap_or(usize::MAX)
     }
 
     /// Bounded by the open period, so a time near `f64::MAX` (where `t + period` rounds) still gives a sane hint.
@@ -689,6 +960,23 @@ impl Breaker {
         // Only live leases are counted and `t` is finite, so the difference is positive (or +inf), never NaN.
         (soonest_expiry_s - t).clamp(HALF_OPEN_RETRY_MIN_S, HALF_OPEN_RETRY_MAX_S)
     }
+}
+
+fn max_probes(config: &BreakerConfig) -> usize {
+    usize::try_from(config.half_open_max_calls).unwrap_or(usize::MAX)
+}
+
+/// The wait a refusal names: `exact_s` (when a call could be admitted), stretched upward by up to
+/// `WAIT_SPREAD` of itself and at least `MIN_WAIT_SPREAD_S`. Never early, and never the same for two callers.
+pub fn spread_wait_s<R: Rng + ?Sized>(exact_s: f64, rng: &mut R) -> f64 {
+    let exact_s = non_negative(exact_s);
+    upward_jitter_s(exact_s, (exact_s * WAIT_SPREAD).max(MIN_WAIT_SPREAD_S), rng)
+}
+
+/// The most `spread_wait_s(exact_s)` can be.
+pub fn latest_wait_s(exact_s: f64) -> f64 {
+    let exact_s = non_negative(exact_s);
+    exact_s + (exact_s * WAIT_SPREAD).max(MIN_WAIT_SPREAD_S)
 }
 
 fn non_negative(seconds: f64) -> f64 {
@@ -710,12 +998,35 @@ mod tests {
         }
     }
 
+    /// The numbers the mechanics tests reason about (30 s breaks capped at 300 s, no slow start), pinned here
+    /// rather than read from the defaults, which `defaults_recover_within_seconds` and the slow-start tests
+    /// cover.
     fn config() -> BreakerConfig {
-        BreakerConfig::default()
+        BreakerConfig {
+            cooldown_s: 30.0,
+            max_cooldown_s: 300.0,
+            slow_start_s: 0.0,
+            ..BreakerConfig::default()
+        }
+    }
+
+    /// A wait told to a refused caller: never before `exact_s`, and at most the spread after it.
+    fn assert_told(told_s: f64, exact_s: f64) {
+        assert!(
+            told_s >= exact_s - 1e-9 && told_s <= latest_wait_s(exact_s) + 1e-9,
+            "told {told_s} s for an exact {exact_s} s"
+        );
+    }
+
+    fn refusal(admission: Admission) -> (f64, RefusalReason) {
+        match admission {
+            Admission::Rejected { retry_in_s, reason } => (retry_in_s, reason),
+            Admission::Allowed(p) => panic!("expected a rejection, got {p:?}"),
+        }
     }
 
     #[test]
-    fn record_counts_provider_failures_and_nothing_else() {
+    fn record_counts_provider_failures_but_not_rate_limits() {
         for kind in ErrorKind::ALL {
             let mut b = breaker(BreakerConfig {
                 failure_threshold: 1,
@@ -723,7 +1034,9 @@ mod tests {
             });
             let p = allowed(b.acquire(0.0).0);
             let opened = b.record(p, Some(kind), 0.0);
-            if kind.is_provider_failure() {
+            let counts = kind.is_provider_failure() && kind != ErrorKind::RateLimited;
+            assert_eq!(counts_against_health(kind), counts, "{kind:?}");
+            if counts {
                 assert_eq!(opened, t(State::Closed, State::Open), "{kind:?}");
                 assert_eq!(b.stats(0.0).failures, 1, "{kind:?}");
             } else {
@@ -747,15 +1060,15 @@ mod tests {
     fn allowed(admission: Admission) -> Permit {
         match admission {
             Admission::Allowed(p) => p,
-            Admission::Rejected { retry_in_s } => {
-                panic!("expected a permit, rejected for {retry_in_s} s")
+            Admission::Rejected { retry_in_s, reason } => {
+                panic!("expected a permit, rejected ({reason:?}) for {retry_in_s} s")
             }
         }
     }
 
     fn rejected(admission: Admission) -> f64 {
         match admission {
-            Admission::Rejected { retry_in_s } => retry_in_s,
+            Admission::Rejected { retry_in_s, .. } => retry_in_s,
             Admission::Allowed(p) => panic!("expected a rejection, got {p:?}"),
         }
     }
@@ -1149,11 +1462,12 @@ mod tests {
     #[test]
     fn open_rejects_with_time_left() {
         let mut b = tripped(config(), 100.0);
-        assert_eq!(rejected(b.acquire(100.0).0), 30.0);
-        assert_eq!(rejected(b.acquire(110.0).0), 20.0);
+        assert_told(rejected(b.acquire(100.0).0), 30.0);
+        assert_told(rejected(b.acquire(110.0).0), 20.0);
         assert_eq!(b.retry_in_s(125.5), 4.5);
         let (admission, transition) = b.acquire(129.0);
-        assert_eq!(rejected(admission), 1.0);
+        assert_eq!(refusal(admission).1, RefusalReason::Open);
+        assert_told(rejected(admission), 1.0);
         assert_eq!(transition, None);
         assert_eq!(b.stats(129.0).rejected, 3);
         assert_eq!(b.state(129.999), State::Open);
@@ -1217,8 +1531,9 @@ mod tests {
             ids.dedup();
             assert_eq!(ids.len(), n as usize);
             for _ in 0..10 {
-                let retry_in_s = rejected(b.acquire(31.0).0);
-                assert!(retry_in_s > 0.0 && retry_in_s <= 1.0, "{retry_in_s}");
+                let (retry_in_s, reason) = refusal(b.acquire(31.0).0);
+                assert_eq!(reason, RefusalReason::HalfOpenFull);
+                assert_told(retry_in_s, HALF_OPEN_RETRY_MAX_S);
             }
             assert_eq!(b.stats(31.0).probes_in_flight, n);
             assert!(b.retry_in_s(31.0) > 0.0);
@@ -1273,10 +1588,9 @@ mod tests {
             0.0,
         );
         let hung = allowed(b.acquire(30.0).0);
-        assert_eq!(rejected(b.acquire(80.0).0), HALF_OPEN_RETRY_MAX_S);
+        assert_told(rejected(b.acquire(80.0).0), HALF_OPEN_RETRY_MAX_S);
         // The soonest expiry, when it is under a second away.
-        let retry_in_s = rejected(b.acquire(89.5).0);
-        assert!((retry_in_s - 0.5).abs() < 1e-9, "{retry_in_s}");
+        assert_told(rejected(b.acquire(89.5).0), 0.5);
         assert_eq!(b.stats(89.9).probes_in_flight, 1);
         assert_eq!(b.stats(90.0).probes_in_flight, 0);
         assert_eq!(b.retry_in_s(90.0), 0.0);
@@ -1351,7 +1665,7 @@ mod tests {
                 );
                 // open_until - now can differ from the period in the last bit.
                 assert!((b.retry_in_s(now_s) - period_s).abs() < 1e-9);
-                assert!((rejected(b.acquire(now_s).0) - period_s).abs() < 1e-9);
+                assert_told(rejected(b.acquire(now_s).0), period_s);
                 now_s += period_s;
             }
         }
@@ -1602,10 +1916,17 @@ mod tests {
 
     #[test]
     fn transitions_chain() {
+        for slow_start_s in [0.0, 2.0] {
+            transitions_chain_with(slow_start_s);
+        }
+    }
+
+    fn transitions_chain_with(slow_start_s: f64) {
         let config = BreakerConfig {
             failure_threshold: 2,
             cooldown_s: 1.0,
             max_cooldown_s: 4.0,
+            slow_start_s,
             ..config()
         };
         let mut b = breaker(config);
@@ -1637,7 +1958,7 @@ mod tests {
             assert_eq!(pair[0].to, pair[1].from, "{transitions:?}");
             assert_ne!(pair[1].from, pair[1].to);
         }
-        assert_eq!(transitions.last().map(|tr| tr.to), Some(b.state));
+        assert_eq!(transitions.last().map(|tr| tr.to), Some(b.status().state));
     }
 
     // --- stats ---
@@ -1688,12 +2009,13 @@ mod tests {
     #[test]
     fn time_going_backwards_is_no_time_passing() {
         let mut b = tripped(config(), 100.0);
-        assert_eq!(rejected(b.acquire(50.0).0), 30.0);
+        assert_told(rejected(b.acquire(50.0).0), 30.0);
         assert_eq!(b.retry_in_s(-1e300), 30.0);
         assert_eq!(b.stats(0.0).time_in_state_s, 0.0);
-        assert_eq!(rejected(b.acquire(110.0).0), 20.0);
+        assert_told(rejected(b.acquire(110.0).0), 20.0);
         // Backwards again: still 20 s left, never more.
-        assert_eq!(rejected(b.acquire(105.0).0), 20.0);
+        assert_told(rejected(b.acquire(105.0).0), 20.0);
+        assert_eq!(b.retry_in_s(105.0), 20.0);
         let probe = allowed(b.acquire(130.0).0);
         assert_eq!(b.on_success(probe, 0.0), t(State::HalfOpen, State::Closed));
         assert_eq!(b.stats(0.0).time_in_state_s, 0.0);
@@ -1703,13 +2025,13 @@ mod tests {
     fn non_finite_times_are_no_time_passing() {
         for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let mut b = tripped(config(), 10.0);
-            assert_eq!(rejected(b.acquire(bad).0), 30.0);
+            assert_told(rejected(b.acquire(bad).0), 30.0);
             assert_eq!(b.retry_in_s(bad), 30.0);
             assert_eq!(b.state(bad), State::Open);
             let stats = b.stats(bad);
             assert_eq!(stats.time_in_state_s, 0.0);
             // The clock is not poisoned: real time still moves it on.
-            assert_eq!(rejected(b.acquire(20.0).0), 20.0);
+            assert_told(rejected(b.acquire(20.0).0), 20.0);
             assert!(allowed(b.acquire(40.0).0).probe);
         }
     }
@@ -1781,5 +2103,361 @@ mod tests {
         b.on_failure(probe, 30.0);
         let period_s = b.stats(30.0).current_cooldown_s;
         assert!((48.0..=72.0).contains(&period_s), "{period_s}");
+    }
+
+    // --- rate limits are a rate signal ---
+
+    #[test]
+    fn rate_limits_never_open_a_breaker() {
+        let mut b = breaker(BreakerConfig {
+            failure_threshold: 1,
+            failure_rate_threshold: Some(0.1),
+            minimum_calls: 1,
+            ..config()
+        });
+        for i in 0..1000 {
+            let now_s = f64::from(i) * 0.01;
+            let p = allowed(b.acquire(now_s).0);
+            assert_eq!(b.record(p, Some(ErrorKind::RateLimited), now_s), None);
+        }
+        let stats = b.stats(10.0);
+        assert_eq!(stats.state, State::Closed);
+        assert_eq!((stats.failures, stats.neutral), (0, 1000));
+        assert_eq!((stats.window_calls, stats.failure_rate), (0, None));
+        // Overloads still count.
+        let p = allowed(b.acquire(10.0).0);
+        assert_eq!(
+            b.record(p, Some(ErrorKind::Overloaded), 10.0),
+            t(State::Closed, State::Open)
+        );
+    }
+
+    #[test]
+    fn rate_limits_between_failures_neither_trip_nor_reset() {
+        let mut b = breaker(config());
+        for _ in 0..4 {
+            fail_n(&mut b, 1, 1.0);
+            for _ in 0..10 {
+                let p = allowed(b.acquire(1.0).0);
+                assert_eq!(b.record(p, Some(ErrorKind::RateLimited), 1.0), None);
+            }
+        }
+        assert_eq!(b.stats(1.0).consecutive_failures, 4);
+        let p = allowed(b.acquire(1.0).0);
+        assert_eq!(
+            b.record(p, Some(ErrorKind::ServerError), 1.0),
+            t(State::Closed, State::Open)
+        );
+    }
+
+    #[test]
+    fn a_rate_limited_probe_neither_closes_nor_reopens() {
+        let mut b = tripped(config(), 0.0);
+        let probe = allowed(b.acquire(30.0).0);
+        assert_eq!(b.record(probe, Some(ErrorKind::RateLimited), 30.5), None);
+        assert_eq!(b.state(30.5), State::HalfOpen);
+        assert_eq!(b.stats(30.5).probes_in_flight, 0);
+        let next = allowed(b.acquire(30.5).0);
+        assert!(next.probe);
+        assert_eq!(
+            b.record(next, None, 31.0),
+            t(State::HalfOpen, State::Closed)
+        );
+    }
+
+    // --- the defaults: short breaks, a low cap ---
+
+    #[test]
+    fn defaults_recover_within_seconds() {
+        let d = BreakerConfig::default();
+        assert_eq!(
+            (d.cooldown_s, d.max_cooldown_s, d.cooldown_multiplier),
+            (2.0, 10.0, 2.0)
+        );
+        assert_eq!((d.cooldown_jitter, d.slow_start_s), (0.2, 5.0));
+        assert_eq!(d.validate(), Ok(()));
+    }
+
+    #[test]
+    fn growth_is_bounded_by_the_cap() {
+        let mut b = breaker(BreakerConfig {
+            cooldown_jitter: 0.0,
+            ..BreakerConfig::default()
+        });
+        fail_n(&mut b, 5, 0.0);
+        let mut now_s = 0.0;
+        let mut periods = vec![b.stats(0.0).current_cooldown_s];
+        for _ in 0..6 {
+            now_s += periods[periods.len() - 1];
+            let probe = allowed(b.acquire(now_s).0);
+            b.on_failure(probe, now_s);
+            periods.push(b.stats(now_s).current_cooldown_s);
+        }
+        assert_eq!(periods, [2.0, 4.0, 8.0, 10.0, 10.0, 10.0, 10.0]);
+        // With jitter, never above the cap either.
+        for seed in 0..50 {
+            let mut b = match Breaker::new(BreakerConfig::default(), Some(seed), 0.0) {
+                Ok(b) => b,
+                Err(e) => panic!("{e}"),
+            };
+            fail_n(&mut b, 5, 0.0);
+            let mut now_s = 2.0;
+            for _ in 0..10 {
+                let probe = allowed(b.acquire(now_s).0);
+                b.on_failure(probe, now_s);
+                let period_s = b.stats(now_s).current_cooldown_s;
+                assert!(period_s <= 10.0, "seed {seed}: {period_s}");
+                now_s += period_s;
+            }
+        }
+    }
+
+    #[test]
+    fn default_breaker_closes_within_seconds_of_the_providers_return() {
+        // A 60 s outage; a caller asks every 100 ms and the probe fails until the provider is back.
+        for seed in 0..20 {
+            let mut b = match Breaker::new(BreakerConfig::default(), Some(seed), 0.0) {
+                Ok(b) => b,
+                Err(e) => panic!("{e}"),
+            };
+            let back_at_s = 60.0;
+            let mut closed_at_s = None;
+            for step in 0..2000u32 {
+                let now_s = f64::from(step) * 0.1;
+                if let (Admission::Allowed(p), _) = b.acquire(now_s) {
+                    let failure = (now_s < back_at_s).then_some(ErrorKind::ServerError);
+                    if b.record(p, failure, now_s) == t(State::HalfOpen, State::Closed) {
+                        closed_at_s = Some(now_s);
+                        break;
+                    }
+                }
+            }
+            let late_s = closed_at_s.map(|c| c - back_at_s);
+            // The cap (10 s) and a poll interval: where doubling from 30 s took minutes.
+            assert!(
+                late_s.is_some_and(|l| (0.0..=10.1).contains(&l)),
+                "seed {seed}: {late_s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unset_cap_follows_a_longer_cooldown() {
+        assert_eq!(BreakerConfig::default_max_cooldown_s(2.0), 10.0);
+        assert_eq!(BreakerConfig::default_max_cooldown_s(10.0), 10.0);
+        assert_eq!(BreakerConfig::default_max_cooldown_s(30.0), 30.0);
+    }
+
+    // --- slow start ---
+
+    fn slow_config() -> BreakerConfig {
+        BreakerConfig {
+            slow_start_s: 5.0,
+            ..config()
+        }
+    }
+
+    /// A breaker closed by a probe at t = 31.
+    fn closed_by_probe(config: BreakerConfig, seed: u64) -> Breaker {
+        let mut b = match Breaker::new(config, Some(seed), 0.0) {
+            Ok(b) => b,
+            Err(e) => panic!("{e}"),
+        };
+        fail_n(&mut b, 5, 0.0);
+        let probe = allowed(b.acquire(30.0).0);
+        assert_eq!(b.on_success(probe, 31.0), t(State::HalfOpen, State::Closed));
+        b
+    }
+
+    #[test]
+    fn slow_start_ramps_admissions_up_from_the_floor() {
+        let mut b = closed_by_probe(slow_config(), 3);
+        // 2,000 asks in each half-second of the 5 s ramp: the admitted share follows 0.1 + 0.9 t / 5.
+        for slice in 0..10u32 {
+            let start_s = 31.0 + f64::from(slice) * 0.5;
+            let mut admitted = 0u32;
+            for i in 0..2000u32 {
+                let now_s = start_s + 0.5 * f64::from(i) / 2000.0;
+                match b.acquire(now_s).0 {
+                    Admission::Allowed(p) => {
+                        assert!(!p.probe);
+                        admitted += 1;
+                    }
+                    Admission::Rejected { retry_in_s, reason } => {
+                        assert_eq!(reason, RefusalReason::SlowStart);
+                        let left_s = 36.0 - now_s;
+                        assert_told(retry_in_s, SLOW_START_RETRY_S.min(left_s));
+                    }
+                }
+            }
+            let middle_s = (f64::from(slice) + 0.5) * 0.5;
+            let expected = SLOW_START_FLOOR + (1.0 - SLOW_START_FLOOR) * middle_s / 5.0;
+            let share = f64::from(admitted) / 2000.0;
+            assert!(
+                (share - expected).abs() < 0.04,
+                "slice {slice}: {share} vs {expected}"
+            );
+        }
+        // Over: every call admitted, and the clock-free admission works again.
+        for i in 0..1000u32 {
+            assert!(!allowed(b.acquire(36.0 + f64::from(i) * 0.001).0).probe);
+        }
+        assert!(b.acquire_closed().is_some());
+        assert_eq!(b.stats(40.0).state, State::Closed);
+        assert_eq!(b.stats(40.0).state, b.state(40.0));
+    }
+
+    #[test]
+    fn slow_start_needs_the_clock() {
+        let mut b = closed_by_probe(slow_config(), 1);
+        assert_eq!(b.acquire_closed(), None);
+        assert_eq!(b.retry_in_s(31.0), 0.0);
+        let stats = b.stats(32.0);
+        assert!((stats.slow_start_left_s - 4.0).abs() < 1e-9);
+        assert!((stats.admit_fraction - 0.28).abs() < 1e-9);
+        // Still no clock-free admission at the end of the ramp until an acquire has seen the time.
+        assert_eq!(b.acquire_closed(), None);
+        allowed(b.acquire(36.0).0);
+        assert!(b.acquire_closed().is_some());
+        let stats = b.stats(37.0);
+        assert_eq!((stats.slow_start_left_s, stats.admit_fraction), (0.0, 1.0));
+    }
+
+    #[test]
+    fn slow_start_is_reproducible_with_a_seed() {
+        let run = |seed| {
+            let mut b = closed_by_probe(slow_config(), seed);
+            (0..200)
+                .map(|i| b.acquire(31.0 + f64::from(i) * 0.01).0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(4), run(4));
+        assert_ne!(run(4), run(5));
+    }
+
+    #[test]
+    fn failures_during_slow_start_can_trip_it_again() {
+        let mut b = closed_by_probe(slow_config(), 2);
+        let mut transition = None;
+        let mut now_s = 31.0;
+        while transition.is_none() {
+            now_s += 0.01;
+            if let Admission::Allowed(p) = b.acquire(now_s).0 {
+                transition = b.on_failure(p, now_s);
+            }
+        }
+        assert_eq!(transition, t(State::Closed, State::Open));
+        assert!(now_s < 36.0);
+        let stats = b.stats(now_s);
+        assert_eq!((stats.slow_start_left_s, stats.admit_fraction), (0.0, 0.0));
+        assert_eq!(refusal(b.acquire(now_s).0).1, RefusalReason::Open);
+    }
+
+    #[test]
+    fn no_slow_start_after_closing_by_hand_or_when_off() {
+        let mut b = tripped(slow_config(), 0.0);
+        assert_eq!(b.force_close(1.0), t(State::Open, State::Closed));
+        assert!(b.acquire_closed().is_some());
+        assert_eq!(b.stats(1.0).admit_fraction, 1.0);
+        let mut b = closed_by_probe(config(), 1);
+        assert!(b.acquire_closed().is_some());
+        for i in 0..100 {
+            allowed(b.acquire(31.0 + f64::from(i) * 0.001).0);
+        }
+    }
+
+    #[test]
+    fn slow_start_must_be_a_finite_non_negative_duration() {
+        for (bad, shown) in [(-1.0, "-1"), (f64::NAN, "NaN"), (f64::INFINITY, "inf")] {
+            let config = BreakerConfig {
+                slow_start_s: bad,
+                ..config()
+            };
+            assert_eq!(
+                config.validate(),
+                Err(format!(
+                    "slow_start_s must be a finite number >= 0, got {shown}"
+                ))
+            );
+        }
+    }
+
+    // --- waits told to refused callers ---
+
+    #[test]
+    fn callers_refused_together_are_told_different_waits_never_early() {
+        let mut b = tripped(config(), 0.0);
+        let told: Vec<f64> = (0..500).map(|_| rejected(b.acquire(10.0).0)).collect();
+        for &wait_s in &told {
+            assert_told(wait_s, 20.0);
+        }
+        let mut distinct = told.clone();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        assert_eq!(distinct.len(), told.len());
+        // Spread over the window (20 s to 25 s), not clumped at its start.
+        let late = told.iter().filter(|&&w| w > 22.5).count();
+        assert!((180..320).contains(&late), "{late}");
+        // The query stays exact: it is what the waits are jittered up from.
+        assert_eq!(b.retry_in_s(10.0), 20.0);
+    }
+
+    #[test]
+    fn half_open_polls_are_spread() {
+        let mut b = tripped(config(), 0.0);
+        allowed(b.acquire(30.0).0);
+        let polls: Vec<f64> = (0..200)
+            .map(|_| {
+                let (wait_s, reason) = refusal(b.acquire(30.0).0);
+                assert_eq!(reason, RefusalReason::HalfOpenFull);
+                assert_told(wait_s, HALF_OPEN_RETRY_MAX_S);
+                wait_s
+            })
+            .collect();
+        let mut distinct = polls.clone();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        assert_eq!(distinct.len(), polls.len());
+    }
+
+    #[test]
+    fn short_waits_get_the_minimum_spread() {
+        assert_eq!(latest_wait_s(0.0), MIN_WAIT_SPREAD_S);
+        assert_eq!(latest_wait_s(0.2), 0.2 + MIN_WAIT_SPREAD_S);
+        assert_eq!(latest_wait_s(10.0), 12.5);
+        let mut rng = new_rng(Some(1));
+        for _ in 0..100 {
+            let wait_s = spread_wait_s(0.0, &mut rng);
+            assert!((0.0..MIN_WAIT_SPREAD_S).contains(&wait_s));
+            let wait_s = spread_wait_s(f64::NAN, &mut rng);
+            assert!((0.0..MIN_WAIT_SPREAD_S).contains(&wait_s));
+        }
+    }
+
+    #[test]
+    fn refusal_reasons_are_listed_in_discriminant_order() {
+        for (i, reason) in RefusalReason::ALL.into_iter().enumerate() {
+            assert_eq!(reason as usize, i);
+        }
+        assert_eq!(RefusalReason::HalfOpenFull.as_str(), "half_open_full");
+    }
+
+    #[test]
+    fn transitions_run_on_a_status_alone() {
+        // The shape a store needs: a status value, the config, the time and the draws; nothing else.
+        let config = config();
+        let mut status = BreakerStatus::new(&config, 0.0);
+        let mut rng = new_rng(Some(9));
+        for _ in 0..5 {
+            let (admission, _) = status.acquire(&config, 0.0, &mut rng);
+            status.on_outcome(&config, allowed(admission), Outcome::Failure, 0.0, &mut rng);
+        }
+        assert_eq!(status.state(1.0), State::Open);
+        let copy = status.clone();
+        assert_eq!(copy, status);
+        let (admission, transition) = status.acquire(&config, 30.0, &mut rng);
+        assert!(allowed(admission).probe);
+        assert_eq!(transition, t(State::Open, State::HalfOpen));
+        assert_ne!(copy, status);
     }
 }

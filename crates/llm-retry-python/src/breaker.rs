@@ -9,7 +9,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PyDict};
 
-use llm_retry_core::breaker::{self, Admission, Breaker, BreakerConfig, State};
+use llm_retry_core::breaker::{self, Admission, Breaker, BreakerConfig, RefusalReason};
 
 use crate::classification::Classification;
 use crate::clock::{monotonic_s, now_or_monotonic};
@@ -73,11 +73,28 @@ impl Permit {
 /// The breaker did not admit the call.
 #[pyclass(frozen, module = "llm_retry._core")]
 pub struct Refusal {
-    /// Seconds until a call could be admitted.
+    /// Seconds to wait before asking again: never sooner than a call could be admitted, jittered upward.
     #[pyo3(get)]
     retry_in_s: f64,
     #[pyo3(get)]
     transition: Option<Py<Transition>>,
+    reason: RefusalReason,
+}
+
+#[pymethods]
+impl Refusal {
+    /// Why the call was not admitted, an `llm_retry.RefusalReason`.
+    #[getter]
+    fn reason(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        py_objects::refusal_reason(py, self.reason)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Refusal(reason={}, retry_in_s={})",
+            self.reason.as_str(),
+            self.retry_in_s
+        )
+    }
 }
 
 /// A breaker's settings; `BreakerSettings.defaults()` holds the defaults `CircuitBreaker` documents.
@@ -139,6 +156,10 @@ impl BreakerSettings {
     fn cooldown_jitter(&self) -> f64 {
         self.inner.cooldown_jitter
     }
+    #[getter]
+    fn slow_start_s(&self) -> f64 {
+        self.inner.slow_start_s
+    }
 }
 
 /// The circuit breaker's state machine. `llm_retry.CircuitBreaker` wraps it: every method takes `now_s`, the
@@ -171,12 +192,13 @@ impl DerefMut for Guarded {
 
 #[pymethods]
 impl BreakerCore {
-    /// Settings left out (None) take `BreakerSettings.defaults()`.
+    /// Settings left out (None) take `BreakerSettings.defaults()`, except `max_cooldown_s`, which the core
+    /// derives from `cooldown_s` (`BreakerConfig::default_max_cooldown_s`).
     #[new]
     #[pyo3(signature = (*, now_s, failure_threshold=None, cooldown_s=None, half_open_max_calls=None,
                         failure_rate_threshold=None, window_s=None, bucket_s=None, minimum_calls=None,
                         probe_lease_s=None, max_cooldown_s=None, cooldown_multiplier=None,
-                        cooldown_jitter=None, seed=None))]
+                        cooldown_jitter=None, slow_start_s=None, seed=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -192,21 +214,25 @@ impl BreakerCore {
         max_cooldown_s: Option<f64>,
         cooldown_multiplier: Option<f64>,
         cooldown_jitter: Option<f64>,
+        slow_start_s: Option<f64>,
         seed: Option<u64>,
     ) -> PyResult<Self> {
         let d = BreakerConfig::default();
+        let cooldown_s = cooldown_s.unwrap_or(d.cooldown_s);
         let config = BreakerConfig {
             failure_threshold: failure_threshold.unwrap_or(d.failure_threshold),
-            cooldown_s: cooldown_s.unwrap_or(d.cooldown_s),
+            cooldown_s,
             half_open_max_calls: half_open_max_calls.unwrap_or(d.half_open_max_calls),
             failure_rate_threshold: failure_rate_threshold.or(d.failure_rate_threshold),
             window_s: window_s.unwrap_or(d.window_s),
             bucket_s: bucket_s.unwrap_or(d.bucket_s),
             minimum_calls: minimum_calls.unwrap_or(d.minimum_calls),
             probe_lease_s: probe_lease_s.unwrap_or(d.probe_lease_s),
-            max_cooldown_s: max_cooldown_s.unwrap_or(d.max_cooldown_s),
+            max_cooldown_s: max_cooldown_s
+                .unwrap_or_else(|| BreakerConfig::default_max_cooldown_s(cooldown_s)),
             cooldown_multiplier: cooldown_multiplier.unwrap_or(d.cooldown_multiplier),
             cooldown_jitter: cooldown_jitter.unwrap_or(d.cooldown_jitter),
+            slow_start_s: slow_start_s.unwrap_or(d.slow_start_s),
         };
         let now_s = now_or_monotonic(py, now_s)?;
         let breaker = Breaker::new(config, seed, now_s).map_err(PyValueError::new_err)?;
@@ -226,11 +252,12 @@ impl BreakerCore {
         let transition = transition(py, t)?;
         Ok(match admission {
             Admission::Allowed(inner) => Py::new(py, Permit { inner, transition })?.into_any(),
-            Admission::Rejected { retry_in_s } => Py::new(
+            Admission::Rejected { retry_in_s, reason } => Py::new(
                 py,
                 Refusal {
                     retry_in_s,
                     transition,
+                    reason,
                 },
             )?
             .into_any(),
@@ -238,23 +265,14 @@ impl BreakerCore {
     }
 
     /// The admission of the common case, for the decorators' first attempt: a `Permit` when the breaker is
-    /// closed, else None and nothing happened (ask `acquire`). Reads no clock: a closed breaker admits a call
-    /// whatever the time, and the core counts a NaN reading as no time passing.
+    /// closed and admitting in full, else None and nothing happened (ask `acquire`). Reads no clock: the core
+    /// decides which admissions need none (`Breaker::acquire_closed`).
     fn acquire_closed(&self, py: Python<'_>) -> PyResult<Option<Py<Permit>>> {
         let inner = {
             let mut guarded = lock(&self.inner)?;
-            if guarded.state(f64::NAN) != State::Closed {
+            let Some(inner) = guarded.acquire_closed() else {
                 return Ok(None);
-            }
-            let inner =
-                match guarded.acquire(f64::NAN) {
-                    (Admission::Allowed(inner), None) if !inner.probe => inner,
-                    // A closed breaker admits without a transition or a probe; anything else is a broken
-                    // invariant.
-                    _ => return Err(PyRuntimeError::new_err(
-                        "llm-retry: a closed breaker refused a call or changed state on admission",
-                    )),
-                };
+            };
             if let Some(permit) = &guarded.closed_permit {
                 if permit.get().inner.generation == inner.generation {
                     return Ok(Some(permit.clone_ref(py)));
@@ -364,6 +382,8 @@ impl BreakerCore {
         d.set_item("time_in_state_s", s.time_in_state_s)?;
         d.set_item("current_cooldown_s", s.current_cooldown_s)?;
         d.set_item("probes_in_flight", s.probes_in_flight)?;
+        d.set_item("slow_start_left_s", s.slow_start_left_s)?;
+        d.set_item("admit_fraction", s.admit_fraction)?;
         Ok(d)
     }
 }

@@ -9,13 +9,14 @@ mod budget;
 mod classification;
 mod clock;
 mod facts;
+mod gate;
 mod interpreter;
 mod policy;
 mod py_objects;
 
 pub use facts::facts_of;
 
-/// llm-retry's Rust core: classification, backoff, server hints, circuit breakers and retry budgets.
+/// llm-retry's Rust core: classification, backoff, server hints, circuit breakers, rate-limit gates and retry budgets.
 #[pymodule(gil_used = false)]
 mod _core {
     #[pymodule_export]
@@ -24,6 +25,8 @@ mod _core {
     use super::budget::{BudgetSettings, RetryBudget};
     #[pymodule_export]
     use super::classification::{Classification, Decision};
+    #[pymodule_export]
+    use super::gate::{GateCore, GateSettings, GateStats, HoldTooLong};
     #[pymodule_export]
     use super::interpreter::claim_interpreter;
     #[pymodule_export]

@@ -5,7 +5,8 @@
 //! |---------------------------------------|--------------------------------------------|
 //! | `llm_retry._kinds.ErrorKind`          | the kind a `Classification` reports        |
 //! | `llm_retry._kinds.BreakerState`       | the states a breaker transition names      |
-//! | `llm_retry._kinds.GiveUpReason`       | why a `Decision` gives up                  |
+//! | `llm_retry._kinds.GiveUpReason`       | why a `Decision` gives up, or a gate fails |
+//! | `llm_retry._kinds.RefusalReason`      | why a breaker refused a call (`Refusal`)   |
 //! | `llm_retry._config.RetryConfig`       | `classify(exc, preset)` checks the type    |
 //! | `RetryConfig._policy`                 | the `Policy` a config compiled when made   |
 //! | `llm_retry.presets.DefaultPreset`     | `classify(exc)` without a preset           |
@@ -17,7 +18,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyAny, PyType};
 
-use llm_retry_core::breaker::State as BreakerState;
+use llm_retry_core::breaker::{RefusalReason, State as BreakerState};
 use llm_retry_core::classify::ErrorKind;
 use llm_retry_core::policy::GiveUpReason;
 
@@ -49,6 +50,7 @@ impl Lazy {
 static ERROR_KIND: Lazy = Lazy::new("llm_retry._kinds", "ErrorKind");
 static BREAKER_STATE: Lazy = Lazy::new("llm_retry._kinds", "BreakerState");
 static GIVE_UP_REASON: Lazy = Lazy::new("llm_retry._kinds", "GiveUpReason");
+static REFUSAL_REASON: Lazy = Lazy::new("llm_retry._kinds", "RefusalReason");
 static TIME_MONOTONIC: Lazy = Lazy::new("time", "monotonic");
 static RETRY_CONFIG: Lazy = Lazy::new("llm_retry._config", "RetryConfig");
 static DEFAULT_PRESET: Lazy = Lazy::new("llm_retry.presets", "DefaultPreset");
@@ -58,6 +60,7 @@ static JSON_LOADS: Lazy = Lazy::new("json", "loads");
 static KIND_MEMBERS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
 static STATE_MEMBERS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
 static REASON_MEMBERS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
+static REFUSAL_MEMBERS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
 
 fn members<'py>(
     py: Python<'py>,
@@ -91,6 +94,12 @@ pub fn breaker_state(py: Python<'_>, state: BreakerState) -> PyResult<Py<PyAny>>
 pub fn give_up_reason(py: Python<'_>, reason: GiveUpReason) -> PyResult<Py<PyAny>> {
     let values = GiveUpReason::ALL.map(GiveUpReason::as_str);
     Ok(members(py, &REASON_MEMBERS, &GIVE_UP_REASON, &values)?[reason as usize].clone_ref(py))
+}
+
+/// The `llm_retry.RefusalReason` member of `reason`.
+pub fn refusal_reason(py: Python<'_>, reason: RefusalReason) -> PyResult<Py<PyAny>> {
+    let values = RefusalReason::ALL.map(RefusalReason::as_str);
+    Ok(members(py, &REFUSAL_MEMBERS, &REFUSAL_REASON, &values)?[reason as usize].clone_ref(py))
 }
 
 /// `json.loads(text)`.

@@ -1,0 +1,318 @@
+"""Breakers that recover with the provider: a 429 never opens one, open periods stay short so that it closes
+within seconds of the provider's return, a slow start lets the backlog back in gradually, and every wait a
+refused caller is told is jittered upward, so that waiters never wake together.
+
+The fleet scenarios run in trio's virtual time (`trio.testing.MockClock`, jumping to the next wake-up at
+once): hundreds of callers wait out an outage without a real second passing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from typing import Any
+
+import pytest
+import trio
+import trio.testing
+from doubles import FakeClock, RateLimitError, ServiceUnavailableError, told_wait
+from llm_retry import (
+    BreakerState,
+    CircuitBreaker,
+    CircuitOpenError,
+    RefusalReason,
+    async_retry_llm,
+    retry_llm,
+)
+
+CLOSED, OPEN, HALF_OPEN = BreakerState.CLOSED, BreakerState.OPEN, BreakerState.HALF_OPEN
+
+
+def guarded(breaker: CircuitBreaker, clock: FakeClock, **kwargs: Any) -> Any:
+    @retry_llm(breaker=breaker, max_attempts=1, sleep=clock.sleep, clock=clock, **kwargs)
+    def call(outcome: object = "ok") -> object:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    return call
+
+
+# --- a 429 is a rate signal ----------------------------------------------------------------------------
+
+
+def test_429s_never_open_a_breaker_however_many() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, failure_rate_threshold=0.01, minimum_calls=1, clock=clock)
+    call = guarded(breaker, clock)
+    for _ in range(500):
+        with pytest.raises(RateLimitError):
+            call(RateLimitError(retry_after_s=1))
+        clock.advance(0.01)
+    assert breaker.state is CLOSED
+    stats = breaker.stats
+    assert (stats["failures"], stats["neutral"], stats["window_calls"]) == (0, 500, 0)
+    # An overload still counts.
+    with pytest.raises(ServiceUnavailableError):
+        call(ServiceUnavailableError())
+    assert breaker.state is OPEN
+
+
+def test_retried_429s_leave_the_breaker_closed_and_the_call_succeeds() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=2, clock=clock)
+    replies: list[object] = [RateLimitError(retry_after_s=1) for _ in range(4)] + ["answer"]
+
+    @retry_llm(breaker=breaker, max_attempts=5, sleep=clock.sleep, clock=clock)
+    def call() -> object:
+        reply = replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    assert call() == "answer"
+    assert breaker.state is CLOSED
+    assert clock.sleeps == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_a_429_on_a_probe_frees_the_slot_without_reopening() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, clock=clock, slow_start_s=0.0)
+    call = guarded(breaker, clock)
+    with pytest.raises(ServiceUnavailableError):
+        call(ServiceUnavailableError())
+    clock.advance(2.0)
+    with pytest.raises(RateLimitError):
+        call(RateLimitError())
+    assert breaker.state is HALF_OPEN
+    assert breaker.stats["probes_in_flight"] == 0
+    assert call() == "ok"
+    assert breaker.state is CLOSED
+
+
+# --- short, bounded open periods ---------------------------------------------------------------------
+
+
+def test_open_periods_double_from_2_s_and_stop_at_10_s() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, clock=clock, seed=4)
+    call = guarded(breaker, clock)
+    with pytest.raises(ServiceUnavailableError):
+        call(ServiceUnavailableError())
+    periods = [breaker.stats["current_cooldown_s"]]
+    for _ in range(8):
+        clock.advance(breaker.retry_in_s())
+        with pytest.raises(ServiceUnavailableError):
+            call(ServiceUnavailableError())  # the probe fails: open again
+        periods.append(breaker.stats["current_cooldown_s"])
+    assert periods[0] == 2.0
+    nominal = [2.0, 4.0, 8.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0]
+    assert all(0.8 * n <= p <= min(1.2 * n, 10.0) for n, p in zip(nominal, periods, strict=True)), periods
+    assert max(periods) <= 10.0
+
+
+def test_a_cooldown_longer_than_the_default_cap_is_its_own_cap() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, cooldown_s=30.0, clock=clock)
+    call = guarded(breaker, clock)
+    with pytest.raises(ServiceUnavailableError):
+        call(ServiceUnavailableError())
+    clock.advance(30.0)
+    with pytest.raises(ServiceUnavailableError):
+        call(ServiceUnavailableError())
+    # Not doubled to 60 s: capped at 30 s, jittered (-20 %) below it.
+    assert 24.0 <= breaker.stats["current_cooldown_s"] <= 30.0
+
+
+def test_the_breaker_closes_within_seconds_of_the_providers_return() -> None:
+    """One caller asking every 200 ms through a 60 s outage: the breaker closes at most one open period
+    (10 s) after the provider is back, where a 30 s cooldown doubling to 300 s took minutes."""
+    back_at_s = 60.0
+    for seed in range(10):
+        clock = FakeClock()
+        breaker = CircuitBreaker(clock=clock, seed=seed)
+
+        @retry_llm(breaker=breaker, max_attempts=1, sleep=clock.sleep, clock=clock)
+        def call(clock: FakeClock = clock) -> str:
+            if clock() < back_at_s:
+                raise ServiceUnavailableError()
+            return "ok"
+
+        first_answer_s = None
+        while first_answer_s is None and clock() < 200.0:
+            try:
+                call()
+            except (ServiceUnavailableError, CircuitOpenError):
+                clock.advance(0.2)
+            else:
+                first_answer_s = clock()
+        assert first_answer_s is not None
+        assert breaker.state is CLOSED
+        assert 0.0 <= first_answer_s - back_at_s <= 10.2, (seed, first_answer_s)
+
+
+# --- slow start ---------------------------------------------------------------------------------------
+
+
+def closed_by_a_probe(clock: FakeClock, **kwargs: Any) -> CircuitBreaker:
+    breaker = CircuitBreaker(failure_threshold=1, clock=clock, **kwargs)
+    call = guarded(breaker, clock)
+    with pytest.raises(ServiceUnavailableError):
+        call(ServiceUnavailableError())
+    clock.advance(breaker.retry_in_s())
+    assert call() == "ok"
+    assert breaker.state is CLOSED
+    return breaker
+
+
+def test_slow_start_admits_a_rising_share_of_a_backlog() -> None:
+    clock = FakeClock()
+    breaker = closed_by_a_probe(clock, seed=11)
+    call = guarded(breaker, clock)
+    closed_at = clock()
+    shares = []
+    for second in range(6):
+        clock.now_s = closed_at + second + 0.5
+        admitted = 0
+        for _ in range(1000):
+            try:
+                call()
+            except CircuitOpenError as exc:
+                assert exc.reason is RefusalReason.SLOW_START
+                assert exc.state is CLOSED
+                assert "slow start" in str(exc)
+                assert told_wait(exc.retry_in_s, 0.5)
+            else:
+                admitted += 1
+        shares.append(admitted / 1000)
+    # 10 % at the start rising to all: about 0.19, 0.37, 0.55, 0.73, 0.91 half a second into each second.
+    expected = [0.19, 0.37, 0.55, 0.73, 0.91, 1.0]
+    assert all(abs(s - e) < 0.06 for s, e in zip(shares, expected, strict=True)), shares
+    assert breaker.stats["admit_fraction"] == 1.0
+    assert breaker.stats["slow_start_left_s"] == 0.0
+
+
+def test_slow_start_is_off_with_zero_and_after_closing_by_hand() -> None:
+    clock = FakeClock()
+    breaker = closed_by_a_probe(clock, slow_start_s=0.0)
+    call = guarded(breaker, clock)
+    assert all(call() == "ok" for _ in range(200))
+    breaker = CircuitBreaker(clock=clock)
+    breaker.open()
+    breaker.close()
+    call = guarded(breaker, clock)
+    assert all(call() == "ok" for _ in range(200))
+
+
+def test_a_failure_during_the_slow_start_can_open_it_again() -> None:
+    clock = FakeClock()
+    breaker = closed_by_a_probe(clock, seed=2)
+    call = guarded(breaker, clock)
+    while breaker.state is CLOSED:
+        clock.advance(0.01)
+        with contextlib.suppress(ServiceUnavailableError, CircuitOpenError):
+            call(ServiceUnavailableError())
+    assert breaker.state is OPEN
+    assert breaker.stats["current_cooldown_s"] == 2.0
+
+
+# --- fleets of waiters, in virtual time ----------------------------------------------------------------
+
+
+def test_waiters_are_released_spread_out_and_paced() -> None:
+    """300 callers wait out a 40 s outage on one shared breaker (wait_for_breaker=True). The provider comes
+    back at 40 s; the breaker closes within seconds, no two waiters ever wake at the same instant, and the
+    slow start lets the backlog in over seconds instead of at once."""
+    waiters = 300
+    back_at_s = 40.0
+    attempts: list[float] = []
+    wakes: Counter[float] = Counter()
+    transitions: list[tuple[float, BreakerState]] = []
+
+    async def main() -> list[object]:
+        breaker = CircuitBreaker(
+            failure_threshold=1,
+            clock=trio.current_time,
+            seed=7,
+            on_state_change=lambda b, old, new: transitions.append((trio.current_time(), new)),
+        )
+
+        async def sleep(seconds: float) -> None:
+            await trio.sleep(seconds)
+            wakes[trio.current_time()] += 1
+
+        @async_retry_llm(
+            breaker=breaker, wait_for_breaker=True, deadline_s=120.0, max_attempts=20, sleep=sleep, seed=3
+        )
+        async def call() -> str:
+            attempts.append(trio.current_time())
+            if trio.current_time() < back_at_s:
+                raise ServiceUnavailableError()
+            return "ok"
+
+        results: list[object] = []
+
+        async def one(start_s: float) -> None:
+            await trio.sleep(start_s)
+            try:
+                results.append(await call())
+            except Exception as exc:
+                results.append(exc)
+
+        async with trio.open_nursery() as nursery:
+            for i in range(waiters):
+                nursery.start_soon(one, 1.0 + 30.0 * i / waiters)
+        return results
+
+    results = trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+
+    assert results == ["ok"] * waiters
+    closed_at = [t for t, state in transitions if state is CLOSED]
+    assert len(closed_at) == 1
+    assert back_at_s <= closed_at[0] <= back_at_s + 10.5
+    # Jittered waits: no two waiters ever wake at the same instant.
+    assert max(wakes.values()) == 1, wakes.most_common(3)
+    # Paced: the backlog arrives over the slow start, not within one second of the close.
+    after = sorted(t for t in attempts if t >= closed_at[0])
+    assert len(after) >= waiters
+    first_second = sum(1 for t in after if t < closed_at[0] + 1.0)
+    assert first_second < 0.35 * waiters, first_second
+    assert after[waiters // 2] - closed_at[0] > 1.0
+
+
+def test_waiters_on_a_half_open_breaker_never_poll_in_lockstep() -> None:
+    polls: list[float] = []
+
+    async def main() -> None:
+        breaker = CircuitBreaker(failure_threshold=1, clock=trio.current_time, seed=5)
+        release = trio.Event()
+
+        @async_retry_llm(breaker=breaker, max_attempts=1)
+        async def probe(fail: bool) -> str:
+            if fail:
+                raise ServiceUnavailableError()
+            await release.wait()
+            return "probe"
+
+        async def sleep(seconds: float) -> None:
+            await trio.sleep(seconds)
+            polls.append(trio.current_time())
+
+        @async_retry_llm(breaker=breaker, wait_for_breaker=True, deadline_s=30.0, sleep=sleep)
+        async def waiter() -> str:
+            return "waiter"
+
+        with pytest.raises(ServiceUnavailableError):
+            await probe(True)
+        await trio.sleep(2.0)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(probe, False)
+            await trio.sleep(0)
+            for _ in range(50):
+                nursery.start_soon(waiter)
+            await trio.sleep(5.0)
+            release.set()
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert len(polls) > 50
+    assert len(set(polls)) == len(polls), "two waiters polled at the same instant"
