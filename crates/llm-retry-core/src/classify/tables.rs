@@ -263,8 +263,6 @@ pub(super) static CLASSES: &[ClassRule] = &[
     class("ServiceResponseError", AZURE_CORE, Network, Decisive),
     // LiteLLM: a proxy budget is spent (its status is configurable, 400 by default).
     class("BudgetExceededError", LITELLM, QuotaExhausted, Decisive),
-    // ollama raises RequestError for a call it refuses to send (no model named).
-    class("RequestError", &["ollama"], BadRequest, Decisive),
     // Client-side protocol misuse, under httpx's TransportError but not a network failure.
     class("LocalProtocolError", HTTPX, BadRequest, Decisive),
     class("UnsupportedProtocol", HTTPX, BadRequest, Decisive),
@@ -564,6 +562,7 @@ pub(super) static PHRASES: &[PhraseRule] = &[
     // tokens + `max_new_tokens` must be <= 4096".
     phrase("tokens + `max_new_tokens` must be", ContextOverflow, BR | AU),
     phrase("max allowed tokens per submitted batch", ContextOverflow, BR), // voyageai 400
+    phrase("maximum prompt length", ContextOverflow, BR), // xAI INVALID_ARGUMENT (gRPC) and 400
     // Not "exceeded your current quota": openai's insufficient_quota says it, and so does Gemini's
     // per-minute RESOURCE_EXHAUSTED, which a minute cures.
     phrase("insufficient balance", QuotaExhausted, RL | BR), // DeepSeek 402, and gateways that restate it
