@@ -21,7 +21,6 @@ import openai
 from google import genai
 from ring2_support import (
     FAKE_KEY,
-    MESSAGES,
     TIMEOUT_S,
     Case,
     Reply,
@@ -55,7 +54,9 @@ def _google_body(code: int, status: str, message: str, *details: dict[str, Any])
 
 _RPM = "Rate limit reached for gpt-test in organization org-x on requests per min (RPM): Limit 3, Used 3."
 _QUOTA = "You exceeded your current quota, please check your plan and billing details."
-_CONTEXT = "This model's maximum context length is 8192 tokens. However, your messages resulted in 9001 tokens."
+_CONTEXT = (
+    "This model's maximum context length is 8192 tokens. However, your messages resulted in 9001 tokens."
+)
 _PROMPT_TOO_LONG = "prompt is too long: 208310 tokens > 200000 maximum"
 _CREDIT = "Your credit balance is too low to access the Anthropic API."
 _SPEND = "You have reached your specified API usage limits."
@@ -198,10 +199,7 @@ def _anthropic_sse_error(error_type: str, message: str) -> Reply:
         },
     }
     error = {"type": "error", "error": {"type": error_type, "message": message}}
-    body = (
-        f"event: message_start\ndata: {json.dumps(start)}\n\n"
-        f"event: error\ndata: {json.dumps(error)}\n\n"
-    )
+    body = f"event: message_start\ndata: {json.dumps(start)}\n\nevent: error\ndata: {json.dumps(error)}\n\n"
     return Reply(200, body, content_type="text/event-stream")
 
 
@@ -213,74 +211,204 @@ def _pydantic_ai_cases() -> list[Case]:
     def case(name: str, make: Callable[[], BaseException], kind: str, retryable: bool, **kw: Any) -> Case:
         return Case(f"pydantic-ai-{name}", "pydantic-ai", make, kind, retryable, **kw)
 
-    oa = lambda status, msg, t, c, **h: partial(_pai_openai, Reply(status, _openai_body(msg, t, c), headers(**h)))  # noqa: E731
-    an = lambda status, t, msg, code=None, **h: partial(  # noqa: E731
-        _pai_anthropic, Reply(status, _anthropic_body(t, msg, code), headers(**h))
-    )
-    # fmt: off
+    def oa(status: int, msg: str, t: str | None, c: str | None, **h: str) -> Callable[[], BaseException]:
+        return partial(_pai_openai, Reply(status, _openai_body(msg, t, c), headers(**h)))
+
+    def an(status: int, t: str, msg: str, code: str | None = None, **h: str) -> Callable[[], BaseException]:
+        return partial(_pai_anthropic, Reply(status, _anthropic_body(t, msg, code), headers(**h)))
+
     return [
-        case("openai-429-retry-after", oa(429, _RPM, "requests", "rate_limit_exceeded", retry_after="7"),
-             "rate_limited", True, status=429, retry_after_s=7.0, preset="OpenAIPreset"),
-        case("openai-429-retry-after-ms", oa(429, _RPM, "requests", "rate_limit_exceeded", retry_after_ms="1500"),
-             "rate_limited", True, status=429, retry_after_s=1.5),
-        case("openai-429-insufficient-quota", oa(429, _QUOTA, "insufficient_quota", "insufficient_quota"),
-             "quota_exhausted", False, status=429, preset="OpenAIPreset"),
-        case("openai-400-context-length", oa(400, _CONTEXT, "invalid_request_error", "context_length_exceeded"),
-             "context_overflow", False, status=400),
-        case("openai-400-invalid", oa(400, "Invalid 'messages'", "invalid_request_error", None), "bad_request",
-             False, status=400),
-        case("openai-401-invalid-key", oa(401, "Incorrect API key", "invalid_request_error", "invalid_api_key"),
-             "auth", False, status=401),
-        case("openai-404-model", oa(404, "The model does not exist", "invalid_request_error", "model_not_found"),
-             "not_found", False, status=404),
-        case("openai-500", oa(500, "The server had an error", "server_error", None), "server_error", True,
-             status=500),
-        case("openai-503-overloaded", oa(503, "The engine is currently overloaded", "server_error", None),
-             "overloaded", True, status=503),
-        case("openai-500-x-should-retry-false",
-             oa(500, "The server had an error", "server_error", None, x_should_retry="false"),
-             "server_error", False, status=500),
-        case("anthropic-529-overloaded", an(529, "overloaded_error", "Overloaded"), "overloaded", True,
-             status=529, preset="AnthropicPreset"),
-        case("anthropic-429-retry-after", an(429, "rate_limit_error", "Rate limited", retry_after="12"),
-             "rate_limited", True, status=429, retry_after_s=12.0),
-        case("anthropic-429-spend-limit",
-             an(429, "rate_limit_error", _SPEND, "enforced_spend_limit_reached", retry_after="30"),
-             "quota_exhausted", False, status=429, retry_after_s=30.0),
-        case("anthropic-400-credit-balance", an(400, "invalid_request_error", _CREDIT), "quota_exhausted",
-             False, status=400),
-        case("anthropic-400-prompt-too-long", an(400, "invalid_request_error", _PROMPT_TOO_LONG),
-             "context_overflow", False, status=400),
-        case("anthropic-403-permission", an(403, "permission_error", "Not allowed"), "auth", False, status=403),
-        case("anthropic-stream-overloaded", partial(_pai_anthropic, _anthropic_sse_error("overloaded_error",
-             "Overloaded"), stream=True), "overloaded", True),
-        case("gemini-429-retry-info",
-             partial(_pai_google, Reply(429, _google_body(429, "RESOURCE_EXHAUSTED", "Quota exceeded.",
-                                                           _retry_info("21s")))),
-             "rate_limited", True, status=429, retry_after_s=21.0, preset="GeminiPreset"),
-        case("gemini-503-unavailable",
-             partial(_pai_google, Reply(503, _google_body(503, "UNAVAILABLE", "The model is overloaded."))),
-             "overloaded", True, status=503),
-        case("gemini-400-api-key-invalid",
-             partial(_pai_google, Reply(400, _google_body(400, "INVALID_ARGUMENT", "API key not valid.", {
-                 "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}))),
-             "auth", False, status=400),
-        case("content-filter-after-200", partial(_pai_openai, Reply(200, _chat_completion(None, "content_filter"))),
-             "content_filtered", False),
+        case(
+            "openai-429-retry-after",
+            oa(429, _RPM, "requests", "rate_limit_exceeded", retry_after="7"),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=7.0,
+            preset="OpenAIPreset",
+        ),
+        case(
+            "openai-429-retry-after-ms",
+            oa(429, _RPM, "requests", "rate_limit_exceeded", retry_after_ms="1500"),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=1.5,
+        ),
+        case(
+            "openai-429-insufficient-quota",
+            oa(429, _QUOTA, "insufficient_quota", "insufficient_quota"),
+            "quota_exhausted",
+            False,
+            status=429,
+            preset="OpenAIPreset",
+        ),
+        case(
+            "openai-400-context-length",
+            oa(400, _CONTEXT, "invalid_request_error", "context_length_exceeded"),
+            "context_overflow",
+            False,
+            status=400,
+        ),
+        case(
+            "openai-400-invalid",
+            oa(400, "Invalid 'messages'", "invalid_request_error", None),
+            "bad_request",
+            False,
+            status=400,
+        ),
+        case(
+            "openai-401-invalid-key",
+            oa(401, "Incorrect API key", "invalid_request_error", "invalid_api_key"),
+            "auth",
+            False,
+            status=401,
+        ),
+        case(
+            "openai-404-model",
+            oa(404, "The model does not exist", "invalid_request_error", "model_not_found"),
+            "not_found",
+            False,
+            status=404,
+        ),
+        case(
+            "openai-500",
+            oa(500, "The server had an error", "server_error", None),
+            "server_error",
+            True,
+            status=500,
+        ),
+        case(
+            "openai-503-overloaded",
+            oa(503, "The engine is currently overloaded", "server_error", None),
+            "overloaded",
+            True,
+            status=503,
+        ),
+        case(
+            "openai-500-x-should-retry-false",
+            oa(500, "The server had an error", "server_error", None, x_should_retry="false"),
+            "server_error",
+            False,
+            status=500,
+        ),
+        case(
+            "anthropic-529-overloaded",
+            an(529, "overloaded_error", "Overloaded"),
+            "overloaded",
+            True,
+            status=529,
+            preset="AnthropicPreset",
+        ),
+        case(
+            "anthropic-429-retry-after",
+            an(429, "rate_limit_error", "Rate limited", retry_after="12"),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=12.0,
+        ),
+        case(
+            "anthropic-429-spend-limit",
+            an(429, "rate_limit_error", _SPEND, "enforced_spend_limit_reached", retry_after="30"),
+            "quota_exhausted",
+            False,
+            status=429,
+            retry_after_s=30.0,
+        ),
+        case(
+            "anthropic-400-credit-balance",
+            an(400, "invalid_request_error", _CREDIT),
+            "quota_exhausted",
+            False,
+            status=400,
+        ),
+        case(
+            "anthropic-400-prompt-too-long",
+            an(400, "invalid_request_error", _PROMPT_TOO_LONG),
+            "context_overflow",
+            False,
+            status=400,
+        ),
+        case(
+            "anthropic-403-permission", an(403, "permission_error", "Not allowed"), "auth", False, status=403
+        ),
+        case(
+            "anthropic-stream-overloaded",
+            partial(_pai_anthropic, _anthropic_sse_error("overloaded_error", "Overloaded"), stream=True),
+            "overloaded",
+            True,
+        ),
+        case(
+            "gemini-429-retry-info",
+            partial(
+                _pai_google,
+                Reply(429, _google_body(429, "RESOURCE_EXHAUSTED", "Quota exceeded.", _retry_info("21s"))),
+            ),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=21.0,
+            preset="GeminiPreset",
+        ),
+        case(
+            "gemini-503-unavailable",
+            partial(_pai_google, Reply(503, _google_body(503, "UNAVAILABLE", "The model is overloaded."))),
+            "overloaded",
+            True,
+            status=503,
+        ),
+        case(
+            "gemini-400-api-key-invalid",
+            partial(
+                _pai_google,
+                Reply(
+                    400,
+                    _google_body(
+                        400,
+                        "INVALID_ARGUMENT",
+                        "API key not valid.",
+                        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"},
+                    ),
+                ),
+            ),
+            "auth",
+            False,
+            status=400,
+        ),
+        case(
+            "content-filter-after-200",
+            partial(_pai_openai, Reply(200, _chat_completion(None, "content_filter"))),
+            "content_filtered",
+            False,
+        ),
         case("usage-limit-exceeded", _pai_usage_limit, "quota_exhausted", False),
         case("connection-refused", partial(refused, _pai_openai_network), "network", True),
         case("timeout", partial(timed_out, _pai_openai_network), "network", True),
         # FallbackExceptionGroup: every model failed; the most severe member speaks for the group.
-        case("fallback-group-429-and-500",
-             partial(_pai_fallback, Reply(429, _openai_body(_RPM, "requests", "rate_limit_exceeded")),
-                     Reply(500, _openai_body("boom", "server_error", None))),
-             "rate_limited", True, status=429),
-        case("fallback-group-quota-stops-retries",
-             partial(_pai_fallback, Reply(503, _openai_body("overloaded", "server_error", None)),
-                     Reply(429, _openai_body(_QUOTA, "insufficient_quota", "insufficient_quota"))),
-             "quota_exhausted", False, status=429),
+        case(
+            "fallback-group-429-and-500",
+            partial(
+                _pai_fallback,
+                Reply(429, _openai_body(_RPM, "requests", "rate_limit_exceeded")),
+                Reply(500, _openai_body("boom", "server_error", None)),
+            ),
+            "rate_limited",
+            True,
+            status=429,
+        ),
+        case(
+            "fallback-group-quota-stops-retries",
+            partial(
+                _pai_fallback,
+                Reply(503, _openai_body("overloaded", "server_error", None)),
+                Reply(429, _openai_body(_QUOTA, "insufficient_quota", "insufficient_quota")),
+            ),
+            "quota_exhausted",
+            False,
+            status=429,
+        ),
     ]
-    # fmt: on
 
 
 # --- langchain-openai, langchain-anthropic ------------------------------------------------------------
@@ -370,68 +498,175 @@ def _langchain_cases() -> list[Case]:
     def an_case(name: str, make: Callable[[], BaseException], kind: str, retryable: bool, **kw: Any) -> Case:
         return Case(f"langchain-anthropic-{name}", "langchain-anthropic", make, kind, retryable, **kw)
 
-    oa = lambda status, msg, t, c, **h: partial(_lc_openai, Reply(status, _openai_body(msg, t, c), headers(**h)))  # noqa: E731
-    an = lambda status, t, msg, code=None, **h: partial(  # noqa: E731
-        _lc_anthropic, Reply(status, _anthropic_body(t, msg, code), headers(**h))
-    )
-    # fmt: off
+    def oa(status: int, msg: str, t: str | None, c: str | None, **h: str) -> Callable[[], BaseException]:
+        return partial(_lc_openai, Reply(status, _openai_body(msg, t, c), headers(**h)))
+
+    def an(status: int, t: str, msg: str, code: str | None = None, **h: str) -> Callable[[], BaseException]:
+        return partial(_lc_anthropic, Reply(status, _anthropic_body(t, msg, code), headers(**h)))
+
     return [
-        oa_case("429-retry-after", oa(429, _RPM, "requests", "rate_limit_exceeded", retry_after="4"),
-                "rate_limited", True, status=429, retry_after_s=4.0, preset="OpenAIPreset"),
-        oa_case("429-reset-headers",
-                oa(429, _RPM, "tokens", "rate_limit_exceeded", x_ratelimit_remaining_tokens="0",
-                   x_ratelimit_reset_tokens="6m0s"),
-                "rate_limited", True, status=429, retry_after_s=360.0),
-        oa_case("429-insufficient-quota", oa(429, _QUOTA, "insufficient_quota", "insufficient_quota"),
-                "quota_exhausted", False, status=429),
-        oa_case("400-context-overflow", oa(400, _CONTEXT, "invalid_request_error", "context_length_exceeded"),
-                "context_overflow", False, status=400, preset="OpenAIPreset"),
-        oa_case("400-invalid-request", oa(400, "Invalid value for 'temperature'", "invalid_request_error",
-                                          "invalid_value"), "bad_request", False, status=400),
-        oa_case("400-content-filter", oa(400, "The response was filtered", "invalid_request_error",
-                                         "content_filter"), "content_filtered", False, status=400),
-        oa_case("401-auth", oa(401, "Incorrect API key", "invalid_request_error", "invalid_api_key"), "auth",
-                False, status=401),
-        oa_case("403-region", oa(403, "Country not supported", "request_forbidden",
-                                 "unsupported_country_region_territory"), "auth", False, status=403),
-        oa_case("404-model", oa(404, "The model does not exist", "invalid_request_error", "model_not_found"),
-                "not_found", False, status=404),
-        oa_case("500-server", oa(500, "The server had an error", "server_error", None), "server_error", True,
-                status=500),
-        oa_case("503-overloaded", oa(503, "overloaded", "server_error", None, retry_after="2"), "overloaded",
-                True, status=503, retry_after_s=2.0),
+        oa_case(
+            "429-retry-after",
+            oa(429, _RPM, "requests", "rate_limit_exceeded", retry_after="4"),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=4.0,
+            preset="OpenAIPreset",
+        ),
+        oa_case(
+            "429-reset-headers",
+            oa(
+                429,
+                _RPM,
+                "tokens",
+                "rate_limit_exceeded",
+                x_ratelimit_remaining_tokens="0",
+                x_ratelimit_reset_tokens="6m0s",
+            ),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=360.0,
+        ),
+        oa_case(
+            "429-insufficient-quota",
+            oa(429, _QUOTA, "insufficient_quota", "insufficient_quota"),
+            "quota_exhausted",
+            False,
+            status=429,
+        ),
+        oa_case(
+            "400-context-overflow",
+            oa(400, _CONTEXT, "invalid_request_error", "context_length_exceeded"),
+            "context_overflow",
+            False,
+            status=400,
+            preset="OpenAIPreset",
+        ),
+        oa_case(
+            "400-invalid-request",
+            oa(400, "Invalid value for 'temperature'", "invalid_request_error", "invalid_value"),
+            "bad_request",
+            False,
+            status=400,
+        ),
+        oa_case(
+            "400-content-filter",
+            oa(400, "The response was filtered", "invalid_request_error", "content_filter"),
+            "content_filtered",
+            False,
+            status=400,
+        ),
+        oa_case(
+            "401-auth",
+            oa(401, "Incorrect API key", "invalid_request_error", "invalid_api_key"),
+            "auth",
+            False,
+            status=401,
+        ),
+        oa_case(
+            "403-region",
+            oa(403, "Country not supported", "request_forbidden", "unsupported_country_region_territory"),
+            "auth",
+            False,
+            status=403,
+        ),
+        oa_case(
+            "404-model",
+            oa(404, "The model does not exist", "invalid_request_error", "model_not_found"),
+            "not_found",
+            False,
+            status=404,
+        ),
+        oa_case(
+            "500-server",
+            oa(500, "The server had an error", "server_error", None),
+            "server_error",
+            True,
+            status=500,
+        ),
+        oa_case(
+            "503-overloaded",
+            oa(503, "overloaded", "server_error", None, retry_after="2"),
+            "overloaded",
+            True,
+            status=503,
+            retry_after_s=2.0,
+        ),
         oa_case("connection-refused", partial(refused, _lc_openai_network), "network", True),
         oa_case("timeout", partial(timed_out, _lc_openai_network), "network", True),
         # with_fallbacks raises the first model's error once every fallback failed.
-        oa_case("with-fallbacks-first-error",
-                partial(_lc_fallbacks, Reply(503, _openai_body("overloaded", "server_error", None),
-                                             {"retry-after": "3"}),
-                        Reply(429, _openai_body(_RPM, "requests", "rate_limit_exceeded"))),
-                "overloaded", True, status=503, retry_after_s=3.0),
-        an_case("529-overloaded", an(529, "overloaded_error", "Overloaded"), "overloaded", True, status=529,
-                preset="AnthropicPreset"),
-        an_case("429-retry-after", an(429, "rate_limit_error", "Rate limited", retry_after="9"), "rate_limited",
-                True, status=429, retry_after_s=9.0),
-        an_case("429-spend-limit", an(429, "rate_limit_error", _SPEND, "enforced_spend_limit_reached"),
-                "quota_exhausted", False, status=429, preset="AnthropicPreset"),
-        an_case("400-prompt-too-long", an(400, "invalid_request_error", _PROMPT_TOO_LONG), "context_overflow",
-                False, status=400),
-        an_case("400-credit-balance", an(400, "invalid_request_error", _CREDIT), "quota_exhausted", False,
-                status=400),
+        oa_case(
+            "with-fallbacks-first-error",
+            partial(
+                _lc_fallbacks,
+                Reply(503, _openai_body("overloaded", "server_error", None), {"retry-after": "3"}),
+                Reply(429, _openai_body(_RPM, "requests", "rate_limit_exceeded")),
+            ),
+            "overloaded",
+            True,
+            status=503,
+            retry_after_s=3.0,
+        ),
+        an_case(
+            "529-overloaded",
+            an(529, "overloaded_error", "Overloaded"),
+            "overloaded",
+            True,
+            status=529,
+            preset="AnthropicPreset",
+        ),
+        an_case(
+            "429-retry-after",
+            an(429, "rate_limit_error", "Rate limited", retry_after="9"),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=9.0,
+        ),
+        an_case(
+            "429-spend-limit",
+            an(429, "rate_limit_error", _SPEND, "enforced_spend_limit_reached"),
+            "quota_exhausted",
+            False,
+            status=429,
+            preset="AnthropicPreset",
+        ),
+        an_case(
+            "400-prompt-too-long",
+            an(400, "invalid_request_error", _PROMPT_TOO_LONG),
+            "context_overflow",
+            False,
+            status=400,
+        ),
+        an_case(
+            "400-credit-balance",
+            an(400, "invalid_request_error", _CREDIT),
+            "quota_exhausted",
+            False,
+            status=400,
+        ),
         an_case("401-auth", an(401, "authentication_error", "invalid x-api-key"), "auth", False, status=401),
-        an_case("404-model", an(404, "not_found_error", "model: claude-test"), "not_found", False, status=404),
-        an_case("500-api-error", an(500, "api_error", "Internal server error"), "server_error", True,
-                status=500),
-        an_case("503-unavailable", an(503, "api_error", "Service unavailable"), "overloaded", True, status=503),
+        an_case(
+            "404-model", an(404, "not_found_error", "model: claude-test"), "not_found", False, status=404
+        ),
+        an_case(
+            "500-api-error", an(500, "api_error", "Internal server error"), "server_error", True, status=500
+        ),
+        an_case(
+            "503-unavailable", an(503, "api_error", "Service unavailable"), "overloaded", True, status=503
+        ),
         an_case("connection-refused", partial(refused, _lc_anthropic_network), "network", True),
     ]
-    # fmt: on
 
 
 # --- openai-agents ------------------------------------------------------------------------------------
 
 
-def _agents_run(reply: Reply, *, responses: bool = False, stream: bool = False, **agent: Any) -> BaseException:
+def _agents_run(
+    reply: Reply, *, responses: bool = False, stream: bool = False, **agent: Any
+) -> BaseException:
     from agents import (
         Agent,
         OpenAIChatCompletionsModel,
@@ -480,31 +715,75 @@ def _agents_cases() -> list[Case]:
     def reply(status: int, msg: str, t: str | None, c: str | None, **h: str) -> Reply:
         return Reply(status, _openai_body(msg, t, c), headers(**h))
 
-    stream_error = sse({"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 1, "model": "gpt-test",
-                        "choices": []}, {"error": {"message": "The server had an error", "type": "server_error"}})
-    # fmt: off
+    stream_error = sse(
+        {
+            "id": "chatcmpl-x",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "gpt-test",
+            "choices": [],
+        },
+        {"error": {"message": "The server had an error", "type": "server_error"}},
+    )
     return [
-        case("chat-429-retry-after", partial(_agents_run, reply(429, _RPM, "requests", "rate_limit_exceeded",
-                                                                retry_after="5")),
-             "rate_limited", True, status=429, retry_after_s=5.0, preset="OpenAIPreset"),
-        case("responses-429-insufficient-quota",
-             partial(_agents_run, reply(429, _QUOTA, "insufficient_quota", "insufficient_quota"), responses=True),
-             "quota_exhausted", False, status=429),
-        case("responses-500", partial(_agents_run, reply(500, "The server had an error", "server_error", None),
-                                      responses=True), "server_error", True, status=500),
-        case("chat-400-context", partial(_agents_run, reply(400, _CONTEXT, "invalid_request_error",
-                                                            "context_length_exceeded")),
-             "context_overflow", False, status=400),
-        case("chat-401-auth", partial(_agents_run, reply(401, "Incorrect API key", "invalid_request_error",
-                                                         "invalid_api_key")), "auth", False, status=401),
-        case("chat-404-model", partial(_agents_run, reply(404, "The model does not exist", "invalid_request_error",
-                                                          "model_not_found")), "not_found", False, status=404),
-        case("chat-stream-error-after-200",
-             partial(_agents_run, Reply(200, stream_error, content_type="text/event-stream"), stream=True),
-             "server_error", True, preset="OpenAIPreset"),
+        case(
+            "chat-429-retry-after",
+            partial(_agents_run, reply(429, _RPM, "requests", "rate_limit_exceeded", retry_after="5")),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=5.0,
+            preset="OpenAIPreset",
+        ),
+        case(
+            "responses-429-insufficient-quota",
+            partial(
+                _agents_run, reply(429, _QUOTA, "insufficient_quota", "insufficient_quota"), responses=True
+            ),
+            "quota_exhausted",
+            False,
+            status=429,
+        ),
+        case(
+            "responses-500",
+            partial(_agents_run, reply(500, "The server had an error", "server_error", None), responses=True),
+            "server_error",
+            True,
+            status=500,
+        ),
+        case(
+            "chat-400-context",
+            partial(_agents_run, reply(400, _CONTEXT, "invalid_request_error", "context_length_exceeded")),
+            "context_overflow",
+            False,
+            status=400,
+        ),
+        case(
+            "chat-401-auth",
+            partial(_agents_run, reply(401, "Incorrect API key", "invalid_request_error", "invalid_api_key")),
+            "auth",
+            False,
+            status=401,
+        ),
+        case(
+            "chat-404-model",
+            partial(
+                _agents_run,
+                reply(404, "The model does not exist", "invalid_request_error", "model_not_found"),
+            ),
+            "not_found",
+            False,
+            status=404,
+        ),
+        case(
+            "chat-stream-error-after-200",
+            partial(_agents_run, Reply(200, stream_error, content_type="text/event-stream"), stream=True),
+            "server_error",
+            True,
+            preset="OpenAIPreset",
+        ),
         case("input-guardrail-tripwire", _agents_guardrail, "content_filtered", False),
     ]
-    # fmt: on
 
 
 def build_cases() -> list[Case]:

@@ -77,7 +77,10 @@ _CONTENT_FILTER = _odata(
     "content_filter",
     "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
     status=400,
-    innererror={"code": "ResponsibleAIPolicyViolation", "content_filter_result": {"hate": {"filtered": True}}},
+    innererror={
+        "code": "ResponsibleAIPolicyViolation",
+        "content_filter_result": {"hate": {"filtered": True}},
+    },
 )
 
 
@@ -89,35 +92,89 @@ def _azure_ai_cases() -> list[Case]:
         return partial(_azure_ai, Reply(status, _odata(code, message), headers(**h)))
 
     p = "AzureAIPreset"
-    # fmt: off
     return [
-        case("429-retry-after", st(429, "RateLimitReached", "Rate limit is exceeded.", retry_after="17"),
-             "rate_limited", True, status=429, retry_after_s=17.0, preset=p),
-        case("429-x-ms-retry-after-ms",
-             st(429, "RateLimitReached", "Rate limit is exceeded.", x_ms_retry_after_ms="2500"),
-             "rate_limited", True, status=429, retry_after_s=2.5, preset=p),
-        case("400-content-filter", partial(_azure_ai, Reply(400, _CONTENT_FILTER)), "content_filtered", False,
-             status=400, preset=p),
-        case("400-context-length", st(400, "context_length_exceeded",
-                                      "This model's maximum context length is 8192 tokens."),
-             "context_overflow", False, status=400),
-        case("400-invalid", st(400, "invalid_request", "Invalid value for 'temperature'."), "bad_request", False,
-             status=400),
-        case("401-client-authentication", st(401, "Unauthorized", "Access denied due to invalid key."), "auth",
-             False, status=401, preset=p),
-        case("403-forbidden", st(403, "PermissionDenied", "Principal does not have access."), "auth", False,
-             status=403),
-        case("404-resource-not-found", st(404, "DeploymentNotFound", "The deployment does not exist."),
-             "not_found", False, status=404, preset=p),
-        case("500-internal", st(500, "InternalServerError", "The server had an error."), "server_error", True,
-             status=500),
-        case("503-unavailable", st(503, "ServiceUnavailable", "The service is temporarily unavailable."),
-             "overloaded", True, status=503, preset=p),
+        case(
+            "429-retry-after",
+            st(429, "RateLimitReached", "Rate limit is exceeded.", retry_after="17"),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=17.0,
+            preset=p,
+        ),
+        case(
+            "429-x-ms-retry-after-ms",
+            st(429, "RateLimitReached", "Rate limit is exceeded.", x_ms_retry_after_ms="2500"),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=2.5,
+            preset=p,
+        ),
+        case(
+            "400-content-filter",
+            partial(_azure_ai, Reply(400, _CONTENT_FILTER)),
+            "content_filtered",
+            False,
+            status=400,
+            preset=p,
+        ),
+        case(
+            "400-context-length",
+            st(400, "context_length_exceeded", "This model's maximum context length is 8192 tokens."),
+            "context_overflow",
+            False,
+            status=400,
+        ),
+        case(
+            "400-invalid",
+            st(400, "invalid_request", "Invalid value for 'temperature'."),
+            "bad_request",
+            False,
+            status=400,
+        ),
+        case(
+            "401-client-authentication",
+            st(401, "Unauthorized", "Access denied due to invalid key."),
+            "auth",
+            False,
+            status=401,
+            preset=p,
+        ),
+        case(
+            "403-forbidden",
+            st(403, "PermissionDenied", "Principal does not have access."),
+            "auth",
+            False,
+            status=403,
+        ),
+        case(
+            "404-resource-not-found",
+            st(404, "DeploymentNotFound", "The deployment does not exist."),
+            "not_found",
+            False,
+            status=404,
+            preset=p,
+        ),
+        case(
+            "500-internal",
+            st(500, "InternalServerError", "The server had an error."),
+            "server_error",
+            True,
+            status=500,
+        ),
+        case(
+            "503-unavailable",
+            st(503, "ServiceUnavailable", "The service is temporarily unavailable."),
+            "overloaded",
+            True,
+            status=503,
+            preset=p,
+        ),
         case("408-timeout", st(408, "Timeout", "The operation timed out."), "network", True, status=408),
         case("service-request-error-refused", partial(refused, _azure_ai_network), "network", True, preset=p),
         case("service-response-error-timeout", partial(timed_out, _azure_ai_network), "network", True),
     ]
-    # fmt: on
 
 
 # --- openai's AzureOpenAI ------------------------------------------------------------------------------
@@ -139,23 +196,52 @@ def _azure_openai_cases() -> list[Case]:
         return Case(f"azure-openai-{name}", "azure-openai", make, kind, retryable, **kw)
 
     tpm = "Requests to the ChatCompletions_Create Operation have exceeded token rate limit. Retry after 6 s."
-    # fmt: off
     return [
-        case("429-x-ms-retry-after-ms",
-             partial(_azure_openai, Reply(429, {"error": {"code": "429", "message": tpm}},
-                                          {"x-ms-retry-after-ms": "6000"})),
-             "rate_limited", True, status=429, retry_after_s=6.0, preset="AzureOpenAIPreset"),
-        case("400-content-filter-innererror", partial(_azure_openai, Reply(400, _CONTENT_FILTER)),
-             "content_filtered", False, status=400),
-        case("404-deployment-not-found",
-             partial(_azure_openai, Reply(404, {"error": {"code": "DeploymentNotFound",
-                                                          "message": "The API deployment does not exist."}})),
-             "not_found", False, status=404),
-        case("424-dependency-failed", partial(_azure_openai, Reply(424, {"error": {"code": "424",
-                                                                    "message": "Failed Dependency"}})),
-             "unknown", False, status=424),
+        case(
+            "429-x-ms-retry-after-ms",
+            partial(
+                _azure_openai,
+                Reply(429, {"error": {"code": "429", "message": tpm}}, {"x-ms-retry-after-ms": "6000"}),
+            ),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=6.0,
+            preset="AzureOpenAIPreset",
+        ),
+        case(
+            "400-content-filter-innererror",
+            partial(_azure_openai, Reply(400, _CONTENT_FILTER)),
+            "content_filtered",
+            False,
+            status=400,
+        ),
+        case(
+            "404-deployment-not-found",
+            partial(
+                _azure_openai,
+                Reply(
+                    404,
+                    {
+                        "error": {
+                            "code": "DeploymentNotFound",
+                            "message": "The API deployment does not exist.",
+                        }
+                    },
+                ),
+            ),
+            "not_found",
+            False,
+            status=404,
+        ),
+        case(
+            "424-dependency-failed",
+            partial(_azure_openai, Reply(424, {"error": {"code": "424", "message": "Failed Dependency"}})),
+            "unknown",
+            False,
+            status=424,
+        ),
     ]
-    # fmt: on
 
 
 # --- ollama -------------------------------------------------------------------------------------------
@@ -192,34 +278,75 @@ def _ollama_cases() -> list[Case]:
         return partial(_ollama, Reply(status, {"error": error}, headers(**h)))
 
     p = "OllamaPreset"
-    # fmt: off
     return [
-        case("404-model-not-found", st(404, "model 'llama-test' not found, try pulling it first"), "not_found",
-             False, status=404, preset=p),
-        case("503-server-busy", st(503, "server busy, please try again.  maximum pending requests exceeded"),
-             "overloaded", True, status=503, preset=p),
-        case("500-runner-stopped", st(500, "llama runner process has terminated: signal: killed"),
-             "server_error", True, status=500, preset=p),
-        case("400-context-length", st(400, "the input length exceeds the context length"), "context_overflow",
-             False, status=400),
-        case("400-invalid-options", st(400, "invalid options: num_ctx must be a number"), "bad_request", False,
-             status=400),
+        case(
+            "404-model-not-found",
+            st(404, "model 'llama-test' not found, try pulling it first"),
+            "not_found",
+            False,
+            status=404,
+            preset=p,
+        ),
+        case(
+            "503-server-busy",
+            st(503, "server busy, please try again.  maximum pending requests exceeded"),
+            "overloaded",
+            True,
+            status=503,
+            preset=p,
+        ),
+        case(
+            "500-runner-stopped",
+            st(500, "llama runner process has terminated: signal: killed"),
+            "server_error",
+            True,
+            status=500,
+            preset=p,
+        ),
+        case(
+            "400-context-length",
+            st(400, "the input length exceeds the context length"),
+            "context_overflow",
+            False,
+            status=400,
+        ),
+        case(
+            "400-invalid-options",
+            st(400, "invalid options: num_ctx must be a number"),
+            "bad_request",
+            False,
+            status=400,
+        ),
         case("401-cloud-unauthorized", st(401, "unauthorized"), "auth", False, status=401),
         # ResponseError keeps only the text and the status (raised `from None`): its retry-after is gone.
-        case("429-cloud-retry-after-lost", st(429, "too many requests", retry_after="8"), "rate_limited", True,
-             status=429),
+        case(
+            "429-cloud-retry-after-lost",
+            st(429, "too many requests", retry_after="8"),
+            "rate_limited",
+            True,
+            status=429,
+        ),
         # A failure inside a stream that began with HTTP 200: status_code is ollama's sentinel, -1.
-        case("stream-error-after-200",
-             partial(_ollama, Reply(200, '{"error":"an error was encountered while running the model"}\n',
-                                    content_type="application/x-ndjson"), stream=True),
-             "unknown", False),
+        case(
+            "stream-error-after-200",
+            partial(
+                _ollama,
+                Reply(
+                    200,
+                    '{"error":"an error was encountered while running the model"}\n',
+                    content_type="application/x-ndjson",
+                ),
+                stream=True,
+            ),
+            "unknown",
+            False,
+        ),
         # ollama raises the builtin ConnectionError when no server listens.
         case("connection-refused", partial(refused, _ollama_network), "network", True, preset=p),
         case("read-timeout", partial(timed_out, _ollama_network), "network", True),
         # The client validates its request with pydantic before sending it.
         case("validation-error-empty-model", _ollama_no_model, "unknown", False),
     ]
-    # fmt: on
 
 
 # --- huggingface_hub ----------------------------------------------------------------------------------
@@ -295,33 +422,76 @@ def _hf_cases() -> list[Case]:
 
     p = "HuggingFacePreset"
     overloaded_chunk = sse({"error": "Model is overloaded", "error_type": "overloaded"})
-    # fmt: off
     return [
-        case("503-model-loading-estimated-time", st(503, _LOADING), "overloaded", True, status=503,
-             retry_after_s=20.0, preset=p),
-        case("429-ratelimit-header", st(429, {"error": "Too many requests"}, ratelimit='"api";r=0;t=55',
-                                        ratelimit_policy='"fixed window";"api";q=500;w=300'),
-             "rate_limited", True, status=429, retry_after_s=55.0, preset=p),
-        case("429-retry-after", st(429, {"error": "Too many requests"}, retry_after="3"), "rate_limited", True,
-             status=429, retry_after_s=3.0),
-        case("401-invalid-token", st(401, {"error": "Invalid credentials in Authorization header"}), "auth",
-             False, status=401, preset=p),
-        case("402-credits", st(402, {"error": "You have exceeded your monthly included credits."}),
-             "quota_exhausted", False, status=402),
+        case(
+            "503-model-loading-estimated-time",
+            st(503, _LOADING),
+            "overloaded",
+            True,
+            status=503,
+            retry_after_s=20.0,
+            preset=p,
+        ),
+        case(
+            "429-ratelimit-header",
+            st(
+                429,
+                {"error": "Too many requests"},
+                ratelimit='"api";r=0;t=55',
+                ratelimit_policy='"fixed window";"api";q=500;w=300',
+            ),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=55.0,
+            preset=p,
+        ),
+        case(
+            "429-retry-after",
+            st(429, {"error": "Too many requests"}, retry_after="3"),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=3.0,
+        ),
+        case(
+            "401-invalid-token",
+            st(401, {"error": "Invalid credentials in Authorization header"}),
+            "auth",
+            False,
+            status=401,
+            preset=p,
+        ),
+        case(
+            "402-credits",
+            st(402, {"error": "You have exceeded your monthly included credits."}),
+            "quota_exhausted",
+            False,
+            status=402,
+        ),
         case("404-model", st(404, {"error": "Model not found"}), "not_found", False, status=404),
         case("400-bad-request", st(400, {"error": "Invalid JSON"}), "bad_request", False, status=400),
-        case("422-tgi-input-too-long", st(422, {"error": _TGI_TOO_LONG, "error_type": "validation"}),
-             "context_overflow", False, status=422, preset=p),
+        case(
+            "422-tgi-input-too-long",
+            st(422, {"error": _TGI_TOO_LONG, "error_type": "validation"}),
+            "context_overflow",
+            False,
+            status=422,
+            preset=p,
+        ),
         case("500-internal", st(500, {"error": "Internal Server Error"}), "server_error", True, status=500),
         case("504-gateway-timeout", st(504, {"error": "Gateway Timeout"}), "server_error", True, status=504),
         # Text Generation Inference reports capacity inside a stream that began with HTTP 200.
-        case("stream-overloaded-after-200",
-             partial(_hf, Reply(200, overloaded_chunk, content_type="text/event-stream"), stream=True),
-             "overloaded", True, preset=p),
+        case(
+            "stream-overloaded-after-200",
+            partial(_hf, Reply(200, overloaded_chunk, content_type="text/event-stream"), stream=True),
+            "overloaded",
+            True,
+            preset=p,
+        ),
         case("connect-error", partial(refused, _hf_network), "network", True),
         case("inference-timeout", partial(timed_out, _hf_network), "network", True, preset=p),
     ]
-    # fmt: on
 
 
 # --- together and fireworks-ai (Stainless, httpx) -------------------------------------------------------
@@ -331,7 +501,10 @@ def _together(reply: Reply) -> BaseException:
     import together
 
     client = together.Together(
-        api_key=FAKE_KEY, base_url="http://together.invalid/v1", http_client=httpx_client(reply), max_retries=0
+        api_key=FAKE_KEY,
+        base_url="http://together.invalid/v1",
+        http_client=httpx_client(reply),
+        max_retries=0,
     )
     return raised(lambda: client.chat.completions.create(model="llama-test", messages=MESSAGES))
 
@@ -389,33 +562,85 @@ def _together_cases() -> list[Case]:
         return partial(_together, Reply(status, _openai_body(message, t, c), headers(**h)))
 
     p = "TogetherPreset"
-    # fmt: off
     return [
-        case("429-retry-after", st(429, "Rate limit exceeded", "rate_limit", None, retry_after="2"),
-             "rate_limited", True, status=429, retry_after_s=2.0, preset=p),
-        case("429-reset-headers", st(429, "Rate limit exceeded", x_ratelimit_remaining="0", x_ratelimit_reset="4"),
-             "rate_limited", True, status=429, retry_after_s=4.0),
+        case(
+            "429-retry-after",
+            st(429, "Rate limit exceeded", "rate_limit", None, retry_after="2"),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=2.0,
+            preset=p,
+        ),
+        case(
+            "429-reset-headers",
+            st(429, "Rate limit exceeded", x_ratelimit_remaining="0", x_ratelimit_reset="4"),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=4.0,
+        ),
         # Together documents 403 as the token limit (input tokens plus max_tokens over the context length).
-        case("403-token-limit", st(403, _TOGETHER_403, "invalid_request_error"), "context_overflow", False,
-             status=403, preset=p),
-        case("402-credits", st(402, "Credit limit exceeded", "credit_limit"), "quota_exhausted", False,
-             status=402, preset=p),
-        case("401-auth", st(401, "Invalid API key provided", "invalid_request_error", "invalid_api_key"), "auth",
-             False, status=401),
-        case("404-model", st(404, "Unable to access model llama-test", "invalid_request_error", "model_not_available"),
-             "not_found", False, status=404),
-        case("400-invalid", st(400, "Input validation error", "invalid_request_error"), "bad_request", False,
-             status=400),
-        case("500-server", st(500, "Internal server error", "server_error"), "server_error", True, status=500),
-        case("503-engine-overloaded", st(503, "The server is overloaded", "server_error"), "overloaded", True,
-             status=503, preset=p),
+        case(
+            "403-token-limit",
+            st(403, _TOGETHER_403, "invalid_request_error"),
+            "context_overflow",
+            False,
+            status=403,
+            preset=p,
+        ),
+        case(
+            "402-credits",
+            st(402, "Credit limit exceeded", "credit_limit"),
+            "quota_exhausted",
+            False,
+            status=402,
+            preset=p,
+        ),
+        case(
+            "401-auth",
+            st(401, "Invalid API key provided", "invalid_request_error", "invalid_api_key"),
+            "auth",
+            False,
+            status=401,
+        ),
+        case(
+            "404-model",
+            st(404, "Unable to access model llama-test", "invalid_request_error", "model_not_available"),
+            "not_found",
+            False,
+            status=404,
+        ),
+        case(
+            "400-invalid",
+            st(400, "Input validation error", "invalid_request_error"),
+            "bad_request",
+            False,
+            status=400,
+        ),
+        case(
+            "500-server", st(500, "Internal server error", "server_error"), "server_error", True, status=500
+        ),
+        case(
+            "503-engine-overloaded",
+            st(503, "The server is overloaded", "server_error"),
+            "overloaded",
+            True,
+            status=503,
+            preset=p,
+        ),
         # Cloudflare's 524 (the origin did not answer in time): an HTML page, no code.
-        case("524-cloudflare-timeout", partial(_together, Reply(524, _CLOUDFLARE_524, content_type="text/html")),
-             "network", True, status=524, preset=p),
+        case(
+            "524-cloudflare-timeout",
+            partial(_together, Reply(524, _CLOUDFLARE_524, content_type="text/html")),
+            "network",
+            True,
+            status=524,
+            preset=p,
+        ),
         case("connection-refused", partial(refused, _together_network), "network", True, preset=p),
         case("timeout", partial(timed_out, _together_network), "network", True),
     ]
-    # fmt: on
 
 
 def _fireworks_cases() -> list[Case]:
@@ -426,27 +651,72 @@ def _fireworks_cases() -> list[Case]:
         return partial(_fireworks, Reply(status, _openai_body(message, t, c), headers(**h)))
 
     p = "FireworksPreset"
-    # fmt: off
     return [
-        case("429-retry-after", st(429, "Request didn't generate first token before the given deadline",
-                                   "rate_limit_exceeded", None, retry_after="1"),
-             "rate_limited", True, status=429, retry_after_s=1.0, preset=p),
-        case("400-prompt-too-long",
-             st(400, "The prompt is too long: 140000, model maximum context length: 131072",
-                "invalid_request_error"), "context_overflow", False, status=400, preset=p),
-        case("401-auth", st(401, "The API key you provided is invalid.", "invalid_request_error"), "auth",
-             False, status=401),
-        case("402-suspended", st(402, "Account suspended: billing", "invalid_request_error"), "quota_exhausted",
-             False, status=402),
-        case("404-model", st(404, "Model not found, inaccessible, and/or not deployed", "invalid_request_error"),
-             "not_found", False, status=404, preset=p),
-        case("500-server", st(500, "Internal server error", "internal_server_error"), "server_error", True,
-             status=500),
-        case("503-unavailable", st(503, "Service unavailable", "internal_server_error"), "overloaded", True,
-             status=503),
+        case(
+            "429-retry-after",
+            st(
+                429,
+                "Request didn't generate first token before the given deadline",
+                "rate_limit_exceeded",
+                None,
+                retry_after="1",
+            ),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=1.0,
+            preset=p,
+        ),
+        case(
+            "400-prompt-too-long",
+            st(
+                400,
+                "The prompt is too long: 140000, model maximum context length: 131072",
+                "invalid_request_error",
+            ),
+            "context_overflow",
+            False,
+            status=400,
+            preset=p,
+        ),
+        case(
+            "401-auth",
+            st(401, "The API key you provided is invalid.", "invalid_request_error"),
+            "auth",
+            False,
+            status=401,
+        ),
+        case(
+            "402-suspended",
+            st(402, "Account suspended: billing", "invalid_request_error"),
+            "quota_exhausted",
+            False,
+            status=402,
+        ),
+        case(
+            "404-model",
+            st(404, "Model not found, inaccessible, and/or not deployed", "invalid_request_error"),
+            "not_found",
+            False,
+            status=404,
+            preset=p,
+        ),
+        case(
+            "500-server",
+            st(500, "Internal server error", "internal_server_error"),
+            "server_error",
+            True,
+            status=500,
+        ),
+        case(
+            "503-unavailable",
+            st(503, "Service unavailable", "internal_server_error"),
+            "overloaded",
+            True,
+            status=503,
+        ),
         case("connection-refused", partial(refused, _fireworks_network), "network", True, preset=p),
     ]
-    # fmt: on
 
 
 # --- replicate ----------------------------------------------------------------------------------------
@@ -464,8 +734,12 @@ def _replicate(reply: Reply, *, poll: bool = False) -> BaseException:
 
 
 def _problem(status: int, title: str, detail: str) -> dict[str, Any]:
-    return {"type": f"https://replicate.com/docs/reference/http#{status}", "title": title, "detail": detail,
-            "status": status}
+    return {
+        "type": f"https://replicate.com/docs/reference/http#{status}",
+        "title": title,
+        "detail": detail,
+        "status": status,
+    }
 
 
 _FAILED_PREDICTION = {
@@ -486,32 +760,78 @@ def _replicate_cases() -> list[Case]:
         return Case(f"replicate-{name}", "replicate", make, kind, retryable, **kw)
 
     def st(status: int, title: str, detail: str, **h: str) -> Any:
-        return partial(_replicate, Reply(status, _problem(status, title, detail), headers(**h),
-                                         content_type="application/problem+json"))
+        return partial(
+            _replicate,
+            Reply(
+                status, _problem(status, title, detail), headers(**h), content_type="application/problem+json"
+            ),
+        )
 
-    # fmt: off
     return [
         # ReplicateError keeps the status and the problem details, but not the response: its retry-after
         # header is lost, and no hint is read.
-        case("429-throttled", st(429, "Request was throttled", "Request was throttled. Expected available in 5s.",
-                                 retry_after="5"), "rate_limited", True, status=429),
-        case("401-unauthenticated", st(401, "Unauthenticated", "You did not pass a valid authentication token"),
-             "auth", False, status=401),
-        case("402-spend-limit", st(402, "Payment Required", "You have reached your monthly spend limit."),
-             "quota_exhausted", False, status=402),
-        case("404-version", st(404, "Not found", "The specified version does not exist."), "not_found", False,
-             status=404),
-        case("422-invalid-input", st(422, "Input validation failed", "prompt is required"), "bad_request",
-             False, status=422),
-        case("500-internal", st(500, "Internal Server Error", "Something went wrong"), "server_error", True,
-             status=500),
-        case("503-unavailable", st(503, "Service Unavailable", "Try again later"), "overloaded", True,
-             status=503),
+        case(
+            "429-throttled",
+            st(
+                429,
+                "Request was throttled",
+                "Request was throttled. Expected available in 5s.",
+                retry_after="5",
+            ),
+            "rate_limited",
+            True,
+            status=429,
+        ),
+        case(
+            "401-unauthenticated",
+            st(401, "Unauthenticated", "You did not pass a valid authentication token"),
+            "auth",
+            False,
+            status=401,
+        ),
+        case(
+            "402-spend-limit",
+            st(402, "Payment Required", "You have reached your monthly spend limit."),
+            "quota_exhausted",
+            False,
+            status=402,
+        ),
+        case(
+            "404-version",
+            st(404, "Not found", "The specified version does not exist."),
+            "not_found",
+            False,
+            status=404,
+        ),
+        case(
+            "422-invalid-input",
+            st(422, "Input validation failed", "prompt is required"),
+            "bad_request",
+            False,
+            status=422,
+        ),
+        case(
+            "500-internal",
+            st(500, "Internal Server Error", "Something went wrong"),
+            "server_error",
+            True,
+            status=500,
+        ),
+        case(
+            "503-unavailable",
+            st(503, "Service Unavailable", "Try again later"),
+            "overloaded",
+            True,
+            status=503,
+        ),
         # The prediction ran and the model itself failed: nothing says a retry would do better.
-        case("model-error-prediction-failed", partial(_replicate, Reply(200, _FAILED_PREDICTION), poll=True),
-             "unknown", False),
+        case(
+            "model-error-prediction-failed",
+            partial(_replicate, Reply(200, _FAILED_PREDICTION), poll=True),
+            "unknown",
+            False,
+        ),
     ]
-    # fmt: on
 
 
 # --- voyageai (requests) -------------------------------------------------------------------------------
@@ -539,24 +859,40 @@ def _voyage_cases() -> list[Case]:
     def st(status: int, detail: str, **h: str) -> Any:
         return partial(_voyage, Reply(status, {"detail": detail}, headers(**h)))
 
-    batch = ("Request to model 'voyage-test' failed. The max allowed tokens per submitted batch is 120000. "
-             "Your batch has 130000 tokens after truncation.")
-    # fmt: off
+    batch = (
+        "Request to model 'voyage-test' failed. The max allowed tokens per submitted batch is 120000. "
+        "Your batch has 130000 tokens after truncation."
+    )
     return [
         # voyageai keeps the status in `http_status`, not `status_code`.
-        case("429-rate-limit-retry-after", st(429, "Rate limit exceeded", retry_after="6"), "rate_limited",
-             True, status=429, retry_after_s=6.0),
+        case(
+            "429-rate-limit-retry-after",
+            st(429, "Rate limit exceeded", retry_after="6"),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=6.0,
+        ),
         case("401-auth", st(401, "Provided API key is invalid."), "auth", False, status=401),
         case("400-batch-too-large", st(400, batch), "context_overflow", False, status=400),
         case("422-malformed", st(422, "Field 'input' is required"), "bad_request", False, status=422),
-        case("500-server-error", partial(_voyage, Reply(500, "Internal Server Error", content_type="text/plain")),
-             "server_error", True, status=500),
-        case("503-service-unavailable", partial(_voyage, Reply(503, "busy", content_type="text/plain")),
-             "overloaded", True, status=503),
+        case(
+            "500-server-error",
+            partial(_voyage, Reply(500, "Internal Server Error", content_type="text/plain")),
+            "server_error",
+            True,
+            status=500,
+        ),
+        case(
+            "503-service-unavailable",
+            partial(_voyage, Reply(503, "busy", content_type="text/plain")),
+            "overloaded",
+            True,
+            status=503,
+        ),
         case("connection-refused", partial(refused, _voyage_network), "network", True),
         case("timeout", partial(timed_out, _voyage_network), "network", True),
     ]
-    # fmt: on
 
 
 # --- xai-sdk (gRPC) -----------------------------------------------------------------------------------
@@ -626,25 +962,50 @@ def _xai_cases() -> list[Case]:
 
     p = "XAIPreset"
     too_long = "This model's maximum prompt length is 131072 but the request contains 140000 tokens."
-    # fmt: off
     return [
-        case("resource-exhausted", partial(_xai, "RESOURCE_EXHAUSTED", "Too many requests"), "rate_limited",
-             True, preset=p),
-        case("unavailable", partial(_xai, "UNAVAILABLE", "Service temporarily unavailable"), "overloaded", True,
-             preset=p),
+        case(
+            "resource-exhausted",
+            partial(_xai, "RESOURCE_EXHAUSTED", "Too many requests"),
+            "rate_limited",
+            True,
+            preset=p,
+        ),
+        case(
+            "unavailable",
+            partial(_xai, "UNAVAILABLE", "Service temporarily unavailable"),
+            "overloaded",
+            True,
+            preset=p,
+        ),
         case("internal", partial(_xai, "INTERNAL", "Internal error"), "server_error", True, preset=p),
-        case("invalid-argument", partial(_xai, "INVALID_ARGUMENT", "Invalid request: temperature"),
-             "bad_request", False, preset=p),
-        case("invalid-argument-prompt-too-long", partial(_xai, "INVALID_ARGUMENT", too_long),
-             "context_overflow", False, preset=p),
-        case("unauthenticated", partial(_xai, "UNAUTHENTICATED", "Incorrect API key provided"), "auth", False),
-        case("permission-denied", partial(_xai, "PERMISSION_DENIED",
-                                          "The team has run out of credits or reached its spending limit"),
-             "auth", False),
+        case(
+            "invalid-argument",
+            partial(_xai, "INVALID_ARGUMENT", "Invalid request: temperature"),
+            "bad_request",
+            False,
+            preset=p,
+        ),
+        case(
+            "invalid-argument-prompt-too-long",
+            partial(_xai, "INVALID_ARGUMENT", too_long),
+            "context_overflow",
+            False,
+            preset=p,
+        ),
+        case(
+            "unauthenticated", partial(_xai, "UNAUTHENTICATED", "Incorrect API key provided"), "auth", False
+        ),
+        case(
+            "permission-denied",
+            partial(
+                _xai, "PERMISSION_DENIED", "The team has run out of credits or reached its spending limit"
+            ),
+            "auth",
+            False,
+        ),
         case("not-found", partial(_xai, "NOT_FOUND", "Model grok-test not found"), "not_found", False),
         case("deadline-exceeded", _xai_timeout, "network", True, preset=p),
     ]
-    # fmt: on
 
 
 # --- google-genai in Vertex mode ---------------------------------------------------------------------
@@ -658,7 +1019,9 @@ def _vertex_genai(reply: Reply) -> BaseException:
         project="project-test",
         location="us-central1",
         credentials=Credentials(token="ya29.fake"),  # type: ignore[no-untyped-call]
-        http_options=genai.types.HttpOptions(base_url="http://vertex.invalid", httpx_client=httpx2_client(reply)),
+        http_options=genai.types.HttpOptions(
+            base_url="http://vertex.invalid", httpx_client=httpx2_client(reply)
+        ),
     )
     return raised(lambda: client.models.generate_content(model="gemini-test", contents="hi"))
 
@@ -674,29 +1037,63 @@ def _vertex_cases() -> list[Case]:
     def st(code: int, status: str, message: str) -> Any:
         return partial(_vertex_genai, Reply(code, _vertex_body(code, status, message)))
 
-    exhausted = ("Resource exhausted. Please try again later. Please refer to "
-                 "https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details.")
+    exhausted = (
+        "Resource exhausted. Please try again later. Please refer to "
+        "https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details."
+    )
     p = "GeminiPreset"
-    # fmt: off
     return [
         # Vertex's 429 (dynamic shared quota) carries no RetryInfo and no quota id: a rate limit, no hint.
-        case("429-resource-exhausted", st(429, "RESOURCE_EXHAUSTED", exhausted), "rate_limited", True,
-             status=429, preset=p),
-        case("503-unavailable", st(503, "UNAVAILABLE", "The service is currently unavailable."), "overloaded",
-             True, status=503, preset=p),
-        case("500-internal", st(500, "INTERNAL", "Internal error encountered."), "server_error", True,
-             status=500),
-        case("400-too-many-tokens",
-             st(400, "INVALID_ARGUMENT", "The input token count (1200000) exceeds the maximum number of tokens "
-                                         "allowed (1048576)."),
-             "context_overflow", False, status=400, preset=p),
-        case("403-permission-denied",
-             st(403, "PERMISSION_DENIED", "Permission 'aiplatform.endpoints.predict' denied on resource."),
-             "auth", False, status=403),
-        case("404-model", st(404, "NOT_FOUND", "Publisher Model `gemini-test` was not found."), "not_found",
-             False, status=404),
+        case(
+            "429-resource-exhausted",
+            st(429, "RESOURCE_EXHAUSTED", exhausted),
+            "rate_limited",
+            True,
+            status=429,
+            preset=p,
+        ),
+        case(
+            "503-unavailable",
+            st(503, "UNAVAILABLE", "The service is currently unavailable."),
+            "overloaded",
+            True,
+            status=503,
+            preset=p,
+        ),
+        case(
+            "500-internal",
+            st(500, "INTERNAL", "Internal error encountered."),
+            "server_error",
+            True,
+            status=500,
+        ),
+        case(
+            "400-too-many-tokens",
+            st(
+                400,
+                "INVALID_ARGUMENT",
+                "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).",
+            ),
+            "context_overflow",
+            False,
+            status=400,
+            preset=p,
+        ),
+        case(
+            "403-permission-denied",
+            st(403, "PERMISSION_DENIED", "Permission 'aiplatform.endpoints.predict' denied on resource."),
+            "auth",
+            False,
+            status=403,
+        ),
+        case(
+            "404-model",
+            st(404, "NOT_FOUND", "Publisher Model `gemini-test` was not found."),
+            "not_found",
+            False,
+            status=404,
+        ),
     ]
-    # fmt: on
 
 
 # --- anthropic's AnthropicVertex and AnthropicBedrock -------------------------------------------------
@@ -740,51 +1137,111 @@ def _anthropic_cloud_cases() -> list[Case]:
     def anthropic_body(error_type: str, message: str) -> dict[str, Any]:
         return {"type": "error", "error": {"type": error_type, "message": message}}
 
-    # fmt: off
     return [
         # Vertex answers quota errors itself, in Google's envelope (no Anthropic error type).
-        vertex("429-google-envelope",
-               partial(_anthropic_vertex, Reply(429, _vertex_body(429, "RESOURCE_EXHAUSTED",
-                                                                  "Quota exceeded for aiplatform.googleapis.com"))),
-               "rate_limited", True, status=429, preset="AnthropicPreset"),
-        vertex("529-overloaded", partial(_anthropic_vertex, Reply(529, anthropic_body("overloaded_error",
-                                                                                      "Overloaded"))),
-               "overloaded", True, status=529, preset="AnthropicPreset"),
-        vertex("400-prompt-too-long",
-               partial(_anthropic_vertex, Reply(400, anthropic_body("invalid_request_error",
-                                                                    "prompt is too long: 210000 tokens > 200000"))),
-               "context_overflow", False, status=400),
-        vertex("403-permission-denied",
-               partial(_anthropic_vertex, Reply(403, _vertex_body(403, "PERMISSION_DENIED",
-                                                                  "Permission denied on resource project."))),
-               "auth", False, status=403),
+        vertex(
+            "429-google-envelope",
+            partial(
+                _anthropic_vertex,
+                Reply(
+                    429,
+                    _vertex_body(429, "RESOURCE_EXHAUSTED", "Quota exceeded for aiplatform.googleapis.com"),
+                ),
+            ),
+            "rate_limited",
+            True,
+            status=429,
+            preset="AnthropicPreset",
+        ),
+        vertex(
+            "529-overloaded",
+            partial(_anthropic_vertex, Reply(529, anthropic_body("overloaded_error", "Overloaded"))),
+            "overloaded",
+            True,
+            status=529,
+            preset="AnthropicPreset",
+        ),
+        vertex(
+            "400-prompt-too-long",
+            partial(
+                _anthropic_vertex,
+                Reply(
+                    400, anthropic_body("invalid_request_error", "prompt is too long: 210000 tokens > 200000")
+                ),
+            ),
+            "context_overflow",
+            False,
+            status=400,
+        ),
+        vertex(
+            "403-permission-denied",
+            partial(
+                _anthropic_vertex,
+                Reply(403, _vertex_body(403, "PERMISSION_DENIED", "Permission denied on resource project.")),
+            ),
+            "auth",
+            False,
+            status=403,
+        ),
         # Bedrock sends the AWS code only in x-amzn-errortype; the body is just {"message": ...}.
-        bedrock("429-throttling", partial(_anthropic_bedrock, _bedrock_reply(429, "ThrottlingException",
-                                                                             "Too many requests")),
-                "rate_limited", True, status=429, preset="AnthropicPreset"),
-        bedrock("503-service-unavailable",
-                partial(_anthropic_bedrock, _bedrock_reply(503, "ServiceUnavailableException",
-                                                           "Bedrock is unable to process your request.")),
-                "overloaded", True, status=503, preset="BedrockPreset"),
-        bedrock("400-input-too-long", partial(_anthropic_bedrock, _bedrock_reply(400, "ValidationException",
-                                                                                 "Input is too long for requested model.")),
-                "context_overflow", False, status=400),
-        bedrock("403-access-denied",
-                partial(_anthropic_bedrock, _bedrock_reply(403, "AccessDeniedException",
-                                                           "You don't have access to the model.")),
-                "auth", False, status=403),
-        bedrock("408-model-timeout", partial(_anthropic_bedrock, _bedrock_reply(408, "ModelTimeoutException",
-                                                                                "Model has timed out")),
-                "network", True, status=408),
+        bedrock(
+            "429-throttling",
+            partial(_anthropic_bedrock, _bedrock_reply(429, "ThrottlingException", "Too many requests")),
+            "rate_limited",
+            True,
+            status=429,
+            preset="AnthropicPreset",
+        ),
+        bedrock(
+            "503-service-unavailable",
+            partial(
+                _anthropic_bedrock,
+                _bedrock_reply(
+                    503, "ServiceUnavailableException", "Bedrock is unable to process your request."
+                ),
+            ),
+            "overloaded",
+            True,
+            status=503,
+            preset="BedrockPreset",
+        ),
+        bedrock(
+            "400-input-too-long",
+            partial(
+                _anthropic_bedrock,
+                _bedrock_reply(400, "ValidationException", "Input is too long for requested model."),
+            ),
+            "context_overflow",
+            False,
+            status=400,
+        ),
+        bedrock(
+            "403-access-denied",
+            partial(
+                _anthropic_bedrock,
+                _bedrock_reply(403, "AccessDeniedException", "You don't have access to the model."),
+            ),
+            "auth",
+            False,
+            status=403,
+        ),
+        bedrock(
+            "408-model-timeout",
+            partial(_anthropic_bedrock, _bedrock_reply(408, "ModelTimeoutException", "Model has timed out")),
+            "network",
+            True,
+            status=408,
+        ),
     ]
-    # fmt: on
 
 
 # --- OpenAI-compatible providers through base_url -----------------------------------------------------
 
 
 def _compatible(base_url: str, reply: Reply) -> BaseException:
-    client = openai.OpenAI(api_key=FAKE_KEY, base_url=base_url, http_client=httpx2_client(reply), max_retries=0)
+    client = openai.OpenAI(
+        api_key=FAKE_KEY, base_url=base_url, http_client=httpx2_client(reply), max_retries=0
+    )
     return raised(lambda: client.chat.completions.create(model="model-test", messages=MESSAGES))
 
 
@@ -796,50 +1253,148 @@ def _compatible_cases() -> list[Case]:
     openrouter = partial(_compatible, "http://openrouter.invalid/api/v1")
     vllm = partial(_compatible, "http://vllm.invalid/v1")
     p = "DeepSeekPreset"
-    # fmt: off
     return [
-        case("deepseek-402-insufficient-balance",
-             partial(deepseek, Reply(402, _openai_body("Insufficient Balance", "unknown_error", "invalid_request_error"))),
-             "quota_exhausted", False, status=402, preset=p),
-        case("deepseek-429-rate-limit",
-             partial(deepseek, Reply(429, _openai_body("Rate Limit Reached", "rate_limit_error", None))),
-             "rate_limited", True, status=429, preset=p),
-        case("deepseek-503-server-overloaded",
-             partial(deepseek, Reply(503, _openai_body("Server overloaded, please try again later", "server_error",
-                                                       None))),
-             "overloaded", True, status=503, preset=p),
-        case("deepseek-422-invalid-parameters",
-             partial(deepseek, Reply(422, _openai_body("Invalid parameters", "invalid_request_error", None))),
-             "bad_request", False, status=422, preset=p),
-        case("deepseek-400-context-length",
-             partial(deepseek, Reply(400, _openai_body(
-                 "This model's maximum context length is 65536 tokens. However, you requested 70000 tokens.",
-                 "invalid_request_error", "invalid_request_error"))),
-             "context_overflow", False, status=400, preset=p),
-        case("deepseek-401-auth",
-             partial(deepseek, Reply(401, _openai_body("Authentication Fails (no such user)", "authentication_error",
-                                                       "invalid_request_error"))),
-             "auth", False, status=401),
+        case(
+            "deepseek-402-insufficient-balance",
+            partial(
+                deepseek,
+                Reply(402, _openai_body("Insufficient Balance", "unknown_error", "invalid_request_error")),
+            ),
+            "quota_exhausted",
+            False,
+            status=402,
+            preset=p,
+        ),
+        case(
+            "deepseek-429-rate-limit",
+            partial(deepseek, Reply(429, _openai_body("Rate Limit Reached", "rate_limit_error", None))),
+            "rate_limited",
+            True,
+            status=429,
+            preset=p,
+        ),
+        case(
+            "deepseek-503-server-overloaded",
+            partial(
+                deepseek,
+                Reply(503, _openai_body("Server overloaded, please try again later", "server_error", None)),
+            ),
+            "overloaded",
+            True,
+            status=503,
+            preset=p,
+        ),
+        case(
+            "deepseek-422-invalid-parameters",
+            partial(deepseek, Reply(422, _openai_body("Invalid parameters", "invalid_request_error", None))),
+            "bad_request",
+            False,
+            status=422,
+            preset=p,
+        ),
+        case(
+            "deepseek-400-context-length",
+            partial(
+                deepseek,
+                Reply(
+                    400,
+                    _openai_body(
+                        "This model's maximum context length is 65536 tokens. "
+                        "However, you requested 70000 tokens.",
+                        "invalid_request_error",
+                        "invalid_request_error",
+                    ),
+                ),
+            ),
+            "context_overflow",
+            False,
+            status=400,
+            preset=p,
+        ),
+        case(
+            "deepseek-401-auth",
+            partial(
+                deepseek,
+                Reply(
+                    401,
+                    _openai_body(
+                        "Authentication Fails (no such user)", "authentication_error", "invalid_request_error"
+                    ),
+                ),
+            ),
+            "auth",
+            False,
+            status=401,
+        ),
         # OpenRouter's envelope puts the status in error.code, as an int.
-        case("openrouter-429-int-code",
-             partial(openrouter, Reply(429, {"error": {"code": 429, "message": "Rate limit exceeded: free-models-per-min",
-                                                       "metadata": {"headers": {"X-RateLimit-Reset": "1"}}}},
-                                       {"retry-after": "10"})),
-             "rate_limited", True, status=429, retry_after_s=10.0),
-        case("openrouter-402-credits",
-             partial(openrouter, Reply(402, {"error": {"code": 402, "message": "Insufficient credits"}})),
-             "quota_exhausted", False, status=402),
-        case("vllm-400-context-length",
-             partial(vllm, Reply(400, {"object": "error", "message": "This model's maximum context length is 4096 "
-                                       "tokens. However, you requested 5000 tokens.", "type": "BadRequestError",
-                                       "param": None, "code": 400})),
-             "context_overflow", False, status=400),
-        case("vllm-500-engine-dead",
-             partial(vllm, Reply(500, {"object": "error", "message": "EngineCore encountered an issue.",
-                                       "type": "InternalServerError", "param": None, "code": 500})),
-             "server_error", True, status=500),
+        case(
+            "openrouter-429-int-code",
+            partial(
+                openrouter,
+                Reply(
+                    429,
+                    {
+                        "error": {
+                            "code": 429,
+                            "message": "Rate limit exceeded: free-models-per-min",
+                            "metadata": {"headers": {"X-RateLimit-Reset": "1"}},
+                        }
+                    },
+                    {"retry-after": "10"},
+                ),
+            ),
+            "rate_limited",
+            True,
+            status=429,
+            retry_after_s=10.0,
+        ),
+        case(
+            "openrouter-402-credits",
+            partial(openrouter, Reply(402, {"error": {"code": 402, "message": "Insufficient credits"}})),
+            "quota_exhausted",
+            False,
+            status=402,
+        ),
+        case(
+            "vllm-400-context-length",
+            partial(
+                vllm,
+                Reply(
+                    400,
+                    {
+                        "object": "error",
+                        "message": "This model's maximum context length is 4096 "
+                        "tokens. However, you requested 5000 tokens.",
+                        "type": "BadRequestError",
+                        "param": None,
+                        "code": 400,
+                    },
+                ),
+            ),
+            "context_overflow",
+            False,
+            status=400,
+        ),
+        case(
+            "vllm-500-engine-dead",
+            partial(
+                vllm,
+                Reply(
+                    500,
+                    {
+                        "object": "error",
+                        "message": "EngineCore encountered an issue.",
+                        "type": "InternalServerError",
+                        "param": None,
+                        "code": 500,
+                    },
+                ),
+            ),
+            "server_error",
+            True,
+            status=500,
+        ),
     ]
-    # fmt: on
 
 
 def build_cases() -> list[Case]:

@@ -1,6 +1,7 @@
-"""The second conformance suite: `llm_retry.classify` against exceptions raised by the frameworks (pydantic-ai,
-LangChain, OpenAI Agents) and the providers beyond the first eight (Azure AI Inference, ollama, Hugging Face,
-Together, Fireworks, Replicate, Voyage, xAI, Vertex, Bedrock and OpenAI-compatible routes). Cases live in
+"""The second conformance suite: `llm_retry.classify` against exceptions raised by the frameworks
+(pydantic-ai, LangChain, OpenAI Agents) and the providers beyond the first eight (Azure AI Inference,
+ollama, Hugging Face, Together, Fireworks, Replicate, Voyage, xAI, Vertex, Bedrock and OpenAI-compatible
+routes). Cases live in
 `sdk_cases_ring2_frameworks.py` and `sdk_cases_ring2_providers.py`; every case asserts the kind, the decision
 and the delay hint (None where the exception carries none that applies).
 """
@@ -19,9 +20,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import sdk_cases_ring2_frameworks as frameworks  # noqa: E402
-import sdk_cases_ring2_providers as providers  # noqa: E402
-from ring2_support import Case  # noqa: E402
+import sdk_cases_ring2_frameworks as frameworks
+import sdk_cases_ring2_providers as providers
+from ring2_support import Case
 
 CASES = [*frameworks.build_cases(), *providers.build_cases()]
 BY_ID = {case.id: case for case in CASES}
@@ -46,7 +47,9 @@ def test_exception_comes_from_the_package(case: Case) -> None:
     """Built by the package's own code path: its module (or what it lets through), and its frames."""
     exc = raised(case.id)
     module = type(exc).__module__
-    assert _module_root_matches(module, SDK_MODULES[case.sdk]), f"{case.id}: {module}.{type(exc).__qualname__}"
+    assert _module_root_matches(module, SDK_MODULES[case.sdk]), (
+        f"{case.id}: {module}.{type(exc).__qualname__}"
+    )
     assert not isinstance(exc, AssertionError), f"{case.id} did not produce a package error: {exc!r}"
 
 

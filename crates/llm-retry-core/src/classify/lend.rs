@@ -19,7 +19,11 @@ use crate::hints;
 
 /// The hint lent to `verdict` (whose `path` runs from the outermost wrapper to the facts that decided) by
 /// an explicit cause or the context of one of those facts, innermost first; None when nothing may lend.
-pub(super) fn lent_hint(verdict: &Verdict<'_>, path: &[&ErrorFacts], now_unix_s: f64) -> Option<f64> {
+pub(super) fn lent_hint(
+    verdict: &Verdict<'_>,
+    path: &[&ErrorFacts],
+    now_unix_s: f64,
+) -> Option<f64> {
     if !verdict.kind.is_provider_failure() {
         return None;
     }

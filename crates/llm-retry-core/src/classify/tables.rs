@@ -222,7 +222,12 @@ pub(super) static CLASSES: &[ClassRule] = &[
     // decisive; where it restates the status it is generic, below. ---
     // pydantic-ai's taxonomy (pydantic_ai.exceptions). `ModelHTTPError.for_category` makes a class per
     // category that is also a ModelHTTPError, named after the category.
-    class("ModelQuotaExceededError", PYDANTIC_AI, QuotaExhausted, Decisive),
+    class(
+        "ModelQuotaExceededError",
+        PYDANTIC_AI,
+        QuotaExhausted,
+        Decisive,
+    ),
     class(
         "ModelContextWindowExceededError",
         PYDANTIC_AI,
@@ -241,7 +246,12 @@ pub(super) static CLASSES: &[ClassRule] = &[
     class("ModelConnectionError", LANGCHAIN, Network, Decisive),
     // A model that declined to answer (LangChain, OpenAI Agents): the same request declines again.
     class("ModelRefusalError", LANGCHAIN, ContentFiltered, Decisive),
-    class("ModelRefusalError", OPENAI_AGENTS, ContentFiltered, Decisive),
+    class(
+        "ModelRefusalError",
+        OPENAI_AGENTS,
+        ContentFiltered,
+        Decisive,
+    ),
     // OpenAI Agents: a guardrail of the application's own tripped; the same input trips it again.
     class(
         "InputGuardrailTripwireTriggered",
@@ -361,7 +371,12 @@ pub(super) static CLASSES: &[ClassRule] = &[
     class("ModelAuthenticationError", ANY, Auth, Generic), // pydantic-ai, LangChain
     class("ModelPermissionDeniedError", LANGCHAIN, Auth, Generic),
     class("ModelNotFoundError", ANY, NotFound, Generic),
-    class("ModelRequestRejectedError", PYDANTIC_AI, BadRequest, Generic),
+    class(
+        "ModelRequestRejectedError",
+        PYDANTIC_AI,
+        BadRequest,
+        Generic,
+    ),
     class("ModelInvalidRequestError", LANGCHAIN, BadRequest, Generic),
     class("ModelAPIError", LANGCHAIN, ServerError, Generic), // LangChain's 5xx (pydantic-ai's is the base)
     class("ClientAuthenticationError", AZURE_CORE, Auth, Generic),
@@ -557,11 +572,23 @@ pub(super) static PHRASES: &[PhraseRule] = &[
     phrase("too many tokens", ContextOverflow, BR), // cohere 400 (a throttling message says it too)
     phrase("exceeds the context length", ContextOverflow, BR), // ollama "input length exceeds the ..."
     phrase("exceeds the context window", ContextOverflow, BR), // openai Responses, via langchain-openai
-    phrase("input tokens exceed the configured limit", ContextOverflow, BR), // OpenAI-compatible servers
+    phrase(
+        "input tokens exceed the configured limit",
+        ContextOverflow,
+        BR,
+    ), // OpenAI-compatible servers
     // Text Generation Inference (Hugging Face endpoints, Together's 403): "Input validation error: `inputs`
     // tokens + `max_new_tokens` must be <= 4096".
-    phrase("tokens + `max_new_tokens` must be", ContextOverflow, BR | AU),
-    phrase("max allowed tokens per submitted batch", ContextOverflow, BR), // voyageai 400
+    phrase(
+        "tokens + `max_new_tokens` must be",
+        ContextOverflow,
+        BR | AU,
+    ),
+    phrase(
+        "max allowed tokens per submitted batch",
+        ContextOverflow,
+        BR,
+    ), // voyageai 400
     phrase("maximum prompt length", ContextOverflow, BR), // xAI INVALID_ARGUMENT (gRPC) and 400
     // Not "exceeded your current quota": openai's insufficient_quota says it, and so does Gemini's
     // per-minute RESOURCE_EXHAUSTED, which a minute cures.

@@ -124,7 +124,10 @@ pub(super) fn facts_at(
 /// being handled) would cost every ordinary error a second extraction.
 fn may_lend_context(obj: &Bound<'_, PyAny>, facts: &ErrorFacts, headers_seen: usize) -> bool {
     headers_seen == 0
-        && facts.statuses.iter().any(|s| (100..=599).contains(&s.value))
+        && facts
+            .statuses
+            .iter()
+            .any(|s| (100..=599).contains(&s.value))
         && facts.body_retry_delay.is_none()
         && facts.stated_delay.is_none()
         && facts.headers.is_empty()
@@ -248,8 +251,13 @@ fn error_attribute_facts(error: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
         push_message(facts, Evidence::new(".error.message", message));
     }
     let inner = attr(error, intern!(py, "innererror")).and_then(|v| v.cast_into::<PyDict>().ok());
-    if let Some(code) = inner.and_then(|i| get(&i, intern!(py, "code"))).and_then(|v| text_of(&v)) {
-        facts.codes.push(Evidence::new(".error.innererror.code", code));
+    if let Some(code) = inner
+        .and_then(|i| get(&i, intern!(py, "code")))
+        .and_then(|v| text_of(&v))
+    {
+        facts
+            .codes
+            .push(Evidence::new(".error.innererror.code", code));
     }
 }
 
