@@ -41,10 +41,17 @@ pub(super) fn body_facts(body: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
     }
 }
 
-/// A body kept only as bytes (an httpx response's `content`): read when it is a JSON object of envelope size.
+/// A body kept only as bytes (an httpx response's `content`), for the one field no exception attribute
+/// repeats: Hugging Face's `estimated_time`. Parsed only when it is a JSON object of envelope size that
+/// names the field: every other error keeps its codes and message in attributes already read, and parsing
+/// each httpx error's body would cost it microseconds (json.loads) for nothing.
 pub(super) fn body_bytes_facts(body: &Bound<'_, PyBytes>, facts: &mut ErrorFacts) {
+    const MARKER: &[u8] = b"\"estimated_time\"";
     let bytes = body.as_bytes();
-    if bytes.len() > MAX_JSON_BODY || bytes.trim_ascii_start().first() != Some(&b'{') {
+    if bytes.len() > MAX_JSON_BODY
+        || bytes.trim_ascii_start().first() != Some(&b'{')
+        || !bytes.windows(MARKER.len()).any(|w| w == MARKER)
+    {
         return;
     }
     let Ok(text) = std::str::from_utf8(bytes) else {

@@ -242,3 +242,41 @@ fn provider_statuses_and_phrases_of_the_second_ring() {
         ],
     );
 }
+
+#[test]
+fn instructor_retry_exception_takes_the_sdk_error_it_wraps() {
+    // instructor 1.x: InstructorRetryException from tenacity's RetryError from the SDK's error (instructor
+    // does not co-install with openai 3.54, so this shape is read from its source, not built by it).
+    let wrap = |inner: ErrorFacts| {
+        sdk(
+            "instructor.core.exceptions",
+            &["InstructorRetryException", "InstructorError"],
+        )
+        .cause(sdk("tenacity", &["RetryError"]).cause(inner))
+    };
+    let rate_limited = openai(
+        "RateLimitError",
+        429,
+        Some("requests"),
+        Some("rate_limit_exceeded"),
+        "",
+    )
+    .header("retry-after", "3");
+    let c = judged(&wrap(rate_limited));
+    assert_verdict(&c, RateLimited, true);
+    assert_eq!(c.retry_after_s, Some(3.0));
+    let quota = openai(
+        "RateLimitError",
+        429,
+        Some("insufficient_quota"),
+        Some("insufficient_quota"),
+        "",
+    );
+    assert_verdict(&judged(&wrap(quota)), QuotaExhausted, false);
+    // Validation failures the model never fixed: nothing says a retry of the whole call would.
+    let invalid = sdk(
+        "pydantic_core._pydantic_core",
+        &["ValidationError", "ValueError"],
+    );
+    assert_verdict(&judged(&wrap(invalid)), Unknown, false);
+}
