@@ -62,6 +62,22 @@ pub(super) fn body_bytes_facts(body: &Bound<'_, PyBytes>, facts: &mut ErrorFacts
     }
 }
 
+/// The provider's error body that LiteLLM embeds at the end of its own message, when the error keeps no
+/// body of its own: "litellm.RateLimitError: AnthropicException - {\"type\": \"error\", ...}". Only a
+/// message that ends with a JSON object is parsed.
+pub(super) fn embedded_body_facts(message: &str, py: Python<'_>, facts: &mut ErrorFacts) {
+    let text = message.trim_end();
+    if !text.ends_with('}') {
+        return;
+    }
+    let Some(start) = text.find(" - {").map(|at| at + 3) else {
+        return;
+    };
+    if let Some(dict) = json_object(py, &text[start..]) {
+        error_dict_facts(&dict, facts);
+    }
+}
+
 /// Reads the fields providers put in an error envelope: `{"error": {...}}` or the inner dict itself.
 pub(super) fn error_dict_facts(body: &Bound<'_, PyDict>, facts: &mut ErrorFacts) {
     let top = EnvelopeFields::of(body);

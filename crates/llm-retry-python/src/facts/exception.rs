@@ -14,7 +14,7 @@ use super::attributes::{
 use super::aws;
 use super::causes::{already_read, causes_of};
 use super::classes::class_view;
-use super::envelope::{body_bytes_facts, body_facts, error_dict_facts};
+use super::envelope::{body_bytes_facts, body_facts, embedded_body_facts, error_dict_facts};
 use super::google::detail_list_facts;
 use super::http::{read_body, read_headers, response_facts};
 use super::values::{bounded, enum_name, int_of, push_message, seconds_of, text_of};
@@ -61,6 +61,14 @@ pub(super) fn facts_at(
     if let Some(details) = details.as_ref() {
         details_facts(details, &mut facts);
     }
+    if body.is_none() && details.is_none() && class.is_litellm {
+        // LiteLLM keeps the provider's body only inside its message (anthropic's error_code, Gemini's
+        // RetryInfo).
+        let message = facts.messages.iter().find(|m| m.source == ".message");
+        if let Some(message) = message.map(|m| m.value.clone()) {
+            embedded_body_facts(&message, obj.py(), &mut facts);
+        }
+    }
     // Headers of a real response, counted to tell one from a response a wrapper made up (LiteLLM's).
     let mut headers_seen = 0;
     if let Some(response) = own.get(Own::Response) {
@@ -77,10 +85,13 @@ pub(super) fn facts_at(
             }
         }
     }
-    for headers in [Own::Headers, Own::LitellmResponseHeaders] {
-        if let Some(headers) = own.get(headers) {
-            headers_seen += read_headers(&headers, &mut facts);
-        }
+    if let Some(headers) = own.get(Own::Headers) {
+        headers_seen += read_headers(&headers, &mut facts);
+    }
+    // LiteLLM's copy of the provider's headers, kept beside a response it made up: read for its hints, but
+    // not counted as the response's own (a hint in the provider's body may still be on the context).
+    if let Some(headers) = own.get(Own::LitellmResponseHeaders) {
+        read_headers(&headers, &mut facts);
     }
     aws::errortype_header(&mut facts);
     // The exception's text is the last resort for the message rules, which only matter for HTTP-shaped

@@ -111,3 +111,30 @@ exc.response = Response()
     );
     assert!(requests.stated_delay.is_none());
 }
+
+#[test]
+fn litellm_keeps_the_providers_body_inside_its_message() {
+    let facts = facts_from(
+        r#"
+class RateLimitError(Exception): pass
+RateLimitError.__module__ = 'litellm.exceptions'
+exc = RateLimitError()
+exc.status_code = 429
+exc.message = 'litellm.RateLimitError: AnthropicException - {"type": "error", "error": {"type": "rate_limit_error", "message": "spend", "details": {"error_code": "enforced_spend_limit_reached"}}}'
+exc.body = None
+"#,
+    );
+    assert!(codes(&facts).contains(&(
+        "body.error.details.error_code",
+        "enforced_spend_limit_reached"
+    )));
+    // Another package's message is never parsed, and nor is one that does not end with the object.
+    let other = facts_from(
+        "class E(Exception): pass\nexc = E()\nexc.status_code = 429\nexc.message = 'x - {\"error\": {\"code\": \"insufficient_quota\"}}'\n",
+    );
+    assert!(codes(&other).is_empty());
+    let trailing = facts_from(
+        "class E(Exception): pass\nE.__module__ = 'litellm.exceptions'\nexc = E()\nexc.status_code = 429\nexc.message = 'x - {\"error\": {\"code\": \"insufficient_quota\"}} and more'\n",
+    );
+    assert!(codes(&trailing).is_empty());
+}
