@@ -77,8 +77,10 @@ pub(super) fn facts_at(
             headers_seen += 1;
         } else {
             headers_seen += response_facts(&response, &mut facts);
-            if body.is_none() && details.is_none() {
-                // The body lives only in the response (huggingface_hub's HfHubHTTPError).
+            // A model still loading answers 503 with its estimated time, in a body that lives only in the
+            // response (huggingface_hub's HfHubHTTPError); no other status has a field worth the read.
+            let loading = facts.statuses.iter().any(|s| s.value == 503);
+            if loading && body.is_none() && details.is_none() {
                 if let Some(content) = read_body(&response) {
                     body_bytes_facts(&content, &mut facts);
                 }
