@@ -130,6 +130,8 @@ def _read_reply(stream: Any) -> object:
 
 
 def redis_executable() -> str:
+    if os.environ.get("LLM_RETRY_SKIP_REDIS") == "1":
+        pytest.skip("LLM_RETRY_SKIP_REDIS=1: no redis-server on this runner (the Linux CI runs these tests)")
     found = shutil.which("redis-server")
     if found is None:
         pytest.fail(

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use pyo3::exceptions::PyException;
 use pyo3::ffi;
 use pyo3::prelude::*;
+use pyo3::sync::critical_section::with_critical_section;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString};
 use pyo3::Borrowed;
@@ -278,15 +279,21 @@ pub(super) fn for_each_item<'py>(
     mut f: impl FnMut(&Bound<'py, PyAny>, &Bound<'py, PyAny>),
 ) {
     let py = dict.py();
-    let mut position: ffi::Py_ssize_t = 0;
-    let mut key: *mut ffi::PyObject = std::ptr::null_mut();
-    let mut value: *mut ffi::PyObject = std::ptr::null_mut();
-    // SAFETY: the caller holds the GIL (it has `py`), `dict` is a live dict, and `f` runs no Python code,
-    // so the borrowed key and value stay owned by the dict while `f` sees them.
-    while unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut position, &mut key, &mut value) } != 0 {
-        let (key, value) = unsafe { (Borrowed::from_ptr(py, key), Borrowed::from_ptr(py, value)) };
-        f(&key, &value);
-    }
+    // Under the GIL nothing else can change the dict during the walk; on a free-threaded build the critical
+    // section on the dict gives the same guarantee (it is a no-op with the GIL).
+    with_critical_section(dict.as_any(), || {
+        let mut position: ffi::Py_ssize_t = 0;
+        let mut key: *mut ffi::PyObject = std::ptr::null_mut();
+        let mut value: *mut ffi::PyObject = std::ptr::null_mut();
+        // SAFETY: the caller is attached to the interpreter (it has `py`), `dict` is a live dict that no
+        // other thread can change inside the critical section, and `f` runs no Python code, so the borrowed
+        // key and value stay owned by the dict while `f` sees them.
+        while unsafe { ffi::PyDict_Next(dict.as_ptr(), &mut position, &mut key, &mut value) } != 0 {
+            let (key, value) =
+                unsafe { (Borrowed::from_ptr(py, key), Borrowed::from_ptr(py, value)) };
+            f(&key, &value);
+        }
+    });
 }
 
 /// `getattr(obj, name)`, with every `Exception` (missing, raising property, raising `__getattr__`) and

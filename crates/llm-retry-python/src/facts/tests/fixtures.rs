@@ -17,8 +17,8 @@ fn test_module(py: Python<'_>) -> Bound<'_, PyDict> {
     globals
 }
 
-/// Runs `source` (which must bind `exc`) and returns the facts of `exc`.
-pub fn facts_from(source: &str) -> ErrorFacts {
+/// Runs `source` (which must bind `exc`) and hands what `facts_of(exc)` returned to `then`.
+fn read_exc<T>(source: &str, then: impl FnOnce(Python<'_>, PyResult<ErrorFacts>) -> T) -> T {
     Python::initialize();
     Python::attach(|py| {
         let globals = test_module(py);
@@ -29,23 +29,21 @@ pub fn facts_from(source: &str) -> ErrorFacts {
             .get_item("exc")
             .expect("dict lookup")
             .expect("source binds exc");
-        facts_of(&exc).unwrap_or_else(|e| panic!("facts_of raised {e}\n{source}"))
+        then(py, facts_of(&exc))
+    })
+}
+
+/// Runs `source` (which must bind `exc`) and returns the facts of `exc`.
+pub fn facts_from(source: &str) -> ErrorFacts {
+    read_exc(source, |_, facts| {
+        facts.unwrap_or_else(|e| panic!("facts_of raised {e}\n{source}"))
     })
 }
 
 /// Runs `source` (which must bind `exc`) and returns the name of the exception type `facts_of` raised.
 pub fn raised_by(source: &str) -> Option<String> {
-    Python::initialize();
-    Python::attach(|py| {
-        let globals = test_module(py);
-        let code = std::ffi::CString::new(source).expect("no NUL in test source");
-        py.run(&code, Some(&globals), None)
-            .unwrap_or_else(|e| panic!("test source failed: {e}\n{source}"));
-        let exc = globals
-            .get_item("exc")
-            .expect("dict lookup")
-            .expect("source binds exc");
-        facts_of(&exc).err().map(|e| {
+    read_exc(source, |py, facts| {
+        facts.err().map(|e| {
             e.get_type(py)
                 .name()
                 .map(|n| n.to_string())

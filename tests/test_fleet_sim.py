@@ -1,0 +1,96 @@
+"""The fleet simulation (`benches/fleet_sim.py`) in its smoke mode: what must hold whatever the library's
+tuning. Virtual time only; nothing here depends on how fast the machine is."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import llm_retry
+import pytest
+
+
+def _load() -> ModuleType:
+    path = Path(__file__).resolve().parent.parent / "benches" / "fleet_sim.py"
+    spec = importlib.util.spec_from_file_location("fleet_sim", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fleet_sim"] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+fleet_sim = _load()
+SMOKE = fleet_sim.Settings(**fleet_sim.SMOKE)
+# Policies that never refuse a call locally: every request reaches the provider at least once.
+NO_LOCAL_REFUSAL = ("none", "sdk", "tenacity4", "ours-default")
+
+
+@pytest.fixture(scope="module")
+def smoke() -> Any:
+    return fleet_sim.simulate(SMOKE, list(fleet_sim.POLICIES))
+
+
+def test_every_offered_request_ends_exactly_once(smoke: Any) -> None:
+    for run in smoke.runs:
+        offered = len(run.arrivals_s)
+        assert offered > 0
+        assert run.ends == offered, run.policy
+        assert None not in run.outcomes, run.policy
+        assert set(run.outcomes) <= {fleet_sim.SUCCESS, fleet_sim.FAILURE, fleet_sim.DEADLINE}
+        assert sum(run.offered.counts) == offered
+
+
+def test_virtual_time_reaches_the_end(smoke: Any) -> None:
+    for run in smoke.runs:
+        assert run.end_s >= SMOKE.duration_s, run.policy
+        assert run.end_s <= SMOKE.duration_s + SMOKE.deadline_s + 1, run.policy
+
+
+def test_attempts_cover_the_requests(smoke: Any) -> None:
+    for run in smoke.runs:
+        per_request = run.attempts_by_request
+        total = sum(sum(per_s) for per_s in run.attempts.values())
+        assert total == sum(per_request), run.policy
+        refused_locally = per_request.count(0)
+        assert total >= len(per_request) - refused_locally, run.policy
+        # An answer needs an attempt; a request with none was refused by the library (an open breaker).
+        for attempts, outcome in zip(per_request, run.outcomes, strict=True):
+            assert attempts >= 1 or outcome != fleet_sim.SUCCESS, run.policy
+        if run.policy in NO_LOCAL_REFUSAL:
+            assert refused_locally == 0, run.policy
+            assert total >= len(per_request), run.policy
+
+
+def test_no_retry_makes_exactly_one_attempt_per_request(smoke: Any) -> None:
+    (none,) = [run for run in smoke.runs if run.policy == "none"]
+    assert set(none.attempts_by_request) == {1}
+    assert fleet_sim.summarize(none).attempts_per_offered == 1.0
+
+
+def test_policies_that_need_missing_names_are_skipped_and_said_so(smoke: Any) -> None:
+    ran = {run.policy for run in smoke.runs}
+    for name, policy in fleet_sim.POLICIES.items():
+        absent = [n for n in policy.needs if not hasattr(llm_retry, n)]
+        assert (name in smoke.skipped) == bool(absent)
+        assert (name in ran) != bool(absent)
+        if absent:
+            assert f"`{name}`: not available in this build" in smoke.table
+
+
+def test_the_same_seed_gives_the_same_table(smoke: Any) -> None:
+    again = fleet_sim.simulate(SMOKE, list(fleet_sim.POLICIES))
+    assert again.table == smoke.table
+    other = fleet_sim.simulate(fleet_sim.Settings(**{**fleet_sim.SMOKE, "seed": 2}), ["none"])
+    assert other.runs[0].arrivals_s != smoke.runs[0].arrivals_s
+
+
+def test_the_cli_writes_the_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "table.md"
+    assert fleet_sim.main(["--smoke", "--policies", "none,sdk", "--markdown", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "| none |" in text and "| sdk |" in text
+    assert text in capsys.readouterr().out
