@@ -6,6 +6,8 @@ same attributes (status, codes, body, headers, causes) and applies table lookups
 
     python3 benches/bench_classify.py     # needs the SDKs: pip install -r tests/requirements.txt
     python3 benches/bench_classify.py --quick
+    python3 benches/bench_classify.py --suite second   # the second ring only (frameworks, more providers)
+    python3 benches/bench_classify.py --compare        # both suites; the second's median within 2x
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ from typing import Any
 import llm_retry
 
 CONFORMANCE = Path(__file__).resolve().parent.parent / "tests" / "conformance"
+SUITES = {
+    "first": ("sdk_cases_stainless.py", "sdk_cases_google_aws.py"),
+    "second": ("sdk_cases_ring2_*.py",),
+    "all": ("sdk_cases_*.py",),
+}
 
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504, 529}
 RETRYABLE_NAMES = {n.lower() for n in llm_retry.DefaultPreset.retryable_exception_names}
@@ -108,10 +115,11 @@ def python_reference(exc: BaseException, depth: int = 0) -> tuple[str, bool, flo
     return ("rate_limited" if status == 429 else "unknown"), retryable, hint
 
 
-def load_cases() -> list[Any]:
+def load_cases(suite: str = "all") -> list[Any]:
     cases: list[Any] = []
     sys.path.insert(0, str(CONFORMANCE))
-    for path in sorted(CONFORMANCE.glob("sdk_cases_*.py")):
+    paths = sorted({path for pattern in SUITES[suite] for path in CONFORMANCE.glob(pattern)})
+    for path in paths:
         spec = importlib.util.spec_from_file_location(path.stem, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
@@ -137,10 +145,25 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--suite", choices=sorted(SUITES), default="all")
+    parser.add_argument("--compare", action="store_true", help="time both suites; the second within 2x")
     args = parser.parse_args()
     n, repeats = (200, 3) if args.quick else (2_000, 5)
+    if args.compare:
+        first = run(load_cases("first"), n, repeats)
+        second = run(load_cases("second"), n, repeats)
+        ratio = second / first
+        print(f"\nmedian: first suite {first:.0f} ns, second {second:.0f} ns, ratio {ratio:.2f} (limit 2)")
+        if ratio > 2.0:
+            raise SystemExit("the second suite's median is more than twice the first's")
+        return
+    run(load_cases(args.suite), n, repeats)
+
+
+def run(cases: list[Any], n: int, repeats: int) -> float:
+    """Times every case's exception; prints the table and returns the median over all of them."""
     exceptions = []
-    for case in load_cases():
+    for case in cases:
         try:
             exceptions.append((case.sdk, case.id, case.make()))
         except Exception as exc:  # an SDK that is not installed
@@ -176,6 +199,7 @@ def main() -> None:
     floor = min(per_call_ns(classify, nothing, n * 5) for _ in range(repeats))
     bare = min(per_call_ns(type, nothing, n * 5) for _ in range(repeats))
     print(f"floor: classify(object()) {floor:.0f} ns (no evidence to read); type(object()) {bare:.0f} ns")
+    return statistics.median(every_rust)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ True
 >>> every_name = {n for p in PROVIDER_PRESETS for n in p.retryable_exception_names}
 >>> every_name <= set(DefaultPreset.retryable_exception_names)
 True
+>>> from llm_retry.presets import TogetherPreset
+>>> 524 in TogetherPreset.retryable_status_codes
+True
 """
 
 from __future__ import annotations
@@ -29,15 +32,22 @@ from ._config import RetryConfig
 __all__ = [
     "PROVIDER_PRESETS",
     "AnthropicPreset",
+    "AzureAIPreset",
     "AzureOpenAIPreset",
     "BedrockPreset",
     "CoherePreset",
+    "DeepSeekPreset",
     "DefaultPreset",
+    "FireworksPreset",
     "GeminiPreset",
     "GroqPreset",
     "HTTPPreset",
+    "HuggingFacePreset",
     "MistralPreset",
+    "OllamaPreset",
     "OpenAIPreset",
+    "TogetherPreset",
+    "XAIPreset",
 ]
 
 # --- Names: error types/codes and class names safe to retry where the status does not decide -------------
@@ -116,6 +126,20 @@ _BEDROCK_NAMES = (
     "RequestTimeout",
     "RequestTimeoutException",
 )
+
+# The frameworks' own codes for errors that came without a status of the provider's.
+_FRAMEWORK_NAMES = (
+    "throttling_error",  # LiteLLM RateLimitError `.type`
+    "all_deployments_in_cooldown",  # LiteLLM Router: every deployment is cooling down
+)
+
+# xAI's API is gRPC: its errors carry a canonical code and no HTTP status. The channel already retried
+# UNAVAILABLE up to five times before the error arrives.
+_XAI_NAMES = ("RESOURCE_EXHAUSTED", "UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "ABORTED")
+
+# Text Generation Inference reports capacity inside a stream that began with HTTP 200, as `error_type`
+# "overloaded" (huggingface_hub raises OverloadedError with no status).
+_HUGGING_FACE_NAMES = ("OverloadedError",)
 
 # --- Statuses ----------------------------------------------------------------------------------------------
 
@@ -218,6 +242,89 @@ GroqPreset = RetryConfig(
     max_retry_after_s=60.0,
 )
 
+AzureAIPreset = RetryConfig(
+    name="azure-ai",
+    # azure-core's RetryPolicy list; it retries a POST only on 500, 503 and 504, up to 10 times by default
+    # (`retry_total=0` on the client turns it off).
+    retryable_status_codes=(408, 429, 500, 502, 503, 504),
+    # A content filter is a 400 with code `content_filter`, never retried; nothing else needs a name.
+    retryable_exception_names=(),
+    base_delay_s=1.0,
+    max_delay_s=60.0,
+    max_attempts=5,
+    # Per-deployment token limits ask for 30-60 s (x-ms-retry-after-ms, retry-after), as Azure OpenAI's do.
+    max_retry_after_s=90.0,
+)
+
+TogetherPreset = RetryConfig(
+    name="together",
+    # Cloudflare fronts the API: 520 (unknown origin error), 522 and 524 (the origin timed out) come from it.
+    # Its 403 is a token limit, never retried.
+    retryable_status_codes=(*_STAINLESS_STATUSES, 520, 522, 524),
+    retryable_exception_names=_OPENAI_NAMES,
+    base_delay_s=1.0,
+    max_delay_s=30.0,
+    max_attempts=4,  # the SDK already made 3 requests per attempt (1-10 s apart)
+    max_retry_after_s=60.0,
+)
+
+FireworksPreset = RetryConfig(
+    name="fireworks",
+    retryable_status_codes=_STAINLESS_STATUSES,
+    retryable_exception_names=_OPENAI_NAMES,
+    base_delay_s=1.0,
+    max_delay_s=30.0,
+    max_attempts=4,  # the SDK already made 3 requests per attempt (0.5-8 s apart)
+    max_retry_after_s=60.0,
+)
+
+HuggingFacePreset = RetryConfig(
+    name="huggingface",
+    retryable_status_codes=(408, 429, 500, 502, 503, 504),
+    retryable_exception_names=_HUGGING_FACE_NAMES,
+    # huggingface_hub does not retry inference calls. A model still loading answers 503 with its estimated
+    # time, often tens of seconds, and scaled-to-zero endpoints take minutes to wake: wait for it.
+    base_delay_s=2.0,
+    max_delay_s=60.0,
+    max_attempts=6,
+    max_retry_after_s=180.0,
+)
+
+OllamaPreset = RetryConfig(
+    name="ollama",
+    # A local server: 503 when its queue is full (OLLAMA_MAX_QUEUE), 500 when a model runner crashed.
+    retryable_status_codes=(408, 429, 500, 502, 503, 504),
+    retryable_exception_names=(),
+    # The ollama client does not retry; a local server recovers in seconds or not at all.
+    base_delay_s=0.5,
+    max_delay_s=10.0,
+    max_attempts=4,
+    max_retry_after_s=30.0,
+)
+
+XAIPreset = RetryConfig(
+    name="xai",
+    # xai-sdk speaks gRPC (codes, no statuses); xAI's OpenAI-compatible REST API sends the usual statuses.
+    retryable_status_codes=_STAINLESS_STATUSES,
+    retryable_exception_names=(*_XAI_NAMES, *_OPENAI_NAMES),
+    base_delay_s=1.0,
+    max_delay_s=30.0,
+    max_attempts=4,
+    max_retry_after_s=60.0,
+)
+
+DeepSeekPreset = RetryConfig(
+    name="deepseek",
+    # OpenAI-compatible (the openai SDK with base_url): 429 rate limit, 500 server error, 503 overloaded;
+    # 402 is an empty balance, never retried.
+    retryable_status_codes=(408, 429, 500, 502, 503, 504),
+    retryable_exception_names=_OPENAI_NAMES,
+    base_delay_s=2.0,  # the SDK already made 3 requests per attempt
+    max_delay_s=60.0,
+    max_attempts=4,
+    max_retry_after_s=60.0,
+)
+
 HTTPPreset = RetryConfig(
     name="http",
     retryable_status_codes=(408, 409, 429, 500, 502, 503, 504, 529),
@@ -237,6 +344,13 @@ PROVIDER_PRESETS: tuple[RetryConfig, ...] = (
     MistralPreset,
     CoherePreset,
     GroqPreset,
+    AzureAIPreset,
+    TogetherPreset,
+    FireworksPreset,
+    HuggingFacePreset,
+    OllamaPreset,
+    XAIPreset,
+    DeepSeekPreset,
     HTTPPreset,
 )
 """Every preset but `DefaultPreset`, which is their union."""
@@ -254,7 +368,9 @@ DefaultPreset = RetryConfig(
     # Every provider's statuses except Groq's 498: without Groq's `capacity_exceeded` code (a name below)
     # a 498 may as well be cohere's invalid token.
     retryable_status_codes=(408, 409, 429, 500, 502, 503, 504, 529),
-    retryable_exception_names=_union(*(p.retryable_exception_names for p in PROVIDER_PRESETS)),
+    retryable_exception_names=_union(
+        *(p.retryable_exception_names for p in PROVIDER_PRESETS), _FRAMEWORK_NAMES
+    ),
     base_delay_s=1.0,
     max_delay_s=60.0,
     max_attempts=5,

@@ -1,5 +1,6 @@
 //! Server delay hints: retry-after, retry-after-ms, x-amz-retry-after, Google RetryInfo and the providers'
-//! rate-limit reset headers, turned into a finite, non-negative number of seconds. Also x-should-retry.
+//! rate-limit reset headers (the IETF `ratelimit` header among them), a wait an SDK states in an attribute,
+//! turned into a finite, non-negative number of seconds. Also x-should-retry.
 
 use crate::backoff::LONGEST_DELAY_S;
 use crate::classify::{ErrorFacts, Evidence};
@@ -7,6 +8,7 @@ use crate::classify::{ErrorFacts, Evidence};
 /// The response headers `bindings` reads off an exception (lower-case). Nothing else is read.
 pub const HEADER_NAMES: &[&str] = &[
     "retry-after-ms",
+    "x-ms-retry-after-ms",
     "retry-after",
     "x-should-retry",
     "x-amz-retry-after",
@@ -25,6 +27,7 @@ pub const HEADER_NAMES: &[&str] = &[
     "anthropic-ratelimit-tokens-remaining",
     "anthropic-ratelimit-input-tokens-remaining",
     "anthropic-ratelimit-output-tokens-remaining",
+    "ratelimit",
 ];
 
 /// How a provider writes the moment a rate-limit bucket refills.
@@ -116,6 +119,12 @@ const DELAY_HEADERS: &[DelayHeader] = &[
         source: "retry-after-ms header",
         format: DelayFormat::Milliseconds,
     },
+    // Azure (OpenAI and AI Inference) sends its own name for the same value.
+    DelayHeader {
+        name: "x-ms-retry-after-ms",
+        source: "x-ms-retry-after-ms header",
+        format: DelayFormat::Milliseconds,
+    },
     DelayHeader {
         name: "retry-after",
         source: "retry-after header",
@@ -131,9 +140,10 @@ const DELAY_HEADERS: &[DelayHeader] = &[
 
 /// The server's requested delay in seconds and the header/body field it came from.
 ///
-/// Sources, first usable one wins: `retry-after-ms` → `retry-after` (seconds or HTTP-date) →
-/// `x-amz-retry-after` (ms) → the body's `RetryInfo.retryDelay` → and only when `rate_limited`, the
-/// providers' rate-limit reset headers. A value that is garbage, negative, NaN or infinite is no
+/// Sources, first usable one wins: `retry-after-ms` → `x-ms-retry-after-ms` → `retry-after` (seconds or
+/// HTTP-date) → `x-amz-retry-after` (ms) → the body's `RetryInfo.retryDelay` → a wait the SDK stated in an
+/// attribute or body field (`stated_delay`) → and only when `rate_limited`, the providers' rate-limit reset
+/// headers and the IETF `ratelimit` header. A value that is garbage, negative, NaN or infinite is no
 /// hint and the next source is tried; a date in the past is 0. The result is finite, >= 0 and at
 /// most a year.
 pub fn server_delay_s(
@@ -146,11 +156,17 @@ pub fn server_delay_s(
             let delay_s = parse_google_duration(facts.body_retry_delay.as_deref()?)?;
             Some(Evidence::new("RetryInfo.retryDelay in the body", delay_s))
         })
+        .or_else(|| {
+            let stated = facts.stated_delay.as_ref()?;
+            let delay_s = stated.value;
+            (delay_s.is_finite() && delay_s >= 0.0)
+                .then(|| Evidence::new(stated.source, delay_s + 0.0))
+        })
         // A reset header says when a bucket refills, not that the server wants a wait: it is only a
         // hint when the error is a rate limit (a 500 carries these headers too).
         .or_else(|| {
             rate_limited
-                .then(|| reset_hint(facts, now_unix_s))
+                .then(|| reset_hint(facts, now_unix_s).or_else(|| ietf_ratelimit_hint(facts)))
                 .flatten()
         })?;
     Some(Evidence::new(hint.source, hint.value.min(LONGEST_DELAY_S)))
@@ -213,6 +229,29 @@ fn reset_hint(facts: &ErrorFacts, now_unix_s: f64) -> Option<Evidence<f64>> {
             .cloned()
     };
     latest(true).or_else(|| latest(false))
+}
+
+/// The IETF `ratelimit` header (draft-ietf-httpapi-ratelimit-headers), which Hugging Face sends:
+/// `"api";r=0;t=55` (remaining 0, refills in 55 s), or the older `limit=100, remaining=0, reset=55`. A hint
+/// only when nothing is left (or the header does not say).
+fn ietf_ratelimit_hint(facts: &ErrorFacts) -> Option<Evidence<f64>> {
+    let value = facts.header("ratelimit")?;
+    let mut remaining = None;
+    let mut reset = None;
+    for part in value.split([';', ',']) {
+        let Some((key, number)) = part.split_once('=') else {
+            continue;
+        };
+        match key.trim() {
+            "r" | "remaining" => remaining = remaining.or_else(|| parse_seconds(number)),
+            "t" | "reset" => reset = reset.or_else(|| parse_seconds(number)),
+            _ => {}
+        }
+    }
+    if remaining.is_some_and(|left| left > 0.0) {
+        return None;
+    }
+    Some(Evidence::new("ratelimit header", reset?))
 }
 
 /// A plain non-negative decimal ("20", "1.5", "0"). Negative, NaN, infinite ("1e309") or not a number: None.
@@ -984,5 +1023,59 @@ mod tests {
         assert_eq!(read("yes"), None);
         assert_eq!(read(""), None);
         assert_eq!(should_retry(&ErrorFacts::default()), None);
+    }
+
+    #[test]
+    fn azure_x_ms_retry_after_ms_is_milliseconds_and_yields_to_retry_after_ms() {
+        assert_eq!(
+            hint(&[("x-ms-retry-after-ms", "1500"), ("retry-after", "9")]),
+            Some(("x-ms-retry-after-ms header", 1.5))
+        );
+        assert_eq!(
+            hint(&[("x-ms-retry-after-ms", "1500"), ("retry-after-ms", "250")]),
+            Some(("retry-after-ms header", 0.25))
+        );
+    }
+
+    #[test]
+    fn ietf_ratelimit_header_when_nothing_is_left() {
+        assert_eq!(
+            hint(&[("ratelimit", "\"api\";r=0;t=55")]),
+            Some(("ratelimit header", 55.0))
+        );
+        assert_eq!(
+            hint(&[("ratelimit", "limit=100, remaining=0, reset=12")]),
+            Some(("ratelimit header", 12.0))
+        );
+        // Requests are left: the bucket is not why the call failed.
+        assert_eq!(hint(&[("ratelimit", "\"api\";r=3;t=55")]), None);
+        assert_eq!(hint(&[("ratelimit", "\"api\";r=0")]), None);
+        // A reset is no wait unless the error is a rate limit.
+        let f = facts(&[("ratelimit", "\"api\";r=0;t=55")]);
+        assert!(server_delay_s(&f, false, NOW).is_none());
+    }
+
+    #[test]
+    fn a_stated_delay_comes_after_the_headers_and_retry_info() {
+        let stated = |value: f64| ErrorFacts {
+            stated_delay: Some(Evidence::new("body.estimated_time", value)),
+            ..ErrorFacts::default()
+        };
+        let f = stated(20.5);
+        let got = server_delay_s(&f, false, NOW).map(|e| (e.source, e.value));
+        assert_eq!(got, Some(("body.estimated_time", 20.5)));
+        let mut f = stated(20.5);
+        f.headers.push(("retry-after".into(), "3".into()));
+        assert_eq!(server_delay_s(&f, false, NOW).map(|e| e.value), Some(3.0));
+        let mut f = stated(20.5);
+        f.body_retry_delay = Some("7s".into());
+        assert_eq!(server_delay_s(&f, false, NOW).map(|e| e.value), Some(7.0));
+        for bad in [-1.0, f64::NAN, f64::INFINITY] {
+            assert!(server_delay_s(&stated(bad), true, NOW).is_none(), "{bad}");
+        }
+        assert_eq!(
+            server_delay_s(&stated(1e12), true, NOW).map(|e| e.value),
+            Some(LONGEST_DELAY_S)
+        );
     }
 }

@@ -18,9 +18,11 @@
 //! - `retryable`: never for `never_retry_kinds`; else `x-should-retry`; else the status in
 //!   `retryable_status_codes`, a network failure with `retry_network`, or a class or code in
 //!   `retryable_names` (only when the status did not decide the kind).
+//! - `lend`: when a cause or the implicit `__context__` may lend its delay hint to the error that decided.
 //! - `reason`: the one sentence that names the rule and the evidence.
 
 mod kind;
+mod lend;
 mod lookup;
 mod phrases;
 mod pipeline;
@@ -83,6 +85,10 @@ pub struct ErrorFacts {
     pub headers: Vec<(String, String)>,
     /// Google `RetryInfo.retryDelay` from the body, as written (e.g. "20s", "1.5s").
     pub body_retry_delay: Option<String>,
+    /// A wait stated as a number of seconds in an attribute or a body field rather than a header:
+    /// pydantic-ai `retry_after`, LiteLLM Router `cooldown_time`, Hugging Face `estimated_time` (a model
+    /// still loading). As found (not range-checked).
+    pub stated_delay: Option<Evidence<f64>>,
     /// Google `QuotaFailure` violation quota ids (e.g. "GenerateRequestsPerDayPerProjectPerModel-FreeTier").
     pub quota_ids: Vec<String>,
     /// How many retries the SDK already made before raising (botocore `ResponseMetadata.RetryAttempts`).
@@ -90,6 +96,10 @@ pub struct ErrorFacts {
     /// Explicit causes: `__cause__`, google `RetryError.cause`, tenacity `RetryError.last_attempt`,
     /// members of an `ExceptionGroup`. Never the implicit `__context__`. Bounded depth and breadth.
     pub causes: Vec<ErrorFacts>,
+    /// The implicit `__context__`, read only where it may lend a hint (`lend`): the exception has a status,
+    /// no explicit cause, no hint of its own and a response without a single header (a wrapper made it),
+    /// and the context was not suppressed (`raise ... from None`). It never decides a kind.
+    pub context: Option<Box<ErrorFacts>>,
 }
 
 /// One piece of evidence and where it was found.
@@ -118,9 +128,11 @@ impl ErrorFacts {
             messages: Vec::new(),
             headers: Vec::new(),
             body_retry_delay: None,
+            stated_delay: None,
             quota_ids: Vec::new(),
             sdk_retries: None,
             causes: Vec::new(),
+            context: None,
         }
     }
 

@@ -2,7 +2,8 @@
 //! kind from a status or a generic code, and the bounded, allocation-free scan of the messages for them.
 
 use super::tables::{
-    PhraseRule, IN_BAD_REQUEST, IN_OVERLOADED, IN_RATE_LIMITED, PER_DAY_QUOTA_MARKER, PHRASES,
+    PhraseRule, IN_AUTH, IN_BAD_REQUEST, IN_OVERLOADED, IN_RATE_LIMITED, PER_DAY_QUOTA_MARKER,
+    PHRASES,
 };
 use super::{ErrorFacts, ErrorKind};
 
@@ -30,6 +31,7 @@ pub(super) fn refinement(
         ErrorKind::RateLimited => IN_RATE_LIMITED,
         ErrorKind::BadRequest => IN_BAD_REQUEST,
         ErrorKind::Overloaded => IN_OVERLOADED,
+        ErrorKind::Auth => IN_AUTH,
         _ => return None,
     };
     if kind == ErrorKind::RateLimited {

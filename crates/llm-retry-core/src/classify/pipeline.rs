@@ -1,6 +1,7 @@
 //! `classify`, the one way through the rooms, in order: weigh the evidence into a `Verdict`, decide whether
 //! to retry, read the server's hint, and say why.
 
+use super::lend::lent_hint;
 use super::reason::{not_an_exception_reason, reason};
 use super::retryable::decide;
 use super::weigh::verdict_on;
@@ -25,11 +26,15 @@ pub fn classify(facts: &ErrorFacts, rules: &RetryRules, now_unix_s: f64) -> Clas
     };
 
     let decision = decide(&verdict, path, rules);
-    let retry_after_s = path.iter().rev().find_map(|f| {
-        hints::server_delay_s(f, verdict.kind == ErrorKind::RateLimited, now_unix_s)
-            .map(|e| e.value)
-            .filter(|s| s.is_finite() && *s >= 0.0)
-    });
+    let retry_after_s = path
+        .iter()
+        .rev()
+        .find_map(|f| {
+            hints::server_delay_s(f, verdict.kind == ErrorKind::RateLimited, now_unix_s)
+                .map(|e| e.value)
+                .filter(|s| s.is_finite() && *s >= 0.0)
+        })
+        .or_else(|| lent_hint(&verdict, path, now_unix_s));
     let sdk_retries = path.iter().rev().find_map(|f| f.sdk_retries);
     Classification {
         kind: verdict.kind,

@@ -136,6 +136,9 @@ pub(super) static CODES: &[CodeRule] = &[
     code("ValidationException", BadRequest, Generic), // the message may say "Input is too long"
     code("ConflictException", BadRequest, Generic),   // Bedrock models it as 400
     code("ResourceNotFoundException", NotFound, Generic),
+    // The second ring: frameworks and providers beyond the first eight SDKs.
+    code("throttling_error", RateLimited, Generic), // LiteLLM RateLimitError `.type`
+    code("all_deployments_in_cooldown", RateLimited, Generic), // LiteLLM Router `.type`
 ];
 
 /// Top-level packages a class must come from for a rule to apply; empty means any. Matched as a prefix of
@@ -146,6 +149,12 @@ const ANY: Modules = &[];
 /// httpx and its fork httpx2 raise identical class trees (trap 1); h11 and httpcore sit under them.
 const HTTPX: Modules = &["httpx", "httpcore", "h11"];
 const GOOGLE_API_CORE: Modules = &["google.api_core"];
+const PYDANTIC_AI: Modules = &["pydantic_ai"];
+const LANGCHAIN: Modules = &["langchain_core"];
+const OPENAI_AGENTS: Modules = &["agents"];
+const AZURE_CORE: Modules = &["azure.core"];
+const VOYAGEAI: Modules = &["voyageai"];
+const LITELLM: Modules = &["litellm"];
 
 /// A class in the MRO, by exact `__name__` (and package, where the name collides).
 pub(super) struct ClassRule {
@@ -208,6 +217,62 @@ pub(super) static CLASSES: &[ClassRule] = &[
     class("NoAuthTokenError", &["botocore"], Auth, Decisive),
     class("CredentialsError", &["anthropic"], Auth, Decisive),
     class("DefaultCredentialsError", &["google"], Auth, Decisive),
+    // --- The second ring. Frameworks that categorise the SDK's error in classes of their own: where the
+    // category says more than the status (a spent quota, an overflow, a filter, a broken connection) it is
+    // decisive; where it restates the status it is generic, below. ---
+    // pydantic-ai's taxonomy (pydantic_ai.exceptions). `ModelHTTPError.for_category` makes a class per
+    // category that is also a ModelHTTPError, named after the category.
+    class(
+        "ModelQuotaExceededError",
+        PYDANTIC_AI,
+        QuotaExhausted,
+        Decisive,
+    ),
+    class(
+        "ModelContextWindowExceededError",
+        PYDANTIC_AI,
+        ContextOverflow,
+        Decisive,
+    ),
+    // Raised for a response that came back with HTTP 200 and a content-filter finish reason.
+    class("ContentFilterError", PYDANTIC_AI, ContentFiltered, Decisive),
+    // The agent's own usage limits (requests, tokens per run): another attempt spends more of the same.
+    class("UsageLimitExceeded", PYDANTIC_AI, QuotaExhausted, Decisive),
+    class("ModelConnectionError", PYDANTIC_AI, Network, Decisive), // its `__cause__` is the transport's
+    class("ModelRequestTimeout", PYDANTIC_AI, Network, Decisive), // request_timeout over all attempts
+    // LangChain (langchain_core.exceptions): provider integrations raise classes that are both the SDK's
+    // exception and one of these, so the SDK's status and body are there too.
+    class("ContextOverflowError", LANGCHAIN, ContextOverflow, Decisive),
+    class("ModelConnectionError", LANGCHAIN, Network, Decisive),
+    // A model that declined to answer (LangChain, OpenAI Agents): the same request declines again.
+    class("ModelRefusalError", LANGCHAIN, ContentFiltered, Decisive),
+    class(
+        "ModelRefusalError",
+        OPENAI_AGENTS,
+        ContentFiltered,
+        Decisive,
+    ),
+    // OpenAI Agents: a guardrail of the application's own tripped; the same input trips it again.
+    class(
+        "InputGuardrailTripwireTriggered",
+        OPENAI_AGENTS,
+        ContentFiltered,
+        Decisive,
+    ),
+    class(
+        "OutputGuardrailTripwireTriggered",
+        OPENAI_AGENTS,
+        ContentFiltered,
+        Decisive,
+    ),
+    // pydantic-ai, LangChain and OpenAI Agents each have a ModelTimeoutError: one attempt timed out.
+    class("ModelTimeoutError", ANY, Network, Decisive),
+    // azure-core: no request was sent (ServiceRequestError), or its response could not be read
+    // (ServiceResponseError, a dropped connection or a read timeout); azure-core's own policy retries both.
+    class("ServiceRequestError", AZURE_CORE, Network, Decisive),
+    class("ServiceResponseError", AZURE_CORE, Network, Decisive),
+    // LiteLLM: a proxy budget is spent (its status is configurable, 400 by default).
+    class("BudgetExceededError", LITELLM, QuotaExhausted, Decisive),
     // Client-side protocol misuse, under httpx's TransportError but not a network failure.
     class("LocalProtocolError", HTTPX, BadRequest, Decisive),
     class("UnsupportedProtocol", HTTPX, BadRequest, Decisive),
@@ -297,6 +362,30 @@ pub(super) static CLASSES: &[ClassRule] = &[
     class("FailedPrecondition", GOOGLE_API_CORE, BadRequest, Generic),
     class("OutOfRange", GOOGLE_API_CORE, BadRequest, Generic),
     class("MethodNotImplemented", GOOGLE_API_CORE, BadRequest, Generic),
+    // The second ring's classes that restate a status (or give a kind where there is none: xAI's gRPC
+    // errors reach pydantic-ai without an HTTP status of their own).
+    class("ModelRateLimitError", ANY, RateLimited, Generic), // pydantic-ai, LangChain
+    class("ModelOverloadedError", PYDANTIC_AI, Overloaded, Generic),
+    class("ModelUnavailableError", PYDANTIC_AI, Overloaded, Generic),
+    class("ModelServerError", PYDANTIC_AI, ServerError, Generic),
+    class("ModelAuthenticationError", ANY, Auth, Generic), // pydantic-ai, LangChain
+    class("ModelPermissionDeniedError", LANGCHAIN, Auth, Generic),
+    class("ModelNotFoundError", ANY, NotFound, Generic),
+    class(
+        "ModelRequestRejectedError",
+        PYDANTIC_AI,
+        BadRequest,
+        Generic,
+    ),
+    class("ModelInvalidRequestError", LANGCHAIN, BadRequest, Generic),
+    class("ModelAPIError", LANGCHAIN, ServerError, Generic), // LangChain's 5xx (pydantic-ai's is the base)
+    class("ClientAuthenticationError", AZURE_CORE, Auth, Generic),
+    class("ResourceNotFoundError", AZURE_CORE, NotFound, Generic),
+    class("ServerError", VOYAGEAI, ServerError, Generic),
+    class("InvalidRequestError", VOYAGEAI, BadRequest, Generic),
+    class("MalformedRequestError", VOYAGEAI, BadRequest, Generic),
+    class("RouterRateLimitError", LITELLM, RateLimited, Generic), // status_code 429, a class attribute
+    class("BadGatewayError", LITELLM, ServerError, Generic),
 ];
 
 /// The last resort for class names: any class whose name contains this is a timeout (requests `Timeout`
@@ -344,6 +433,10 @@ pub(super) static STATUSES: &[StatusRule] = &[
     status(501, BadRequest), // not implemented: retrying will not implement it
     status(503, Overloaded),
     status(529, Overloaded), // anthropic overloaded
+    // Cloudflare in front of a provider (Together): 522 the origin did not accept the connection in time,
+    // 524 it accepted and did not answer in time. Timeouts, so network failures; 520/521/523 stay 5xx.
+    status(522, Network),
+    status(524, Network),
     statuses(500, 599, ServerError),
 ];
 
@@ -368,6 +461,13 @@ pub(super) static PROVIDER_STATUSES: &[ProviderStatusRule] = &[
         status: 498,
         kind: Auth,
         meaning: "cohere's invalid token",
+    },
+    // Together documents its 403 as "the input token count plus max_tokens exceeds the context length".
+    ProviderStatusRule {
+        module: "together",
+        status: 403,
+        kind: ContextOverflow,
+        meaning: "Together's token limit (input tokens plus max_tokens over the context length)",
     },
 ];
 
@@ -417,6 +517,7 @@ pub(super) const DEFAULT_LINK: &str = "via __cause__ of";
 pub(super) const IN_RATE_LIMITED: u8 = 1;
 pub(super) const IN_BAD_REQUEST: u8 = 2;
 pub(super) const IN_OVERLOADED: u8 = 4;
+pub(super) const IN_AUTH: u8 = 8;
 
 /// A phrase that providers put in the message and nowhere else. `text` is lower-case ASCII; matching
 /// ignores ASCII case.
@@ -444,6 +545,7 @@ const fn phrase(text: &'static str, kind: ErrorKind, within: u8) -> PhraseRule {
 const RL: u8 = IN_RATE_LIMITED;
 const BR: u8 = IN_BAD_REQUEST;
 const OV: u8 = IN_OVERLOADED;
+const AU: u8 = IN_AUTH;
 
 pub(super) static PHRASES: &[PhraseRule] = &[
     // Gemini 429 RESOURCE_EXHAUSTED on a model the tier has no quota for; it still carries a RetryInfo delay.
@@ -468,6 +570,29 @@ pub(super) static PHRASES: &[PhraseRule] = &[
     phrase("maximum context length", ContextOverflow, BR), // Mistral, openai-compatible servers
     phrase("exceed context limit", ContextOverflow, BR), // anthropic "input length and max_tokens exceed"
     phrase("too many tokens", ContextOverflow, BR), // cohere 400 (a throttling message says it too)
+    phrase("exceeds the context length", ContextOverflow, BR), // ollama "input length exceeds the ..."
+    phrase("exceeds the context window", ContextOverflow, BR), // openai Responses, via langchain-openai
+    phrase(
+        "input tokens exceed the configured limit",
+        ContextOverflow,
+        BR,
+    ), // OpenAI-compatible servers
+    // Text Generation Inference (Hugging Face endpoints, Together's 403): "Input validation error: `inputs`
+    // tokens + `max_new_tokens` must be <= 4096".
+    phrase(
+        "tokens + `max_new_tokens` must be",
+        ContextOverflow,
+        BR | AU,
+    ),
+    phrase(
+        "max allowed tokens per submitted batch",
+        ContextOverflow,
+        BR,
+    ), // voyageai 400
+    phrase("maximum prompt length", ContextOverflow, BR), // xAI INVALID_ARGUMENT (gRPC) and 400
+    // Not "exceeded your current quota": openai's insufficient_quota says it, and so does Gemini's
+    // per-minute RESOURCE_EXHAUSTED, which a minute cures.
+    phrase("insufficient balance", QuotaExhausted, RL | BR), // DeepSeek 402, and gateways that restate it
     // Auth that arrives as a 400 (trap 5).
     phrase("user location is not supported", Auth, BR), // Gemini FAILED_PRECONDITION
     phrase("api key not valid", Auth, BR),              // Gemini INVALID_ARGUMENT

@@ -87,7 +87,7 @@ pub(super) fn run<'py, T>(py: Python<'py>, f: impl FnOnce() -> PyResult<T>) -> O
 }
 
 /// The exception attributes the extraction reads, by index into `Own` and `ClassView::class_attrs`.
-pub(super) const OWN_ATTRS: [&str; 15] = [
+pub(super) const OWN_ATTRS: [&str; 23] = [
     "status_code",
     "status",
     "code",
@@ -103,6 +103,15 @@ pub(super) const OWN_ATTRS: [&str; 15] = [
     "cause",
     "last_attempt",
     "exceptions",
+    // The second ring: where frameworks and smaller SDKs keep what the first eight keep elsewhere.
+    "http_status",              // voyageai
+    "detail",                   // replicate (RFC 7807 problem details)
+    "provider_error_code",      // pydantic-ai
+    "provider_error_type",      // pydantic-ai
+    "retry_after",              // pydantic-ai: seconds, from the headers or Google RetryInfo
+    "cooldown_time",            // LiteLLM Router: seconds until a deployment is out of cooldown
+    "error",                    // azure-core: the parsed OData error; ollama: the message
+    "litellm_response_headers", // LiteLLM: the provider's headers, when its response has none
 ];
 
 /// One of `OWN_ATTRS`, by name.
@@ -123,6 +132,14 @@ pub(super) enum Own {
     Cause,
     LastAttempt,
     Exceptions,
+    HttpStatus,
+    Detail,
+    ProviderErrorCode,
+    ProviderErrorType,
+    RetryAfter,
+    CooldownTime,
+    Error,
+    LitellmResponseHeaders,
 }
 
 /// Instance dicts larger than this are looked up key by key instead of scanned.
@@ -227,6 +244,22 @@ pub(super) fn instance_dict<'py>(obj: &Bound<'py, PyAny>) -> Option<Bound<'py, P
         }
     }
     dict.and_then(|d| d.cast_into::<PyDict>().ok())
+}
+
+/// `exc.__context__`, read from the exception struct (no attribute lookup), unless `raise ... from None`
+/// suppressed it. `exc` must be a BaseException.
+pub(super) fn implicit_context<'py>(exc: &Bound<'py, PyAny>) -> Option<Bound<'py, PyAny>> {
+    let py = exc.py();
+    let suppressed = attr(exc, pyo3::intern!(py, "__suppress_context__"))
+        .is_none_or(|v| v.is_truthy().unwrap_or(true));
+    if suppressed {
+        return None;
+    }
+    // SAFETY: the caller checked that `exc` is a live BaseException; the call returns a new reference or
+    // NULL, and never sets an error.
+    let context =
+        unsafe { Bound::from_owned_ptr_or_opt(py, ffi::PyException_GetContext(exc.as_ptr())) };
+    context.filter(|c| !c.is_none())
 }
 
 /// `exc.__cause__`, read from the exception struct (no attribute lookup). `exc` must be a BaseException.

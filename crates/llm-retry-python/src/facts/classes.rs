@@ -32,6 +32,8 @@ pub(super) struct ClassView {
     pub(super) is_aiohttp: bool,
     /// Defined in httpx or httpx2 (whose `Headers` keep a `_list` of byte triples).
     pub(super) is_httpx: bool,
+    /// A LiteLLM exception, whose message may end with the provider's body.
+    pub(super) is_litellm: bool,
     /// Bit i set: some class in the MRO defines `OWN_ATTRS[i]` (a property or class attribute), so it
     /// must be read with getattr; otherwise it can only live in the instance `__dict__`.
     pub(super) class_attrs: u32,
@@ -205,6 +207,9 @@ fn read_class(ty: &Bound<'_, PyType>) -> ClassView {
     let is_httpx = classes
         .first()
         .is_some_and(|c| c.module.starts_with("httpx"));
+    let is_litellm = classes
+        .first()
+        .is_some_and(|c| c.module.starts_with("litellm"));
     ClassView {
         classes: Arc::new(classes),
         is_exception,
@@ -212,6 +217,7 @@ fn read_class(ty: &Bound<'_, PyType>) -> ClassView {
         is_tenacity_retry_error,
         is_aiohttp,
         is_httpx,
+        is_litellm,
         class_attrs,
         dynamic,
         own_str,

@@ -3,13 +3,13 @@
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::{PyBytes, PyDict, PyString};
 
 use llm_retry_core::classify::{ErrorFacts, Evidence};
 
 use super::attributes::{for_each_item, get, str_len, MAX_SCANNED_DICT};
 use super::google::detail_list_facts;
-use super::values::{bounded, bounded_str, int_of, push_message, text_of};
+use super::values::{bounded, bounded_str, int_of, push_message, seconds_of, text_of};
 use crate::py_objects;
 
 /// Longest str body handed to `json.loads`, in code points and in bytes: an error envelope is a few hundred
@@ -41,6 +41,43 @@ pub(super) fn body_facts(body: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
     }
 }
 
+/// A body kept only as bytes (an httpx response's `content`), for the one field no exception attribute
+/// repeats: Hugging Face's `estimated_time`. Parsed only when it is a JSON object of envelope size that
+/// names the field: every other error keeps its codes and message in attributes already read, and parsing
+/// each httpx error's body would cost it microseconds (json.loads) for nothing.
+pub(super) fn body_bytes_facts(body: &Bound<'_, PyBytes>, facts: &mut ErrorFacts) {
+    const MARKER: &[u8] = b"\"estimated_time\"";
+    let bytes = body.as_bytes();
+    if bytes.len() > MAX_JSON_BODY
+        || bytes.trim_ascii_start().first() != Some(&b'{')
+        || !bytes.windows(MARKER.len()).any(|w| w == MARKER)
+    {
+        return;
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return;
+    };
+    if let Some(dict) = json_object(body.py(), text) {
+        error_dict_facts(&dict, facts);
+    }
+}
+
+/// The provider's error body that LiteLLM embeds at the end of its own message, when the error keeps no
+/// body of its own: "litellm.RateLimitError: AnthropicException - {\"type\": \"error\", ...}". Only a
+/// message that ends with a JSON object is parsed.
+pub(super) fn embedded_body_facts(message: &str, py: Python<'_>, facts: &mut ErrorFacts) {
+    let text = message.trim_end();
+    if !text.ends_with('}') {
+        return;
+    }
+    let Some(start) = text.find(" - {").map(|at| at + 3) else {
+        return;
+    };
+    if let Some(dict) = json_object(py, &text[start..]) {
+        error_dict_facts(&dict, facts);
+    }
+}
+
 /// Reads the fields providers put in an error envelope: `{"error": {...}}` or the inner dict itself.
 pub(super) fn error_dict_facts(body: &Bound<'_, PyDict>, facts: &mut ErrorFacts) {
     let top = EnvelopeFields::of(body);
@@ -65,6 +102,7 @@ struct EnvelopeFields<'py> {
     message: Option<Bound<'py, PyAny>>,
     details: Option<Bound<'py, PyAny>>,
     innererror: Option<Bound<'py, PyAny>>,
+    estimated_time: Option<Bound<'py, PyAny>>,
 }
 
 impl<'py> EnvelopeFields<'py> {
@@ -80,6 +118,7 @@ impl<'py> EnvelopeFields<'py> {
                 (intern!(py, "message"), &mut fields.message),
                 (intern!(py, "details"), &mut fields.details),
                 (intern!(py, "innererror"), &mut fields.innererror),
+                (intern!(py, "estimated_time"), &mut fields.estimated_time),
             ] {
                 *slot = get(d, name);
             }
@@ -100,6 +139,7 @@ impl<'py> EnvelopeFields<'py> {
                 Ok("message") => &mut fields.message,
                 Ok("details") => &mut fields.details,
                 Ok("innererror") => &mut fields.innererror,
+                Ok("estimated_time") => &mut fields.estimated_time,
                 _ => return,
             };
             *slot = Some(value.to_owned());
@@ -137,6 +177,12 @@ impl ErrorFieldSources {
 }
 
 fn error_fields(fields: &EnvelopeFields<'_>, facts: &mut ErrorFacts, src: ErrorFieldSources) {
+    // Hugging Face: a model still loading answers 503 with how long it expects to take, in seconds.
+    if let Some(seconds) = fields.estimated_time.as_ref().and_then(seconds_of) {
+        facts
+            .stated_delay
+            .get_or_insert(Evidence::new("body.estimated_time", seconds));
+    }
     if let Some(s) = fields.r#type.as_ref().and_then(text_of) {
         if s != "error" {
             facts.codes.push(Evidence::new(src.r#type, s));

@@ -12,8 +12,9 @@ use super::attributes::{attr, call_method0, for_each_item, items};
 use super::classes::class_view;
 use super::values::{header_value, int_of, MAX_TEXT};
 
-/// `.response` when it is an HTTP response object (httpx, httpx2, requests, aiohttp).
-pub(super) fn response_facts(response: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
+/// `.response` when it is an HTTP response object (httpx, httpx2, requests, aiohttp). Returns how many
+/// headers it carried (0 for a response a wrapper made up).
+pub(super) fn response_facts(response: &Bound<'_, PyAny>, facts: &mut ErrorFacts) -> usize {
     let py = response.py();
     if let Some(n) = attr(response, intern!(py, "status_code")).and_then(|v| int_of(&v)) {
         facts
@@ -22,18 +23,30 @@ pub(super) fn response_facts(response: &Bound<'_, PyAny>, facts: &mut ErrorFacts
     } else if let Some(n) = attr(response, intern!(py, "status")).and_then(|v| int_of(&v)) {
         facts.statuses.push(Evidence::new("response.status", n));
     }
-    if let Some(headers) = attr(response, intern!(py, "headers")) {
-        read_headers(&headers, facts);
+    match attr(response, intern!(py, "headers")) {
+        Some(headers) => read_headers(&headers, facts),
+        None => 0,
     }
+}
+
+/// The body an httpx or httpx2 response has already read (`content`), for the errors that keep their body
+/// nowhere else (Hugging Face's `{"error": ..., "estimated_time": 20.0}`). Never read from the network: an
+/// unread response raises `ResponseNotRead`, which is absent evidence; other clients' bodies are not read
+/// (requests' `.content` would read the stream).
+pub(super) fn read_body<'py>(response: &Bound<'py, PyAny>) -> Option<Bound<'py, PyBytes>> {
+    if !class_view(&response.get_type()).is_httpx {
+        return None;
+    }
+    attr(response, intern!(response.py(), "content")).and_then(|c| c.cast_into::<PyBytes>().ok())
 }
 
 /// Reads the headers in `HEADER_NAMES` from a mapping in one pass over its items: httpx/httpx2 `.raw`
 /// (a list of byte pairs), else `.items()` (dicts, requests, aiohttp, email). Calling `.get` once per name
-/// would cost a Python-level scan of every header for each name.
-pub(super) fn read_headers(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
+/// would cost a Python-level scan of every header for each name. Returns how many headers it looked at.
+pub(super) fn read_headers(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) -> usize {
     let py = headers.py();
-    if read_httpx_header_list(headers, facts) {
-        return;
+    if let Some(seen) = read_httpx_header_list(headers, facts) {
+        return seen;
     }
     if let Ok(dict) = headers.cast::<PyDict>() {
         // botocore's HTTPHeaders, cohere's and plain dicts: walked in place.
@@ -44,7 +57,7 @@ pub(super) fn read_headers(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
                 header_pair(key, value, facts);
             }
         });
-        return;
+        return MAX_HEADERS - left;
     }
     let pairs = if let Some(raw) =
         attr(headers, intern!(py, "raw")).filter(|r| r.is_instance_of::<PyList>())
@@ -55,10 +68,11 @@ pub(super) fn read_headers(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
             .and_then(|pairs| PyList::new(py, items(&pairs, MAX_HEADERS)).ok())
             .map(Bound::into_any)
     };
-    let Some(pairs) = pairs else { return };
+    let Some(pairs) = pairs else { return 0 };
     let Ok(pairs) = pairs.cast_into::<PyList>() else {
-        return;
+        return 0;
     };
+    let seen = pairs.len().min(MAX_HEADERS);
     for pair in pairs.iter().take(MAX_HEADERS) {
         let Ok(pair) = pair.cast_into::<PyTuple>() else {
             continue;
@@ -70,6 +84,7 @@ pub(super) fn read_headers(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) {
             header_pair(&key, &value, facts);
         }
     }
+    seen
 }
 
 /// Headers read from one mapping at most; a response carries a few dozen.
@@ -97,25 +112,21 @@ fn header_pair(key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>, facts: &mut Err
 
 /// httpx and httpx2 `Headers` keep `_list`, a list of `(raw_key, lower_key, value)` byte triples; reading it
 /// directly skips building `.raw` in Python (about 1 us, paid by every error of the SDKs built on httpx). It
-/// is read only when it has exactly that shape, and `.raw` / `.items()` remain the fallback.
-fn read_httpx_header_list(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) -> bool {
+/// is read only when it has exactly that shape, and `.raw` / `.items()` remain the fallback. Returns how
+/// many headers it looked at, or None when the shape did not match.
+fn read_httpx_header_list(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) -> Option<usize> {
     let py = headers.py();
     if !class_view(&headers.get_type()).is_httpx {
-        return false;
+        return None;
     }
-    let Some(list) = attr(headers, intern!(py, "_list")).and_then(|l| l.cast_into::<PyList>().ok())
-    else {
-        return false;
-    };
+    let list = attr(headers, intern!(py, "_list")).and_then(|l| l.cast_into::<PyList>().ok())?;
     for item in list.iter().take(MAX_HEADERS) {
-        let Ok(item) = item.cast_into::<PyTuple>() else {
-            return false;
-        };
+        let item = item.cast_into::<PyTuple>().ok()?;
         let (Ok(key), Ok(value)) = (item.get_item(1), item.get_item(2)) else {
-            return false;
+            return None;
         };
         let (Ok(key), Ok(value)) = (key.cast::<PyBytes>(), value.cast::<PyBytes>()) else {
-            return false;
+            return None;
         };
         let Ok(key) = std::str::from_utf8(key.as_bytes()) else {
             continue;
@@ -128,5 +139,5 @@ fn read_httpx_header_list(headers: &Bound<'_, PyAny>, facts: &mut ErrorFacts) ->
             facts.headers.push(((*name).to_owned(), value));
         }
     }
-    true
+    Some(list.len().min(MAX_HEADERS))
 }

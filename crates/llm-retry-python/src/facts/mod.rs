@@ -35,5 +35,7 @@ mod tests;
 /// Facts of `obj`, following explicit causes. Fails only with a `BaseException` that is not an `Exception`,
 /// raised while reading (a Ctrl-C inside a property): that is never absent evidence.
 pub fn facts_of(obj: &Bound<'_, PyAny>) -> PyResult<ErrorFacts> {
-    attributes::stop_on_interrupt(|| exception::facts_at(obj, 0, &mut Vec::new()))
+    attributes::stop_on_interrupt(|| {
+        exception::facts_at(obj, 0, &mut Vec::new(), exception::Reached::Directly)
+    })
 }

@@ -3,7 +3,7 @@
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyInt, PyString};
+use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyString};
 
 use llm_retry_core::classify::{ErrorFacts, Evidence};
 
@@ -18,6 +18,14 @@ pub(super) fn int_of(v: &Bound<'_, PyAny>) -> Option<i64> {
         return None;
     }
     v.extract::<i64>().ok()
+}
+
+/// A finite number of seconds: an int (not a bool) or a float.
+pub(super) fn seconds_of(v: &Bound<'_, PyAny>) -> Option<f64> {
+    if let Ok(f) = v.cast::<PyFloat>() {
+        return Some(f.value()).filter(|s| s.is_finite());
+    }
+    int_of(v).map(|n| n as f64)
 }
 
 /// A str, truncated to `MAX_TEXT` bytes on a char boundary.

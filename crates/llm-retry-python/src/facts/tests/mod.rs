@@ -10,4 +10,5 @@ mod classes;
 mod envelope;
 mod google;
 mod http;
+mod second_ring;
 mod values;
