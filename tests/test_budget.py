@@ -348,6 +348,26 @@ def test_threads_sharing_a_function_lose_no_first_attempt() -> None:
     assert budget.stats.first_attempts == 16 * 2000 + 1
 
 
+def test_without_the_gil_the_engine_reports_each_first_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: False, raising=False)
+    budget = RetryBudget(window_s=31_536_000.0)
+    call, _ = switchable(budget)
+    start = threading.Barrier(8)
+
+    def worker() -> None:
+        start.wait()
+        for _ in range(500):
+            call()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    assert budget.stats.first_attempts == 8 * 500
+
+
 def test_a_fake_clock_sees_batches_on_its_own_time() -> None:
     clock = FakeClock(start_s=1_000.0)
     budget = RetryBudget(clock=clock)

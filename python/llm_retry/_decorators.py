@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, ParamSpec, TypeVar, cast, overload
@@ -72,9 +73,19 @@ async def _run_async(
             return result
 
 
+def _counts_inline(r: Retrier) -> bool:
+    """Whether a first attempt made inline may be counted in Python (`_sync_budgeted`): always without a
+    budget, and with one while the GIL makes the count safe. A free-threaded build without the GIL goes
+    through the engine, which reports each first attempt to the core as it is made. (The GIL can be
+    switched on while the process runs, never off again, so the answer when decorating holds.)"""
+    return r.budget is None or getattr(sys, "_is_gil_enabled", lambda: True)()
+
+
 def _wrap_sync(fn: Callable[P, R], r: Retrier, sleep: Sleep) -> Callable[P, R]:
     """The wrapper whose first attempt does no more than its settings need (see the module docstring)."""
     breaker = r.breaker
+    if not _counts_inline(r):
+        return _sync_engine_only(fn, r, sleep)
     if breaker is None and r.deadline_s is None:
         if r.budget is None:
             return _sync_plain(fn, r, sleep)
@@ -108,8 +119,8 @@ def _sync_plain(fn: Callable[P, R], r: Retrier, sleep: Sleep) -> Callable[P, R]:
 # its retry is weighed. What is left of a batch when the traffic stops is reported at the function's next
 # call: late, so it counts for longer, which can lend a window at most 15 x retry_ratio retries (0.75 with
 # the defaults). The counts are read and stored with no call in between, and the GIL changes hands only at
-# calls, so no thread's first attempt is lost or counted twice. Without the GIL a few may be, and a count
-# driven below zero waits for the function's next failure to be reported (`not left` is the cheaper test).
+# calls, so no thread's first attempt is lost or counted twice; without the GIL the engine counts instead
+# (`_counts_inline`).
 
 
 def _batch_report(budget: RetryBudget | None) -> Callable[[int], int] | None:
@@ -212,7 +223,8 @@ def _sync_guarded(fn: Callable[P, R], r: Retrier, sleep: Sleep) -> Callable[P, R
 
 
 def _sync_engine_only(fn: Callable[P, R], r: Retrier, sleep: Sleep) -> Callable[P, R]:
-    """A breaker on a custom clock reads it in Python at every step: nothing to gain inline."""
+    """A breaker on a custom clock reads it in Python at every step: nothing to gain inline (nor for a budget
+    without the GIL, see `_counts_inline`)."""
 
     @functools.wraps(fn)
     def engine_only(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -228,6 +240,8 @@ Wrapped = Callable[P, Coroutine[Any, Any, R]]
 def _wrap_async(fn: AsyncFn[P, R], r: Retrier, sleep: AsyncSleep | None) -> Wrapped[P, R]:
     """`_wrap_sync`, awaiting."""
     breaker = r.breaker
+    if not _counts_inline(r):
+        return _async_engine_only(fn, r, sleep)
     if breaker is None and r.deadline_s is None:
         if r.budget is None:
             return _async_plain(fn, r, sleep)
