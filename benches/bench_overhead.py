@@ -1,5 +1,6 @@
-"""What llm-retry costs on the path where the provider answers (plain, with a breaker, a budget, a deadline or
-a rate-limit gate attached, and in the block form `attempts()`), and on a 3-attempt failure path.
+"""What llm-retry costs on the path where the provider answers (plain, which carries the provider's default
+retry budget, without any budget, with a breaker, a budget of its own, a deadline or a rate-limit gate
+attached, and in the block form `attempts()`), and on a 3-attempt failure path.
 
 Every variant is measured in the same process, repeats interleaved round-robin so that load swings hit all
 alike; the median of the repeats is reported as ns per call and as ratios against the bare call and the
@@ -110,10 +111,12 @@ def peers(fn: Callable[..., Any], sleep: Callable[[float], Any]) -> dict[str, Ca
 def attached(
     decorator: Callable[..., Any], label: str, fn: Callable[..., Any]
 ) -> dict[str, Callable[..., Any]]:
-    """The decorator plain, and with each extra attached on its own: a breaker, a budget, a deadline, a
-    rate-limit gate (left out where the installed llm_retry has none), and a gate beside a breaker."""
+    """The decorator plain (with the provider's default budget), without a budget, and with each extra
+    attached on its own: a breaker, a budget, a deadline, a rate-limit gate (left out where the installed
+    llm_retry has none), and a gate beside a breaker."""
     variants = {
         label: decorator(preset=AnthropicPreset)(fn),
+        f"{label} (budget=None)": decorator(preset=AnthropicPreset, budget=None)(fn),
         f"{label} + breaker": decorator(preset=AnthropicPreset, breaker=llm_retry.CircuitBreaker())(fn),
         f"{label} + budget": decorator(preset=AnthropicPreset, budget=llm_retry.RetryBudget())(fn),
         f"{label} + deadline": decorator(preset=AnthropicPreset, deadline_s=60.0)(fn),
@@ -127,13 +130,15 @@ def attached(
     return variants
 
 
-def block_form(fn: Callable[..., Any], *, is_async: bool, sleep: Any = None) -> dict[str, Callable[..., Any]]:
+def block_form(
+    fn: Callable[..., Any], *, is_async: bool, sleep: Any = None, **settings: Any
+) -> dict[str, Callable[..., Any]]:
     """`llm_retry.attempts()` around the call, built at each call as a user writes it (left out where the
     installed llm_retry has no block form)."""
     attempts = getattr(llm_retry, "attempts", None)
     if attempts is None:
         return {}
-    extra = {} if sleep is None else {"sleep": sleep}
+    extra = settings if sleep is None else {"sleep": sleep, **settings}
     if is_async:
 
         async def async_block() -> Any:
@@ -248,11 +253,13 @@ def main() -> None:
         "hand-written try/except loop",
     )
 
+    # No budget on the failure path: thousands of failing calls a second would spend any budget, and the rows
+    # would time refusals instead of three attempts.
     failing = {
         "bare call (fails 2x, then ok)": flaky_sync(2),
         "hand-written try/except loop": hand_written(flaky_sync(2)),
-        "llm_retry.retry_llm": retry_llm(preset=AnthropicPreset, sleep=no_sleep)(flaky_sync(2)),
-        **block_form(flaky_sync(2), is_async=False, sleep=no_sleep),
+        "llm_retry.retry_llm": retry_llm(preset=AnthropicPreset, sleep=no_sleep, budget=None)(flaky_sync(2)),
+        **block_form(flaky_sync(2), is_async=False, sleep=no_sleep, budget=None),
         **{name: fn for name, fn in peers(flaky_sync(2), no_sleep).items()},
     }
 

@@ -254,24 +254,26 @@ def test_a_success_is_reported_to_the_breaker() -> None:
     assert breaker.state is BreakerState.CLOSED
 
 
-def test_an_empty_budget_gives_up_with_a_note() -> None:
-    budget = RetryBudget(capacity=10.0, retry_cost=10.0, throttle_retry_cost=10.0)
+def test_a_spent_budget_gives_up_with_a_note() -> None:
+    budget = RetryBudget(min_retries=1, retry_ratio=0.0, name="one retry")
     errors = [StatusError(500), StatusError(500), StatusError(500)]
     provider = Provider(*errors)
 
     with pytest.raises(StatusError) as info:
         run_sync(provider, budget=budget, max_attempts=5, sleep=lambda s: None)
 
-    assert provider.calls == 2  # the first retry is paid for, the second is not
+    assert provider.calls == 2  # the first retry is allowed, the second is not
     assert info.value is errors[1]
-    assert "retry budget is empty" in info.value.__notes__[-1]
+    assert "retry budget 'one retry' refused the retry" in info.value.__notes__[-1]
+    assert (budget.stats.retries_allowed, budget.stats.retries_refused) == (1, 1)
 
 
-def test_a_success_refills_the_budget() -> None:
-    budget = RetryBudget(capacity=100.0, retry_cost=10.0, success_reward=1.0)
+def test_each_block_reports_its_first_attempt_to_the_budget() -> None:
+    budget = RetryBudget()
     run_sync(Provider(StatusError(500)), budget=budget, sleep=lambda s: None)
-    assert budget.tokens == 100.0  # the retry's cost refunded
-    assert budget.stats["successes"] == 1
+    run_sync(Provider(), budget=budget, sleep=lambda s: None)
+    stats = budget.stats
+    assert (stats.first_attempts, stats.retries_allowed, stats.retries_refused) == (2, 1, 0)
 
 
 def test_the_deadline_bounds_the_waits() -> None:

@@ -111,9 +111,9 @@ STATUSES = r"a collection of HTTP statuses \(ints from 100 to 599\)"
 NAMES = r"a collection of non-empty str"
 KINDS = r"a collection of ErrorKind values \(rate_limited, overloaded, [a-z_, ]+\)"
 HOOKS = r"a callable or a collection of callables"
-CAPACITY = r"a number above 0 and at most 1000000000"
-COST = r"a number above 0 and at most capacity \(500\)"
-REWARD = r"a number from 0 to 1000000000"
+BUDGET_WINDOW = r"a number of seconds from 1 to 31536000 \(a year\)"
+MIN_RETRIES = r"an int from 0 to 1000000"
+RATIO = r"a number from 0 to 1000"
 
 
 class Hostile:
@@ -320,7 +320,14 @@ DECORATOR_ARGUMENTS: list[Row] = [
         says("gate", "None or a RateLimitGate", r".* \(CircuitBreaker\)"),
     ),
     ({"budget": 10}, TypeError, says("budget", "None or a RetryBudget", typed("10", "int"))),
-    ({"budget": {"capacity": 500}}, TypeError, says("budget", "None or a RetryBudget", r".* \(dict\)")),
+    ({"budget": {"window_s": 60}}, TypeError, says("budget", "None or a RetryBudget", r".* \(dict\)")),
+    (
+        {"budget": llm_retry._core.BudgetCore(now_s=None)},
+        TypeError,
+        says("budget", "None or a RetryBudget", r".* \(BudgetCore\)"),
+    ),
+    # A decorated function on a custom clock gets a budget of its own, which reads the clock when made.
+    ({"clock": lambda: "now"}, TypeError, says("clock()", "a number of seconds", typed("'now'", "str"))),
     ({"sleep": 0}, TypeError, says("sleep", SLEEP, typed("0", "int"))),
     ({"sleep": "time.sleep"}, TypeError, says("sleep", SLEEP, typed("'time.sleep'", "str"))),
     ({"clock": 0}, TypeError, says("clock", "callable", typed("0", "int"))),
@@ -491,36 +498,38 @@ GATE: list[Row] = [
 # --- RetryBudget ------------------------------------------------------------------------------------------
 
 BUDGET: list[Row] = [
-    ({"capacity": 0}, ValueError, says("capacity", CAPACITY, "0")),
-    ({"capacity": -5.0}, ValueError, says("capacity", CAPACITY, "-5.0")),
-    ({"capacity": float("nan")}, ValueError, says("capacity", CAPACITY, "nan")),
-    ({"capacity": float("inf")}, ValueError, says("capacity", CAPACITY, "inf")),
-    ({"capacity": 1e10}, ValueError, says("capacity", CAPACITY, "10000000000.0")),
-    ({"capacity": 10**400}, ValueError, says("capacity", CAPACITY, r"about 10\*\*400")),
-    ({"capacity": True}, TypeError, says("capacity", CAPACITY, typed("True", "bool"))),
-    ({"capacity": "500"}, TypeError, says("capacity", CAPACITY, typed("'500'", "str"))),
-    ({"capacity": None}, TypeError, says("capacity", CAPACITY, typed("None", "NoneType"))),
-    ({"retry_cost": 0}, ValueError, says("retry_cost", COST, "0")),
-    ({"retry_cost": 501}, ValueError, says("retry_cost", COST, "501")),
-    ({"retry_cost": float("nan")}, ValueError, says("retry_cost", COST, "nan")),
-    ({"retry_cost": 10**100}, ValueError, says("retry_cost", COST, r"about 10\*\*100")),
-    ({"retry_cost": True}, TypeError, says("retry_cost", COST, typed("True", "bool"))),
-    ({"retry_cost": "10"}, TypeError, says("retry_cost", COST, typed("'10'", "str"))),
-    (
-        {"capacity": 20, "retry_cost": 25},
-        ValueError,
-        says("retry_cost", r"a number above 0 and at most capacity \(20\)", "25"),
-    ),
-    ({"throttle_retry_cost": -1}, ValueError, says("throttle_retry_cost", COST, "-1")),
-    ({"throttle_retry_cost": 501.0}, ValueError, says("throttle_retry_cost", COST, "501.0")),
-    ({"throttle_retry_cost": True}, TypeError, says("throttle_retry_cost", COST, typed("True", "bool"))),
-    ({"throttle_retry_cost": None}, TypeError, says("throttle_retry_cost", COST, typed("None", "NoneType"))),
-    ({"success_reward": -1}, ValueError, says("success_reward", REWARD, "-1")),
-    ({"success_reward": float("nan")}, ValueError, says("success_reward", REWARD, "nan")),
-    ({"success_reward": float("inf")}, ValueError, says("success_reward", REWARD, "inf")),
-    ({"success_reward": 10**400}, ValueError, says("success_reward", REWARD, r"about 10\*\*400")),
-    ({"success_reward": True}, TypeError, says("success_reward", REWARD, typed("True", "bool"))),
-    ({"success_reward": "1"}, TypeError, says("success_reward", REWARD, typed("'1'", "str"))),
+    ({"window_s": 0}, ValueError, says("window_s", BUDGET_WINDOW, "0")),
+    ({"window_s": 0.5}, ValueError, says("window_s", BUDGET_WINDOW, "0.5")),
+    ({"window_s": -60.0}, ValueError, says("window_s", BUDGET_WINDOW, "-60.0")),
+    ({"window_s": float("nan")}, ValueError, says("window_s", BUDGET_WINDOW, "nan")),
+    ({"window_s": float("inf")}, ValueError, says("window_s", BUDGET_WINDOW, "inf")),
+    ({"window_s": 1e300}, ValueError, says("window_s", BUDGET_WINDOW, r"1e\+300")),
+    ({"window_s": 10**400}, ValueError, says("window_s", BUDGET_WINDOW, r"about 10\*\*400")),
+    ({"window_s": True}, TypeError, says("window_s", BUDGET_WINDOW, typed("True", "bool"))),
+    ({"window_s": "60"}, TypeError, says("window_s", BUDGET_WINDOW, typed("'60'", "str"))),
+    ({"window_s": None}, TypeError, says("window_s", BUDGET_WINDOW, typed("None", "NoneType"))),
+    ({"min_retries": -1}, ValueError, says("min_retries", MIN_RETRIES, "-1")),
+    ({"min_retries": 1_000_001}, ValueError, says("min_retries", MIN_RETRIES, "1000001")),
+    ({"min_retries": 10**100}, ValueError, says("min_retries", MIN_RETRIES, r"about 10\*\*100")),
+    ({"min_retries": True}, TypeError, says("min_retries", MIN_RETRIES, typed("True", "bool"))),
+    ({"min_retries": 2.5}, TypeError, says("min_retries", MIN_RETRIES, typed("2.5", "float"))),
+    ({"min_retries": 3.0}, TypeError, says("min_retries", MIN_RETRIES, typed("3.0", "float"))),
+    ({"min_retries": "3"}, TypeError, says("min_retries", MIN_RETRIES, typed("'3'", "str"))),
+    ({"min_retries": None}, TypeError, says("min_retries", MIN_RETRIES, typed("None", "NoneType"))),
+    ({"retry_ratio": -0.1}, ValueError, says("retry_ratio", RATIO, "-0.1")),
+    ({"retry_ratio": 1000.5}, ValueError, says("retry_ratio", RATIO, "1000.5")),
+    ({"retry_ratio": float("nan")}, ValueError, says("retry_ratio", RATIO, "nan")),
+    ({"retry_ratio": float("inf")}, ValueError, says("retry_ratio", RATIO, "inf")),
+    ({"retry_ratio": 10**400}, ValueError, says("retry_ratio", RATIO, r"about 10\*\*400")),
+    ({"retry_ratio": True}, TypeError, says("retry_ratio", RATIO, typed("True", "bool"))),
+    ({"retry_ratio": "0.1"}, TypeError, says("retry_ratio", RATIO, typed("'0.1'", "str"))),
+    ({"retry_ratio": None}, TypeError, says("retry_ratio", RATIO, typed("None", "NoneType"))),
+    ({"name": 5}, TypeError, says("name", "a str", typed("5", "int"))),
+    ({"name": None}, TypeError, says("name", "a str", typed("None", "NoneType"))),
+    ({"clock": "monotonic"}, TypeError, says("clock", "callable", typed("'monotonic'", "str"))),
+    ({"clock": 0}, TypeError, says("clock", "callable", typed("0", "int"))),
+    # The budget reads its clock once when made: a clock that returns no number fails then too.
+    ({"clock": lambda: "now"}, TypeError, says("clock()", "a number of seconds", typed("'now'", "str"))),
 ]
 
 # --- fallback ---------------------------------------------------------------------------------------------
@@ -666,8 +675,10 @@ GOOD_DECORATOR: list[dict[str, Any]] = [
     {"on_retry": print},
     {"on_retry": (print, print)},
     {"breaker": None, "budget": None},
+    {"budget": None},
     {"breaker": CircuitBreaker()},
     {"budget": RetryBudget()},
+    {"budget": RetryBudget(clock=lambda: 5.0), "clock": lambda: 0.0},
     {"clock": time.monotonic},
     {"clock": lambda: 0.0},
     {"wait_for_breaker": False},
@@ -730,12 +741,19 @@ GOOD: list[tuple[str, Callable[..., object], dict[str, Any]]] = [
         ("RetryBudget", RetryBudget, kwargs)
         for kwargs in [
             {},
-            {"capacity": 1e9},
-            {"capacity": 10, "retry_cost": 10, "throttle_retry_cost": 10},
-            {"capacity": 0.5, "retry_cost": 0.5, "throttle_retry_cost": 1e-9},
-            {"success_reward": 0},
-            {"success_reward": 1e9},
-            {"capacity": 30, "retry_cost": 14, "throttle_retry_cost": 3, "success_reward": 0.5},
+            {"window_s": 1},
+            {"window_s": 31_536_000},
+            {"window_s": Fraction(121, 2)},
+            {"min_retries": 0, "retry_ratio": 0},
+            {"min_retries": 1_000_000},
+            {"min_retries": Three.THREE},
+            {"retry_ratio": 1000},
+            {"retry_ratio": Fraction(1, 3)},
+            {"name": ""},
+            {"clock": time.monotonic},
+            {"clock": lambda: 0.0},
+            {"clock": lambda: 1000},
+            {"clock": lambda: -5.0},
         ]
     ],
     *[
@@ -779,8 +797,7 @@ def test_the_largest_seed_reaches_the_core() -> None:
     CircuitBreaker(seed=2**64 - 1).open()
 
 
-def test_a_budget_is_still_the_cores_budget() -> None:
-    budget = RetryBudget(capacity=20.0)
-    assert isinstance(budget, llm_retry._core.RetryBudget)
-    assert budget.try_spend("rate_limited") == 5.0
-    assert repr(budget) == "RetryBudget(tokens=15.0, capacity=20.0)"
+def test_accepted_budget_numbers_reach_the_core_as_plain_ints_and_floats() -> None:
+    budget = RetryBudget(window_s=Fraction(121, 2), min_retries=Three.THREE, retry_ratio=Fraction(1, 4))
+    assert (budget.window_s, budget.min_retries, budget.retry_ratio) == (60.5, 3, 0.25)
+    assert (type(budget.window_s), type(budget.min_retries), type(budget.retry_ratio)) == (float, int, float)

@@ -24,13 +24,31 @@ from llm_retry import (
 from llm_retry._kinds import GiveUpReason
 
 
-def test_a_budget_refuses_a_kind_that_does_not_exist() -> None:
+def test_the_core_decides_what_a_budget_allows() -> None:
+    core = _core.BudgetCore(now_s=0.0, min_retries=1, retry_ratio=0.5)
+    assert core.try_withdraw(0.0)
+    assert not core.try_withdraw(0.0)
+    core.deposit_at(1.0)
+    core.deposit_at(1.0)
+    # 1 + 0.5 x 2 first attempts: room for a second retry.
+    assert core.try_withdraw(1.0)
+    stats = core.stats(1.0)
+    assert isinstance(stats, _core.BudgetStats)
+    assert (stats.first_attempts, stats.retries_allowed, stats.retries_refused) == (2, 2, 1)
+    # A frozen value: equal to another reading of the same moment, and hashable.
+    assert stats == core.stats(1.0)
+    assert hash(stats) == hash(core.stats(1.0))
+    with pytest.raises(AttributeError):
+        stats.retries_allowed = 0  # type: ignore[misc]
+
+
+def test_budget_defaults_are_the_cores() -> None:
+    defaults = _core.BudgetSettings.defaults()
+    params = inspect.signature(RetryBudget).parameters
     budget = RetryBudget()
-    with pytest.raises(ValueError, match=r"kind must be an ErrorKind \(rate_limited, .*got \"nonsense\""):
-        budget.try_spend("nonsense")
-    assert budget.stats["retries_allowed"] == 0
-    assert budget.try_spend(ErrorKind.RATE_LIMITED) == 5.0
-    assert budget.try_spend("server_error") == 10.0
+    for name in ("window_s", "min_retries", "retry_ratio"):
+        assert params[name].default == getattr(defaults, name) == getattr(budget, name), name
+    assert budget.stats.retries_available == defaults.min_retries
 
 
 def test_the_core_decides_what_a_breaker_counts() -> None:

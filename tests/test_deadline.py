@@ -101,7 +101,11 @@ def test_events_say_how_much_deadline_was_left_and_waits_fit_exactly(how: str) -
     raised: list[Exception] = []
 
     @retry_llm(
-        sleep=clock.sleep, clock=clock, on_retry=events.append, **deadline_kwargs(how, 10.0, max_attempts=100)
+        sleep=clock.sleep,
+        clock=clock,
+        on_retry=events.append,
+        budget=None,
+        **deadline_kwargs(how, 10.0, max_attempts=100),
     )
     def call() -> str:
         raised.append(RateLimitError(retry_after_s=2))
@@ -220,6 +224,7 @@ def test_no_wait_ever_ends_past_the_deadline(
         sleep=clock.sleep,
         clock=clock,
         on_retry=events.append,
+        budget=None,
         deadline_s=deadline_s,
         max_attempts=len(failures) + 1,
         base_delay_s=0.5,
@@ -332,6 +337,7 @@ def test_async_events_say_how_much_deadline_was_left(backend: str, how: str) -> 
         sleep=clock.async_sleep,
         clock=clock,
         on_retry=events.append,
+        budget=None,
         **deadline_kwargs(how, 10.0, max_attempts=100),
     )
     async def call() -> str:

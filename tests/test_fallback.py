@@ -144,9 +144,9 @@ def test_moves_on_when_retries_are_exhausted() -> None:
     assert any("attempts exhausted" in note for note in events[0].exception.__notes__)
 
 
-def test_moves_on_when_the_providers_retry_budget_is_empty() -> None:
-    budget = RetryBudget(capacity=10.0)
-    assert budget.try_spend("server_error") == 10.0  # nothing left
+def test_moves_on_when_the_providers_retry_budget_is_spent() -> None:
+    budget = RetryBudget(min_retries=1, retry_ratio=0.0)
+    assert budget._withdraw()  # nothing left
     attempts = 0
 
     @retry_llm(budget=budget, sleep=no_sleep)
@@ -158,7 +158,7 @@ def test_moves_on_when_the_providers_retry_budget_is_empty() -> None:
     events: list[FallbackEvent] = []
     assert fallback(primary, Provider("secondary"), on_fallback=events.append)("hi") == "secondary: hi"
     assert attempts == 1
-    assert "the retry budget is empty" in events[0].exception.__notes__[-1]
+    assert "retry budget 'budget' refused the retry" in events[0].exception.__notes__[-1]
 
 
 def test_a_decorated_primary_that_recovers_never_falls_back() -> None:

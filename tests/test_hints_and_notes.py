@@ -84,6 +84,7 @@ def test_the_hint_is_used_exactly_not_jittered_nor_capped(fake_clock, make_error
         sleep=fake_clock.sleep,
         clock=fake_clock,
         on_retry=events.append,
+        budget=None,
     )(raising(errors))
     assert wrapped() == "ok"
     assert fake_clock.sleeps == [7.0] * 5

@@ -324,6 +324,7 @@ def test_jitter_stays_within_the_full_jitter_ceiling(make_error):
         seed=1234,
         sleep=slept.append,
         on_retry=events.append,
+        budget=None,
     )(always_overloaded)
     for _ in range(calls):
         with pytest.raises(error_type):
@@ -358,6 +359,7 @@ def _delays_with_seed(seed: int, make_error) -> list[float]:
         seed=seed,
         on_retry=events.append,
         sleep=lambda s: None,
+        budget=None,
     )(fail)
     for _ in range(5):
         with pytest.raises(type(make_error(503))):

@@ -2,7 +2,8 @@
 decorated functions. Every count must add up exactly, nothing may deadlock, and a half-open breaker must let
 exactly `half_open_max_calls` probes through however many callers race for them.
 
-Sleeps are no-ops and the breaker runs on a fake clock that the callers move, so nothing waits for real.
+Sleeps are no-ops and the breaker and the budget run on a fake clock that the callers move, so nothing waits
+for real (the budget-alone tests read the real clock, with a window of a year, so that nothing expires).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ CALLS_PER_THREAD = 150
 TASKS = 1000
 JOIN_TIMEOUT_S = 60.0
 
-BUDGET_NOTE = "the retry budget is empty"
+BUDGET_NOTE = "refused the retry"
+YEAR_S = 31_536_000.0
 BREAKER_NOTE = "circuit breaker"
 
 
@@ -123,11 +125,15 @@ def assert_counts_add_up(tally: Tally, calls: int, breaker: CircuitBreaker, budg
     assert stats["rejected"] == tally["circuit_open"] + tally["breaker_note"]
     assert stats["probes_in_flight"] == 0
 
+    # Each first attempt made was reported; each retry the budget allowed was made or refused by the breaker.
     budget_stats = budget.stats
-    assert budget_stats["retries_allowed"] == tally["retries"]
-    assert budget_stats["retries_denied"] == tally["budget_note"]
-    assert budget_stats["successes"] == tally["ok"]
-    assert 0.0 <= budget_stats["tokens"] <= budget_stats["capacity"]
+    assert budget_stats.first_attempts == calls - tally["circuit_open"]
+    assert budget_stats.retries_allowed == tally["retries"]
+    assert budget_stats.retries_refused == tally["budget_note"]
+    # All of it within one window of the fake clock, and within the rule.
+    assert budget_stats.first_attempts_in_window == budget_stats.first_attempts
+    allowance = budget.min_retries + budget.retry_ratio * budget_stats.first_attempts
+    assert budget_stats.retries_allowed_in_window <= allowance
 
 
 # --- mixed traffic --------------------------------------------------------------------------------------
@@ -136,7 +142,7 @@ def assert_counts_add_up(tally: Tally, calls: int, breaker: CircuitBreaker, budg
 def test_threads_hammering_one_breaker_and_one_budget() -> None:
     clock = SharedClock()
     breaker = CircuitBreaker(failure_threshold=5, cooldown_s=0.2, half_open_max_calls=2, clock=clock, seed=1)
-    budget = RetryBudget(capacity=300.0)
+    budget = RetryBudget(min_retries=50, retry_ratio=0.2, clock=clock)
     tally = Tally()
 
     def on_retry(event: RetryEvent) -> None:
@@ -190,6 +196,7 @@ def test_threads_hammering_one_breaker_and_one_budget() -> None:
     # The traffic really exercised every path.
     assert tally["circuit_open"] > 0
     assert tally["retries"] > 0
+    assert tally["budget_note"] > 0
     assert breaker.stats["opened_count"] > 1
 
 
@@ -198,7 +205,7 @@ def test_asyncio_tasks_hammering_one_breaker_and_one_budget() -> None:
     breaker = CircuitBreaker(
         failure_threshold=5, cooldown_s=0.2, half_open_max_calls=2, clock=lambda: now[0], seed=2
     )
-    budget = RetryBudget(capacity=300.0)
+    budget = RetryBudget(min_retries=50, retry_ratio=0.2, clock=lambda: now[0])
     tally = Tally()
 
     def on_retry(event: RetryEvent) -> None:
@@ -243,14 +250,15 @@ def test_asyncio_tasks_hammering_one_breaker_and_one_budget() -> None:
 
     assert_counts_add_up(tally, TASKS * calls_per_task, breaker, budget)
     assert tally["retries"] > 0
+    assert tally["budget_note"] > 0
     assert tally["circuit_open"] > 0
 
 
 # --- the budget alone -----------------------------------------------------------------------------------
 
 
-def test_threads_get_exactly_a_bucketful_of_retries() -> None:
-    budget = RetryBudget()
+def test_threads_get_exactly_the_retries_their_first_attempts_earned() -> None:
+    budget = RetryBudget(window_s=YEAR_S)
     invoked = Tally()
 
     @retry_llm(budget=budget, sleep=no_sleep, max_attempts=1_000_000, base_delay_s=0.0)
@@ -279,14 +287,15 @@ def test_threads_get_exactly_a_bucketful_of_retries() -> None:
     assert not [t for t in threads if t.is_alive()]
     calls = THREADS * 10
     assert outcomes.counts == Counter({"budget": calls})
-    assert budget.stats["retries_allowed"] == 100
-    assert budget.stats["retries_denied"] == calls
-    assert budget.tokens == 0.0
-    assert invoked["n"] == calls + 100
+    # 4 + 0.05 x 640 first attempts, however the threads interleaved; every call was refused one retry.
+    stats = budget.stats
+    assert (stats.first_attempts, stats.retries_allowed, stats.retries_refused) == (calls, 36, calls)
+    assert stats.retries_available == 0
+    assert invoked["n"] == calls + 36
 
 
-def test_asyncio_tasks_get_exactly_a_bucketful_of_retries() -> None:
-    budget = RetryBudget()
+def test_asyncio_tasks_get_exactly_the_retries_their_first_attempts_earned() -> None:
+    budget = RetryBudget(window_s=YEAR_S)
     invoked = 0
 
     @async_retry_llm(budget=budget, sleep=yield_sleep, max_attempts=1_000_000, base_delay_s=0.0)
@@ -306,9 +315,10 @@ def test_asyncio_tasks_get_exactly_a_bucketful_of_retries() -> None:
 
     assert all(isinstance(r, InternalServerError) for r in results)
     assert sum(BUDGET_NOTE in " ".join(r.__notes__) for r in results if isinstance(r, Exception)) == TASKS
-    assert budget.stats["retries_allowed"] == 50
-    assert budget.stats["retries_denied"] == TASKS
-    assert invoked == TASKS + 50
+    # 4 + 0.05 x 1,000 first attempts.
+    stats = budget.stats
+    assert (stats.first_attempts, stats.retries_allowed, stats.retries_refused) == (TASKS, 54, TASKS)
+    assert invoked == TASKS + 54
 
 
 # --- half-open probes under concurrency -----------------------------------------------------------------

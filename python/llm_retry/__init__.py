@@ -10,7 +10,7 @@ and stops them fast when retrying cannot help (bad key, bad request, spent quota
 from . import _one_interpreter  # noqa: F401  (first: refuses a second interpreter)
 from ._attempts import Attempts, attempts
 from ._breaker import CircuitBreaker, CircuitOpenError
-from ._budget import RetryBudget
+from ._budget import BudgetStats, RetryBudget
 from ._config import RetryConfig
 from ._core import VERSION as __version__
 from ._core import Classification
@@ -49,6 +49,7 @@ __all__ = [
     "AzureOpenAIPreset",
     "BedrockPreset",
     "BreakerState",
+    "BudgetStats",
     "CircuitBreaker",
     "CircuitOpenError",
     "Classification",

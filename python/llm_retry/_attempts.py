@@ -12,7 +12,7 @@ from typing import Any
 
 from . import _validate as valid
 from ._breaker import CircuitBreaker
-from ._budget import RetryBudget
+from ._budget import PER_PROVIDER, DefaultBudget, RetryBudget
 from ._config import RetryConfig
 from ._engine import AsyncAttempts, Attempt, Call, OnRetry, Retrier, SyncAttempts, retrier
 from ._gate import RateLimitGate
@@ -54,7 +54,7 @@ def attempts(
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
     breaker: CircuitBreaker | None = None,
-    budget: RetryBudget | None = None,
+    budget: RetryBudget | DefaultBudget | None = PER_PROVIDER,
     gate: RateLimitGate | None = None,
     sleep: Callable[[float], object] | None = None,
     clock: Callable[[], float] = time.monotonic,
@@ -65,7 +65,8 @@ def attempts(
 
     Takes the decorators' arguments (``preset`` or ``config``, any `RetryConfig` field by keyword,
     ``breaker``, ``gate``, ``budget``, ``on_retry``, ``sleep``, ``clock``, ``wait_for_breaker``), validated
-    here.
+    here; the budget, left out, is the provider's, shared with its decorated functions (see `retry_llm`),
+    and each block on a custom ``clock`` has one of its own.
     ``with attempt:`` suppresses a failure that will be retried, and the loop goes on after the wait; a
     block that does not raise ends the loop. Giving up re-raises the last exception itself, with a note
     saying why, exactly as the decorators do; ``KeyboardInterrupt``, ``CancelledError`` and the like are

@@ -1,54 +1,173 @@
-"""`RetryBudget`: the core's token bucket (`_core.RetryBudget`, whose methods it keeps as they are), with a
-constructor that checks its arguments like every other public constructor.
+"""`RetryBudget`: retries in proportion to traffic over a sliding window (`_core.BudgetCore`), and the default
+budgets a decorated function gets when it names none: one per provider within a process.
 """
 
 from __future__ import annotations
 
+import enum
+import threading
+import time
+from collections.abc import Callable
+from typing import cast
+
 from . import _core
 from . import _validate as valid
 
+BudgetStats = _core.BudgetStats
+
 # The defaults are the core's (`BudgetConfig::default()`); the signature below only shows them.
 _DEFAULTS = _core.BudgetSettings.defaults()
+# The core's bounds (`budget::SHORTEST_WINDOW_S`, `LARGEST_MIN_RETRIES`, `LARGEST_RETRY_RATIO`); the longest
+# window is a year, like every seconds parameter.
+_SHORTEST_WINDOW_S = 1.0
+_LARGEST_MIN_RETRIES = valid.MAX_COUNT
+_LARGEST_RETRY_RATIO = 1000.0
 
 
-class RetryBudget(_core.RetryBudget):
-    """A retry budget shared by any number of decorated functions (typically one per provider).
+class RetryBudget:
+    """Caps retries at a share of the traffic, so that when most calls fail, retries stop adding load.
 
-    First attempts always go; each retry spends tokens that successes refill, so that when most calls
-    fail, retries stop adding load. Thread-safe, in Rust. With the defaults a full bucket (500 tokens)
-    pays for 100 retries of rate limits or overloads (``throttle_retry_cost``, 5 tokens each) or 50 of
-    other failures (``retry_cost``, 10 each); a first-try success earns ``success_reward`` (1 token) back,
-    and a success after retries refunds the last retry's cost.
+    Over the last ``window_s`` seconds a retry goes while ``retries + 1 <= min_retries + retry_ratio *
+    first_attempts``: each first attempt earns ``retry_ratio`` of a retry, each retry spends one, and
+    ``min_retries`` per window let a quiet process retry at all. First attempts always go. A refused retry
+    ends its call with the last exception and a note. Every kind of failure costs the same retry. With the
+    defaults (60 s, 4, 0.05) a process making 1,000 calls a second may retry 5 % of them; a quiet one still
+    gets the 4 retries of a five-attempt call; a fleet of small clients sends about 1.5 attempts per request
+    through a provider outage (the README's "Retry budgets" has the arithmetic). After Finagle's
+    ``RetryBudget`` and the SRE book's per-client retry budget.
 
-    ``capacity`` is above 0 and at most 1e9 tokens; each cost above 0 and at most ``capacity``;
-    ``success_reward`` from 0 to 1e9. Anything else fails here, naming the parameter.
+    Every decorated function gets a budget without asking (one per provider; see ``retry_llm``); share one
+    of your own between functions with ``budget=``. Thread-safe, in Rust. ``clock`` is a monotonic clock in
+    seconds; tests pass a fake one (the default is read in Rust, to within a few milliseconds). ``stats``
+    is a `BudgetStats`.
 
-    >>> budget = RetryBudget(capacity=20.0)
-    >>> budget.try_spend("rate_limited"), budget.tokens
-    (5.0, 15.0)
-    >>> RetryBudget(capacity=True)
+    ``window_s`` is from 1 s to a year; ``min_retries`` an int from 0 to 1,000,000; ``retry_ratio`` a number
+    from 0 to 1000. Anything else fails here, naming the parameter.
+
+    >>> budget = RetryBudget(min_retries=1, retry_ratio=0.5, name="gateway")
+    >>> budget.stats.retries_available
+    1
+    >>> budget
+    RetryBudget(name='gateway', retries_available=1)
+    >>> RetryBudget(window_s=0.5)
     Traceback (most recent call last):
     ...
-    TypeError: capacity must be a number above 0 and at most 1000000000, got True (bool)
+    ValueError: window_s must be a number of seconds from 1 to 31536000 (a year), got 0.5
     """
 
-    __slots__ = ()
+    __slots__ = ("_core", "_custom_clock", "_deposit", "name")
 
-    def __new__(
-        cls,
+    def __init__(
+        self,
         *,
-        capacity: float = _DEFAULTS.capacity,
-        retry_cost: float = _DEFAULTS.retry_cost,
-        throttle_retry_cost: float = _DEFAULTS.throttle_retry_cost,
-        success_reward: float = _DEFAULTS.success_reward,
-    ) -> RetryBudget:
-        capacity = valid.tokens("capacity", capacity, positive=True)
-        return super().__new__(
-            cls,
-            capacity=capacity,
-            retry_cost=valid.tokens("retry_cost", retry_cost, positive=True, maximum=capacity, of="capacity"),
-            throttle_retry_cost=valid.tokens(
-                "throttle_retry_cost", throttle_retry_cost, positive=True, maximum=capacity, of="capacity"
-            ),
-            success_reward=valid.tokens("success_reward", success_reward, positive=False),
+        window_s: float = _DEFAULTS.window_s,
+        min_retries: int = _DEFAULTS.min_retries,
+        retry_ratio: float = _DEFAULTS.retry_ratio,
+        name: str = "budget",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        window_s = valid.seconds("window_s", window_s, minimum=_SHORTEST_WINDOW_S)
+        min_retries = valid.count("min_retries", min_retries, minimum=0, maximum=_LARGEST_MIN_RETRIES)
+        retry_ratio = valid.ratio("retry_ratio", retry_ratio, maximum=_LARGEST_RETRY_RATIO)
+        self.name = valid.text("name", name)
+        valid.function("clock", clock)
+        # None: the core reads the default clock itself, saving a Python call per first attempt.
+        self._custom_clock: Callable[[], float] | None = None if clock is time.monotonic else clock
+        self._core = _core.BudgetCore(
+            now_s=self._now(), window_s=window_s, min_retries=min_retries, retry_ratio=retry_ratio
         )
+        # What the engine calls at each first attempt: on the default clock, straight into the core.
+        self._deposit: Callable[[], None] = (
+            self._core.deposit if clock is time.monotonic else self._deposit_now
+        )
+
+    def _now(self) -> float | None:
+        """None for the default clock (read in Rust), else the custom clock's reading."""
+        clock = self._custom_clock
+        return None if clock is None else valid.reading("clock", clock())
+
+    @property
+    def window_s(self) -> float:
+        return self._core.window_s
+
+    @property
+    def min_retries(self) -> int:
+        return self._core.min_retries
+
+    @property
+    def retry_ratio(self) -> float:
+        return self._core.retry_ratio
+
+    @property
+    def stats(self) -> BudgetStats:
+        """First attempts, retries allowed and refused, ever and over the window; retries available now."""
+        return self._core.stats(self._now())
+
+    def __repr__(self) -> str:
+        return f"RetryBudget(name={self.name!r}, retries_available={self.stats.retries_available})"
+
+    # The attempt engine's side (`_engine.Call`): `_deposit()` at each first attempt, `_withdraw()` before
+    # each retry, and the note of a refusal.
+
+    def _deposit_now(self) -> None:
+        """`_deposit` on a custom clock."""
+        self._core.deposit_at(cast(float, self._now()))
+
+    def _deposit_batch(self, count: int) -> int:
+        """`count` first attempts made since the caller's last report; returns how many it may count before
+        the next (a decorator's, `_decorators._sync_budgeted`)."""
+        return self._core.deposit_batch(count, self._now())
+
+    def _withdraw(self) -> bool:
+        return self._core.try_withdraw(self._now())
+
+    def _refusal(self, attempt: int, kind: str) -> str:
+        """The note of a call that gave up after ``attempt`` because the retry was refused, with the counts
+        that refused it."""
+        stats = self.stats
+        retries, firsts = stats.retries_allowed_in_window, stats.first_attempts_in_window
+        return (
+            f"llm-retry: gave up after attempt {attempt}: retry budget {self.name!r} refused the retry "
+            f"({kind}): {retries} {'retry' if retries == 1 else 'retries'} already made in the last "
+            f"{self.window_s:g} s, against {firsts} first {'attempt' if firsts == 1 else 'attempts'}"
+        )
+
+
+class DefaultBudget(enum.Enum):
+    """The ``budget=`` default of the decorators and `attempts()`: see `budget_for`."""
+
+    PER_PROVIDER = "per-provider"
+
+    def __repr__(self) -> str:
+        return "<one RetryBudget per provider>"
+
+
+PER_PROVIDER = DefaultBudget.PER_PROVIDER
+
+_PER_PROVIDER: dict[str, RetryBudget] = {}
+_PER_PROVIDER_LOCK = threading.Lock()
+
+
+def budget_for(budget: object, config_name: str, clock: object) -> RetryBudget | None:
+    """The budget a decorated function or `attempts()` block uses. ``budget`` given (a `RetryBudget`, or None
+    for no budget) is checked and kept. Left at its default, on the default clock, it is the process's budget
+    for ``config_name`` (a preset's name: "anthropic", "openai", "default"...), shared by every function of
+    that provider; on a custom clock, a budget of its own on that clock, so that a test's fake clock never
+    meets another test's budget."""
+    if budget is not PER_PROVIDER:
+        return valid.instance("budget", budget, RetryBudget)
+    if clock is not time.monotonic:
+        return RetryBudget(name=config_name, clock=cast(Callable[[], float], clock))
+    found = _PER_PROVIDER.get(config_name)
+    if found is None:
+        with _PER_PROVIDER_LOCK:
+            found = _PER_PROVIDER.setdefault(config_name, RetryBudget(name=config_name))
+    return found
+
+
+def _reset_default_budgets() -> None:
+    """Empties every per-provider budget, as if the process had just started (tests, between tests). They are
+    emptied, not replaced: functions decorated at import time keep theirs."""
+    with _PER_PROVIDER_LOCK:
+        for budget in _PER_PROVIDER.values():
+            budget._core.clear()

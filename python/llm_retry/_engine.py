@@ -1,4 +1,4 @@
-"""The attempt engine: one call's state (attempt number, start, breaker permit, budget cost, last failure) and
+"""The attempt engine: one call's state (attempt number, start, breaker permit, last failure) and
 its transitions, written once. Decorators, streams and `attempts()` drive it through `SyncAttempts` and
 `AsyncAttempts`; they differ only in how they call the function and how they sleep.
 
@@ -22,7 +22,7 @@ from typing import Any, cast
 from . import _core
 from . import _validate as valid
 from ._breaker import CircuitBreaker, Permit, refusal_says
-from ._budget import RetryBudget
+from ._budget import PER_PROVIDER, RetryBudget, budget_for
 from ._config import FIELD_NAMES, RetryConfig
 from ._gate import RateLimitGate, hold_says
 from ._hooks import call_hook
@@ -156,7 +156,6 @@ class Call:
         "in_attempt",
         "in_task",
         "last",
-        "last_cost",
         "permit",
         "r",
         "started",
@@ -176,7 +175,6 @@ class Call:
         self.attempt = 1
         self.permit = permit  # the permit of the attempt under way, if its breaker admitted it
         self.last: Exception | None = None
-        self.last_cost = 0.0
         self.delay_s = 0.0  # the wait owed before the next attempt
         self.done = False
         self.in_attempt = False
@@ -199,14 +197,14 @@ class Call:
             return held_s
         breaker = self.r.breaker
         if breaker is None:
-            self.in_attempt = True
+            self._begin()
             return 0.0
         grant = breaker._core.acquire(breaker._now())
         if grant.transition is not None:
             breaker._fire(grant.transition)
         if isinstance(grant, Permit):
             self.permit = grant
-            self.in_attempt = True
+            self._begin()
             return 0.0
         retry_in_s = grant.retry_in_s
         remaining = self.remaining_s()
@@ -234,15 +232,20 @@ class Call:
         add_note(self.last, f"llm-retry: gave up after attempt {self.attempt - 1}: {says}")
         raise self.last
 
+    def _begin(self) -> None:
+        """An attempt is admitted; a first attempt is reported to the budget (a driver that makes the first
+        attempt inline, before any `Call` exists, reports it itself)."""
+        self.in_attempt = True
+        if self.attempt == 1 and self.r.budget is not None:
+            self.r.budget._deposit()
+
     def succeeded(self) -> None:
-        """The attempt answered: the breaker and the budget hear of it, and the call is over."""
+        """The attempt answered: the breaker hears of it, and the call is over."""
         r = self.r
         self.done, self.in_attempt = True, False
         permit, self.permit = self.permit, None
         if permit is not None:
             cast(CircuitBreaker, r.breaker)._record(permit, None)
-        if r.budget is not None:
-            r.budget.on_success(self.last_cost)
 
     def interrupted(self) -> None:
         """The attempt ended without an answer from the provider (cancelled, interrupted, misused): its
@@ -285,17 +288,9 @@ class Call:
             if decision.note is not None:
                 add_note(exc, decision.note)
             return None
-        if r.budget is not None:
-            kind = classification.kind.value
-            cost = r.budget.try_spend(kind)
-            if cost is None:
-                add_note(
-                    exc,
-                    f"llm-retry: gave up after attempt {self.attempt}: the retry budget is empty ({kind}); "
-                    "too many calls are failing",
-                )
-                return None
-            self.last_cost = cost
+        if r.budget is not None and not r.budget._withdraw():
+            add_note(exc, r.budget._refusal(self.attempt, classification.kind.value))
+            return None
         r.report(
             RetryEvent(
                 function=r.name,
@@ -481,19 +476,21 @@ def retrier(
     overrides: dict[str, Any],
     gate: object = None,
 ) -> Retrier:
-    """The settings every way in takes, validated alike: a TypeError or ValueError naming the parameter."""
+    """The settings every way in takes, validated alike: a TypeError or ValueError naming the parameter.
+    ``budget`` left at its default is the provider's (`_budget.budget_for`)."""
     resolved = resolve_config(preset, config, overrides)
     # `attempts()` makes its settings at every block, mostly with these defaults, which need no checks.
-    unset = on_retry is None and breaker is None and budget is None and wait_for_breaker is False
+    unset = on_retry is None and breaker is None and budget is PER_PROVIDER and wait_for_breaker is False
     unset = unset and gate is None
     if unset and clock is time.monotonic:
-        return Retrier(name, resolved, (), None, None, time.monotonic, False)
+        provider_budget = budget_for(budget, resolved.name, clock)
+        return Retrier(name, resolved, (), None, provider_budget, time.monotonic, False)
     checked = Retrier(
         name,
         resolved,
         valid.hooks("on_retry", on_retry),
         valid.instance("breaker", breaker, CircuitBreaker),
-        valid.instance("budget", budget, RetryBudget),
+        budget_for(budget, resolved.name, clock),
         valid.function("clock", clock),
         valid.flag("wait_for_breaker", wait_for_breaker),
         valid.instance("gate", gate, RateLimitGate),

@@ -26,8 +26,6 @@ MAX_SECONDS = 31_536_000.0
 may be. Longer is a mistake (a value in ms, say), so it is refused rather than clamped."""
 MAX_SEED = 2**64 - 1
 """Seeds become the core's u64."""
-MAX_TOKENS = 1e9
-"""The largest budget amount (``capacity``, costs, ``success_reward``)."""
 
 _SHOWN_CHARS = 40
 _YEAR = f"{MAX_SECONDS:.0f} (a year)"
@@ -104,12 +102,12 @@ def _within(number: float, low: float, high: float, *, low_open: bool) -> bool:
     return (number > low if low_open else number >= low) and number <= high
 
 
-def count(name: str, value: object, *, maximum: int = MAX_COUNT) -> int:
-    """An int from 1 to ``maximum``."""
+def count(name: str, value: object, *, minimum: int = 1, maximum: int = MAX_COUNT) -> int:
+    """An int from ``minimum`` (1 unless the parameter allows 0) to ``maximum``."""
     number = _integer(value)
-    if number is not None and 1 <= number <= maximum:
+    if number is not None and minimum <= number <= maximum:
         return number
-    raise _refusal(name, f"an int from 1 to {maximum}", value, number)
+    raise _refusal(name, f"an int from {minimum} to {maximum}", value, number)
 
 
 def seed(name: str, value: object) -> int | None:
@@ -168,15 +166,12 @@ def share(name: str, value: object) -> float:
     raise _refusal(name, _SHARE, value, number)
 
 
-def tokens(name: str, value: object, *, positive: bool, maximum: float = MAX_TOKENS, of: str = "") -> float:
-    """A number of budget tokens from 0 (above 0, with ``positive``) to ``maximum``; ``of`` names the bound
-    when it is another parameter (``capacity``)."""
+def ratio(name: str, value: object, *, maximum: float) -> float:
+    """A number from 0 to ``maximum`` (``retry_ratio``: retries per first attempt)."""
     number = _real(value)
-    if number is not None and _within(number, 0.0, maximum, low_open=positive):
+    if number is not None and _within(number, 0.0, maximum, low_open=False):
         return float(number)
-    most = f"{of} ({_figure(maximum)})" if of else _figure(maximum)
-    allowed = f"a number above 0 and at most {most}" if positive else f"a number from 0 to {most}"
-    raise _refusal(name, allowed, value, number)
+    raise _refusal(name, f"a number from 0 to {_figure(maximum)}", value, number)
 
 
 def reading(name: str, value: object) -> float | None:

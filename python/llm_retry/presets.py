@@ -286,7 +286,9 @@ HuggingFacePreset = RetryConfig(
     # time, often tens of seconds, and scaled-to-zero endpoints take minutes to wake: wait for it.
     base_delay_s=2.0,
     max_delay_s=60.0,
-    max_attempts=6,
+    # 5, not more: the provider's default retry budget lets a quiet process make 4 retries a minute
+    # (`RetryBudget`'s min_retries); a longer wake-up is the deadline's business.
+    max_attempts=5,
     max_retry_after_s=180.0,
 )
 

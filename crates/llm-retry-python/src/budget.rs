@@ -1,17 +1,15 @@
-//! `RetryBudget` as Python sees it: the core's token bucket behind a mutex that is never held while Python
-//! runs. What a retry costs is the core's decision.
+//! The retry budget as Python sees it: `BudgetCore` (wrapped by `llm_retry.RetryBudget`), its settings and its
+//! `BudgetStats`. The core's window sits behind a mutex that is never held while Python runs.
 
 use std::sync::Mutex;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
 use llm_retry_core::budget::{self, BudgetConfig};
-use llm_retry_core::classify::ErrorKind;
 
 use crate::breaker::lock;
-use crate::policy::kind_values;
+use crate::clock::{coarse_monotonic_s, now_or_coarse_monotonic};
 
 /// A budget's settings; `BudgetSettings.defaults()` holds the defaults `llm_retry.RetryBudget` documents.
 #[pyclass(frozen, module = "llm_retry._core")]
@@ -29,106 +27,171 @@ impl BudgetSettings {
         }
     }
     #[getter]
-    fn capacity(&self) -> f64 {
-        self.inner.capacity
+    fn window_s(&self) -> f64 {
+        self.inner.window_s
     }
     #[getter]
-    fn retry_cost(&self) -> f64 {
-        self.inner.retry_cost
+    fn min_retries(&self) -> u32 {
+        self.inner.min_retries
     }
     #[getter]
-    fn throttle_retry_cost(&self) -> f64 {
-        self.inner.throttle_retry_cost
+    fn retry_ratio(&self) -> f64 {
+        self.inner.retry_ratio
     }
+    /// Width of one bucket of the window: events expire a bucket at a time.
     #[getter]
-    fn success_reward(&self) -> f64 {
-        self.inner.success_reward
+    fn bucket_s(&self) -> f64 {
+        self.inner.bucket_s()
     }
 }
 
-/// The retry budget's token bucket. `llm_retry.RetryBudget` is this class with a constructor that checks
-/// its arguments (`_validate`) before they reach here.
-///
-/// A retry budget is shared by any number of decorated functions (typically one per provider): first
-/// attempts always go; each retry spends tokens that successes refill, so that when most calls fail,
-/// retries stop adding load. Thread-safe.
-///
-/// With the defaults a full bucket (500 tokens) pays for 100 retries of rate limits or overloads
-/// (5 tokens each) or 50 of other failures (10 each); a first-try success earns 1 token back, and a
-/// success after retries refunds the last retry's cost.
-#[pyclass(frozen, subclass, module = "llm_retry._core")]
-pub struct RetryBudget {
-    inner: Mutex<budget::RetryBudget>,
+/// What a retry budget has seen: lifetime counts, the same over its window, and the retries it would allow
+/// now. A frozen value, read from the budget at one moment.
+#[pyclass(frozen, eq, hash, module = "llm_retry._core")]
+#[derive(PartialEq, Eq, Hash)]
+pub struct BudgetStats {
+    /// First attempts reported, ever.
+    #[pyo3(get)]
+    first_attempts: u64,
+    /// Retries the budget allowed, ever.
+    #[pyo3(get)]
+    retries_allowed: u64,
+    /// Retries the budget refused (each ended its call), ever.
+    #[pyo3(get)]
+    retries_refused: u64,
+    #[pyo3(get)]
+    first_attempts_in_window: u64,
+    #[pyo3(get)]
+    retries_allowed_in_window: u64,
+    #[pyo3(get)]
+    retries_refused_in_window: u64,
+    /// Retries that would be allowed now.
+    #[pyo3(get)]
+    retries_available: u64,
+}
+
+impl From<budget::BudgetStats> for BudgetStats {
+    fn from(s: budget::BudgetStats) -> Self {
+        BudgetStats {
+            first_attempts: s.first_attempts,
+            retries_allowed: s.retries_allowed,
+            retries_refused: s.retries_refused,
+            first_attempts_in_window: s.first_attempts_in_window,
+            retries_allowed_in_window: s.retries_allowed_in_window,
+            retries_refused_in_window: s.retries_refused_in_window,
+            retries_available: s.retries_available,
+        }
+    }
 }
 
 #[pymethods]
-impl RetryBudget {
-    /// Settings left out take `BudgetSettings.defaults()` (`BudgetConfig::default()` in the core).
+impl BudgetStats {
+    fn __repr__(&self) -> String {
+        format!(
+            "BudgetStats(first_attempts={}, retries_allowed={}, retries_refused={}, \
+             first_attempts_in_window={}, retries_allowed_in_window={}, retries_refused_in_window={}, \
+             retries_available={})",
+            self.first_attempts,
+            self.retries_allowed,
+            self.retries_refused,
+            self.first_attempts_in_window,
+            self.retries_allowed_in_window,
+            self.retries_refused_in_window,
+            self.retries_available
+        )
+    }
+}
+
+/// The retry budget's sliding window. `llm_retry.RetryBudget` wraps it: every method takes `now_s`, the
+/// reading of the budget's clock, or None to read the default clock (`time.monotonic`, to within a few
+/// milliseconds: `clock::coarse_monotonic_s`) in Rust.
+#[pyclass(frozen, module = "llm_retry._core")]
+pub struct BudgetCore {
+    inner: Mutex<budget::RetryBudget>,
+    /// The settings, which never change: read without the lock.
+    config: BudgetConfig,
+}
+
+#[pymethods]
+impl BudgetCore {
+    /// Settings left out (None) take `BudgetSettings.defaults()`.
     #[new]
-    #[pyo3(signature = (*, capacity=None, retry_cost=None, throttle_retry_cost=None, success_reward=None))]
+    #[pyo3(signature = (*, now_s, window_s=None, min_retries=None, retry_ratio=None))]
     fn new(
-        capacity: Option<f64>,
-        retry_cost: Option<f64>,
-        throttle_retry_cost: Option<f64>,
-        success_reward: Option<f64>,
+        py: Python<'_>,
+        now_s: Option<f64>,
+        window_s: Option<f64>,
+        min_retries: Option<u32>,
+        retry_ratio: Option<f64>,
     ) -> PyResult<Self> {
         let d = BudgetConfig::default();
         let config = BudgetConfig {
-            capacity: capacity.unwrap_or(d.capacity),
-            retry_cost: retry_cost.unwrap_or(d.retry_cost),
-            throttle_retry_cost: throttle_retry_cost.unwrap_or(d.throttle_retry_cost),
-            success_reward: success_reward.unwrap_or(d.success_reward),
+            window_s: window_s.unwrap_or(d.window_s),
+            min_retries: min_retries.unwrap_or(d.min_retries),
+            retry_ratio: retry_ratio.unwrap_or(d.retry_ratio),
         };
-        let inner = budget::RetryBudget::new(config).map_err(PyValueError::new_err)?;
-        Ok(RetryBudget {
+        let now_s = now_or_coarse_monotonic(py, now_s)?;
+        let inner =
+            budget::RetryBudget::new(config.clone(), now_s).map_err(PyValueError::new_err)?;
+        Ok(BudgetCore {
             inner: Mutex::new(inner),
+            config,
         })
     }
 
-    /// Spends the cost of one retry of a failure of `kind` (an `ErrorKind` or its value); returns the cost
-    /// spent, or None when the budget cannot pay for it (the call should give up). Any other string is a
-    /// `ValueError`.
-    fn try_spend(&self, kind: &str) -> PyResult<Option<f64>> {
-        let kind = ErrorKind::from_name(kind).ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "kind must be an ErrorKind ({}), got {kind:?}",
-                kind_values()
-            ))
-        })?;
-        Ok(lock(&self.inner)?.try_spend(kind))
-    }
-
-    /// Records a successful call; `last_retry_cost` is what its last retry cost (0 for a first-try success).
-    #[pyo3(signature = (last_retry_cost=0.0))]
-    fn on_success(&self, last_retry_cost: f64) -> PyResult<()> {
-        lock(&self.inner)?.on_success(last_retry_cost);
+    /// A first attempt is being made, now on the default clock (the coarse one: no argument to parse, nothing
+    /// allocated). The engine reports each first attempt so; the decorators count theirs and report batches.
+    fn deposit(&self, py: Python<'_>) -> PyResult<()> {
+        let now_s = coarse_monotonic_s(py)?;
+        lock(&self.inner)?.deposit(now_s);
         Ok(())
     }
 
-    /// Tokens left.
-    #[getter]
-    fn tokens(&self) -> PyResult<f64> {
-        Ok(lock(&self.inner)?.tokens())
+    /// `count` first attempts made since the caller last reported; returns how many it may count on its
+    /// own before the next report (`budget::RetryBudget::deposit_many`).
+    #[pyo3(signature = (count, now_s=None))]
+    fn deposit_batch(&self, py: Python<'_>, count: u32, now_s: Option<f64>) -> PyResult<u32> {
+        let now_s = now_or_coarse_monotonic(py, now_s)?;
+        Ok(lock(&self.inner)?.deposit_many(now_s, count))
     }
 
-    /// Counters: tokens, capacity, retries_allowed, retries_denied, successes.
-    #[getter]
-    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let s = lock(&self.inner)?.stats();
-        let d = PyDict::new(py);
-        d.set_item("tokens", s.tokens)?;
-        d.set_item("capacity", s.capacity)?;
-        d.set_item("retries_allowed", s.retries_allowed)?;
-        d.set_item("retries_denied", s.retries_denied)?;
-        d.set_item("successes", s.successes)?;
-        Ok(d)
+    /// `deposit`, at `now_s` on the budget's own clock.
+    fn deposit_at(&self, now_s: f64) -> PyResult<()> {
+        lock(&self.inner)?.deposit(now_s);
+        Ok(())
     }
 
-    fn __repr__(&self) -> PyResult<String> {
-        let s = lock(&self.inner)?.stats();
-        Ok(format!(
-            "RetryBudget(tokens={:.1}, capacity={:.1})",
-            s.tokens, s.capacity
-        ))
+    /// Before a retry: True, and counted, when the window leaves room for it; False, counted as a refusal,
+    /// when it does not (the call should give up).
+    #[pyo3(signature = (now_s=None))]
+    fn try_withdraw(&self, py: Python<'_>, now_s: Option<f64>) -> PyResult<bool> {
+        let now_s = now_or_coarse_monotonic(py, now_s)?;
+        Ok(lock(&self.inner)?.try_withdraw(now_s))
+    }
+
+    /// The counts as `RetryBudget.stats` shows them.
+    #[pyo3(signature = (now_s=None))]
+    fn stats(&self, py: Python<'_>, now_s: Option<f64>) -> PyResult<BudgetStats> {
+        let now_s = now_or_coarse_monotonic(py, now_s)?;
+        Ok(lock(&self.inner)?.stats(now_s).into())
+    }
+
+    /// Forgets every count, as a new budget would.
+    fn clear(&self) -> PyResult<()> {
+        lock(&self.inner)?.clear();
+        Ok(())
+    }
+
+    #[getter]
+    fn window_s(&self) -> f64 {
+        self.config.window_s
+    }
+    #[getter]
+    fn min_retries(&self) -> u32 {
+        self.config.min_retries
+    }
+    #[getter]
+    fn retry_ratio(&self) -> f64 {
+        self.config.retry_ratio
     }
 }

@@ -22,7 +22,7 @@ mod _core {
     #[pymodule_export]
     use super::breaker::{BreakerCore, BreakerSettings, Permit, Refusal, Transition};
     #[pymodule_export]
-    use super::budget::{BudgetSettings, RetryBudget};
+    use super::budget::{BudgetCore, BudgetSettings, BudgetStats};
     #[pymodule_export]
     use super::classification::{Classification, Decision};
     #[pymodule_export]
