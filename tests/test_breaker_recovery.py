@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
-from doubles import FakeClock, RateLimitError, ServiceUnavailableError, told_wait
+from doubles import FakeClock, RateLimitError, ServiceUnavailableError
 from llm_retry import (
     BreakerState,
     CircuitBreaker,
@@ -165,29 +165,60 @@ def closed_by_a_probe(clock: FakeClock, **kwargs: Any) -> CircuitBreaker:
     return breaker
 
 
-def test_slow_start_admits_a_rising_share_of_a_backlog() -> None:
+def paced_admissions(before: float, from_s: float, to_s: float) -> float:
+    """What the slow start admits between ``from_s`` and ``to_s`` after closing (numerically)."""
+
+    def rate(t: float) -> float:
+        return 0.5 * before * 2**t if t <= 1 else before * min(1 + 0.2 * (t - 1), 1.6)
+
+    steps = 1000
+    width = (to_s - from_s) / steps
+    return sum(rate(from_s + (i + 0.5) * width) for i in range(steps)) * width
+
+
+def test_slow_start_paces_a_backlog_at_a_rate_that_doubles() -> None:
+    """A breaker that carried 20 calls a second trips and is closed by a probe; then 1,000 callers a second
+    ask. The slow start admits by rate, not by share, whatever the crowd: from half the old traffic doubling
+    for a second, then 20 % of it more each second, up to 1.6 times it; refusals say so."""
     clock = FakeClock()
-    breaker = closed_by_a_probe(clock, seed=11)
+    breaker = CircuitBreaker(failure_threshold=1, clock=clock, seed=11)
     call = guarded(breaker, clock)
+    for _ in range(200):
+        assert call() == "ok"
+        clock.advance(0.05)
+    with pytest.raises(ServiceUnavailableError):
+        call(ServiceUnavailableError())
+    before = breaker.stats["rate_before_trip"]
+    assert 18.0 <= before <= 20.0, before
+    clock.advance(breaker.retry_in_s())
+    assert call() == "ok"
+    assert breaker.state is CLOSED
     closed_at = clock()
-    shares = []
-    for second in range(6):
-        clock.now_s = closed_at + second + 0.5
+    admitted_per_s = []
+    for second in range(4):
         admitted = 0
-        for _ in range(1000):
+        for i in range(1000):
+            clock.now_s = closed_at + second + i / 1000
             try:
                 call()
             except CircuitOpenError as exc:
                 assert exc.reason is RefusalReason.SLOW_START
                 assert exc.state is CLOSED
                 assert "slow start" in str(exc)
-                assert told_wait(exc.retry_in_s, 0.5)
+                assert exc.retry_in_s > 0
             else:
                 admitted += 1
-        shares.append(admitted / 1000)
-    # 10 % at the start rising to all: about 0.19, 0.37, 0.55, 0.73, 0.91 half a second into each second.
-    expected = [0.19, 0.37, 0.55, 0.73, 0.91, 1.0]
-    assert all(abs(s - e) < 0.06 for s, e in zip(shares, expected, strict=True)), shares
+        admitted_per_s.append(admitted)
+    expected = [paced_admissions(before, k, k + 1) for k in range(4)]
+    assert all(abs(n - e) <= 0.15 * e + 2 for n, e in zip(admitted_per_s, expected, strict=True)), (
+        admitted_per_s,
+        expected,
+    )
+    assert breaker.stats["paced_rate"] is not None
+    # Ordinary traffic once the crowd is gone: after 5 s and a second without a refusal, no pacing.
+    clock.now_s = closed_at + 6.0
+    assert call() == "ok"
+    assert breaker.stats["paced_rate"] is None
     assert breaker.stats["admit_fraction"] == 1.0
     assert breaker.stats["slow_start_left_s"] == 0.0
 

@@ -82,11 +82,16 @@ class CircuitBreaker:
     breaker closes within about 10 s of the provider's return. A probe that never reports back frees its slot
     after ``probe_lease_s``.
 
-    For ``slow_start_s`` (default 5 s) after a probe closes it, calls are admitted with a probability rising
-    from 10 % to all of them; the others get `CircuitOpenError` with ``reason`` ``SLOW_START`` and a short
-    ``retry_in_s``, so that a backlog that waited out the outage does not arrive as one herd. 0 turns it off.
-    Every ``retry_in_s`` a refusal carries is jittered upward (never early), so that callers refused together,
-    and callers waiting with ``wait_for_breaker=True``, do not come back together.
+    After a probe closes it, admissions are paced for at least ``slow_start_s`` (default 5 s): a rate, not a
+    share of calls, starting at half the traffic the breaker carried before it tripped (never below 2 calls
+    a second, so a quiet process is not held back), doubling for a second, then growing by 20 % of that
+    traffic a second up to 1.6 times it, and cut by 30 % when a 429 says the provider is full. Calls over the
+    pace get `CircuitOpenError` with ``reason`` ``SLOW_START`` and a ``retry_in_s`` spread so that waiters
+    come back at different moments; the pacing ends once nobody has been refused for a second. A backlog
+    that waited out the outage is let in at a rate, never as one herd. 0 turns it off. Every ``retry_in_s``
+    a refusal carries is jittered upward (never early). A breaker that carried much traffic also stops
+    growing its open periods where probes would be more than 1 call in 200 of it, so it finds the
+    provider's return within seconds.
 
     With ``failure_rate_threshold`` it also opens when that share of calls over the last ``window_s``
     seconds failed, once ``minimum_calls`` calls have been seen.
@@ -168,8 +173,10 @@ class CircuitBreaker:
 
     @property
     def stats(self) -> dict[str, Any]:
-        """Counts, failure rate over the window, time in the current state, probes in flight, and the slow
-        start (``slow_start_left_s``, ``admit_fraction``: the share of calls admitted now)."""
+        """Counts, failure rate over the window, time in the current state, probes in flight, the traffic
+        before the last trip (``rate_before_trip``, calls a second) and the slow start (``paced_rate``:
+        admissions a second allowed now, None when not pacing; ``admit_fraction``: that pace as a share of
+        the traffic before the trip; ``slow_start_left_s``)."""
         return self._core.stats(self._now())
 
     def retry_in_s(self) -> float:

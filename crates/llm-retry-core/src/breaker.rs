@@ -34,12 +34,45 @@ const HALF_OPEN_RETRY_MIN_S: f64 = 0.01;
 pub const WAIT_SPREAD: f64 = 0.25;
 /// ...and by up to at least this much, so that short waits are spread too.
 pub const MIN_WAIT_SPREAD_S: f64 = 0.1;
-/// The share of calls a slow start admits as it begins; it rises linearly to all of them over `slow_start_s`.
-/// About the 10 % of pre-trip traffic the fleet-wide release ramp of the research started from.
-pub const SLOW_START_FLOOR: f64 = 0.1;
-/// A call refused during a slow start is told to ask again after this long (jittered upward), or when the
-/// ramp ends if that is sooner: short, because the odds rise while it waits.
-pub const SLOW_START_RETRY_S: f64 = 0.5;
+/// A slow start paces admissions at a rate, not a share of calls: it begins at this share of the traffic the
+/// breaker carried before it tripped. A share of calls let a backlog of waiters that polled twice a second
+/// through at 18 times the provider's capacity; a rate is a rate however many ask.
+pub const SLOW_START_FLOOR: f64 = 0.5;
+/// The paced rate doubles this often up to the traffic before the trip (known to be safe), then grows by
+/// `PACE_ADDITIVE` of it a second until a 429 says the provider is full (then it is cut, `PACE_CUT`). Doubling
+/// past the old traffic met the provider's burst allowance first and its 429s a second too late, at twice
+/// its capacity.
+pub const PACE_DOUBLING_S: f64 = 1.0;
+/// No breaker is paced below this many admissions a second: a quiet process is never held back by its own
+/// slow start, only a crowd is.
+pub const MIN_PACE_RATE: f64 = 2.0;
+/// An admission may come this much earlier than its paced slot (the burst a rate lets through at once).
+pub const PACE_TOLERANCE_S: f64 = 0.1;
+/// A 429 during a slow start multiplies the paced rate by this...
+pub const PACE_CUT: f64 = 0.7;
+/// ...at most once in this long (the 429s of one overshoot arrive together and are one signal)...
+pub const PACE_CUT_EVERY_S: f64 = 0.5;
+/// Above the pre-trip traffic, and after a 429, the rate grows by this share of that traffic a second...
+pub const PACE_ADDITIVE: f64 = 0.2;
+/// ...up to this multiple of it. A backlog drains at up to 60 % above the traffic the provider carried before
+/// the incident, not at whatever a provider's burst allowance lets through before its first 429 (in the
+/// fleet simulation that was 1.45 times capacity).
+pub const PACE_CEILING: f64 = 1.6;
+/// The slow start ends once it has lasted `slow_start_s` and nobody has been refused for this long.
+pub const PACE_QUIET_S: f64 = 1.0;
+/// Callers refused by the pacing are told to come back spread over a mean interval that is steered so that
+/// they ask about twice as often as the pace admits: often enough that no slot goes unused, seldom enough
+/// that thousands of waiters do not poll together. It starts here and stays within the bounds below. A
+/// refusal costs the provider nothing (the pace alone sets what reaches it), so the bound is short: a
+/// waiter never sleeps past a slot by more than a couple of seconds.
+pub const PACE_FIRST_POLL_S: f64 = 0.25;
+pub const PACE_MIN_POLL_S: f64 = 0.05;
+pub const PACE_MAX_POLL_S: f64 = 2.0;
+/// Growth of the open period stops where probes would be more than this share of the traffic the breaker
+/// carried before it tripped: a breaker that carried 100 calls a second probes every `cooldown_s` (2 s), so
+/// it finds the provider's return within seconds at a cost of one call in 200; a quiet one grows to
+/// `max_cooldown_s` as before. The fleet's own traffic is what finds recovery.
+pub const PROBE_SHARE: f64 = 0.005;
 /// Bound on `window_s / bucket_s`, so that a config cannot make the breaker allocate an unbounded ring.
 pub const MAX_WINDOW_BUCKETS: f64 = 10_000.0;
 /// The default cap on grown open periods. A breaker probes at least this often during an outage, so it
@@ -74,10 +107,14 @@ pub struct BreakerConfig {
     pub max_cooldown_s: f64,
     /// Growth of the open period per failed probe.
     pub cooldown_multiplier: f64,
+    /// Open periods stop growing where probes would exceed this share of the pre-trip traffic
+    /// (`PROBE_SHARE`); 0 turns the bound off.
+    pub probe_share: f64,
     /// ± fraction of jitter on grown open periods, so that breakers which opened together do not probe together.
     pub cooldown_jitter: f64,
-    /// After a probe closes the breaker, calls are admitted with a probability rising linearly from
-    /// `SLOW_START_FLOOR` to 1 over this long, so that the backlog which waited out the outage does not arrive
+    /// After a probe closes the breaker, admissions are paced for at least this long: from `SLOW_START_FLOOR`
+    /// of the traffic before the trip, doubling until 429s say the provider is full, so that the backlog which
+    /// waited out the outage does not arrive
     /// as one herd. 0 turns the slow start off.
     pub slow_start_s: f64,
 }
@@ -100,6 +137,7 @@ impl Default for BreakerConfig {
             probe_lease_s: 300.0,
             max_cooldown_s: DEFAULT_MAX_COOLDOWN_S,
             cooldown_multiplier: 2.0,
+            probe_share: PROBE_SHARE,
             cooldown_jitter: 0.2,
             slow_start_s: 5.0,
         }
@@ -180,6 +218,12 @@ impl BreakerConfig {
             return Err(format!(
                 "cooldown_jitter must be in [0, 1), got {}",
                 self.cooldown_jitter
+            ));
+        }
+        if !(self.probe_share.is_finite() && (0.0..=1.0).contains(&self.probe_share)) {
+            return Err(format!(
+                "probe_share must be a number from 0 to 1, got {}",
+                self.probe_share
             ));
         }
         if !(self.slow_start_s.is_finite() && self.slow_start_s >= 0.0) {
@@ -308,10 +352,16 @@ pub struct BreakerStats {
     /// The open period in force (or just ended, while half-open); `cooldown_s` while closed.
     pub current_cooldown_s: f64,
     pub probes_in_flight: u32,
-    /// Seconds left of the slow start after the last close; 0 when calls are admitted in full.
+    /// Seconds left of the slow start's minimum length after the last close; 0 when calls are admitted in
+    /// full or the minimum has passed (the pacing then ends once nobody is refused for `PACE_QUIET_S`).
     pub slow_start_left_s: f64,
-    /// The share of calls admitted now: 1 outside a slow start, 0 while open or half-open.
+    /// The paced rate as a share of the traffic before the trip, at most 1: 1 outside a slow start, 0 while
+    /// open or half-open.
     pub admit_fraction: f64,
+    /// Admissions a second the slow start allows now; `None` outside a slow start.
+    pub paced_rate: Option<f64>,
+    /// Calls a second (answered or failed) the breaker carried over its window before it last tripped.
+    pub rate_before_trip: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -319,6 +369,8 @@ enum Outcome {
     Success,
     Failure,
     Neutral,
+    /// Neutral for the breaker's health, but the signal that a slow start's pace is above capacity.
+    RateLimited,
 }
 
 impl Outcome {
@@ -328,7 +380,7 @@ impl Outcome {
     fn of(failure: Option<ErrorKind>) -> Outcome {
         match failure {
             None => Outcome::Success,
-            Some(ErrorKind::RateLimited) => Outcome::Neutral,
+            Some(ErrorKind::RateLimited) => Outcome::RateLimited,
             Some(kind) if kind.is_provider_failure() => Outcome::Failure,
             Some(_) => Outcome::Neutral,
         }
@@ -338,6 +390,119 @@ impl Outcome {
 /// Whether a failure of `kind` counts against the provider's health in a breaker (`Breaker::record`).
 pub fn counts_against_health(kind: ErrorKind) -> bool {
     Outcome::of(Some(kind)) == Outcome::Failure
+}
+
+/// A slow start's pacing: admissions spaced `1 / rate` apart (a GCRA over virtual time, `next_s`), the rate
+/// doubling every `PACE_DOUBLING_S` from `SLOW_START_FLOOR` of the pre-trip traffic until a 429 cuts it,
+/// then growing additively. Refused callers are spread over a poll interval steered by how often they ask.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Pace {
+    since_s: f64,
+    /// Admissions a second as of `grown_at_s`.
+    rate: f64,
+    grown_at_s: f64,
+    /// A 429 was seen: growth is additive (`step` a second) from here.
+    congested: bool,
+    step: f64,
+    /// Doubling stops here (the traffic before the trip); additive growth beyond, up to `ceiling`.
+    threshold: f64,
+    ceiling: f64,
+    cut_at_s: f64,
+    /// The virtual time of the next free slot.
+    next_s: f64,
+    refused_at_s: f64,
+    /// Refusals, decayed with a time constant of `PACE_QUIET_S`, and when they were last decayed.
+    refusals: f64,
+    counted_at_s: f64,
+    /// The mean poll interval refused callers are told, and when it was last steered.
+    poll_s: f64,
+    steered_at_s: f64,
+}
+
+impl Pace {
+    fn new(rate_before_trip: f64, t: f64) -> Pace {
+        let base = rate_before_trip.max(MIN_PACE_RATE);
+        Pace {
+            since_s: t,
+            rate: (SLOW_START_FLOOR * base).max(MIN_PACE_RATE),
+            grown_at_s: t,
+            congested: false,
+            step: PACE_ADDITIVE * base,
+            threshold: base,
+            ceiling: PACE_CEILING * base,
+            cut_at_s: f64::NEG_INFINITY,
+            next_s: t,
+            refused_at_s: t,
+            refusals: 0.0,
+            counted_at_s: t,
+            poll_s: PACE_FIRST_POLL_S,
+            steered_at_s: t,
+        }
+    }
+
+    /// The paced rate at `t` (growth since `grown_at_s` included).
+    fn rate_at(&self, t: f64) -> f64 {
+        let elapsed_s = non_negative(t - self.grown_at_s);
+        let rate = if self.congested || self.rate >= self.threshold {
+            self.rate + self.step * elapsed_s
+        } else {
+            let doubling_for_s = PACE_DOUBLING_S * (self.threshold / self.rate).log2();
+            if elapsed_s <= doubling_for_s {
+                self.rate * (elapsed_s / PACE_DOUBLING_S).exp2()
+            } else {
+                self.threshold + self.step * (elapsed_s - doubling_for_s)
+            }
+        };
+        rate.min(self.ceiling).max(MIN_PACE_RATE)
+    }
+
+    fn grow(&mut self, t: f64) {
+        self.rate = self.rate_at(t);
+        self.grown_at_s = t;
+    }
+
+    /// `Ok(true)`: admitted and still pacing; `Ok(false)`: admitted, and the slow start is over; `Err(s)`:
+    /// refused, a slot could be free in `s` seconds.
+    fn admit(&mut self, config: &BreakerConfig, t: f64) -> Result<bool, f64> {
+        if t - self.since_s >= config.slow_start_s && t - self.refused_at_s >= PACE_QUIET_S {
+            return Ok(false);
+        }
+        self.grow(t);
+        if self.next_s > t + PACE_TOLERANCE_S {
+            return Err(self.next_s - PACE_TOLERANCE_S - t);
+        }
+        self.next_s = self.next_s.max(t) + 1.0 / self.rate;
+        Ok(true)
+    }
+
+    /// A refusal: counted, and the poll interval steered so that callers ask about twice as often as the
+    /// pace admits. Returns the mean poll interval to tell this caller.
+    fn refused(&mut self, t: f64) -> f64 {
+        self.refused_at_s = t;
+        let decay = (-(non_negative(t - self.counted_at_s)) / PACE_QUIET_S).exp();
+        self.refusals = self.refusals * decay + 1.0;
+        self.counted_at_s = t;
+        if t - self.steered_at_s >= PACE_QUIET_S / 4.0 {
+            // Callers waiting ≈ (refusals + admissions) a second × the interval they were told.
+            let asking = self.refusals / PACE_QUIET_S + self.rate;
+            let wanted_s = self.poll_s * asking / (2.0 * self.rate);
+            self.poll_s = wanted_s.clamp(PACE_MIN_POLL_S, PACE_MAX_POLL_S);
+            self.steered_at_s = t;
+        }
+        self.poll_s
+    }
+
+    /// A 429 while pacing: the rate is cut (once per `PACE_CUT_EVERY_S`) and grows additively from here.
+    fn throttled(&mut self, rate_before_trip: f64, t: f64) {
+        if t - self.cut_at_s < PACE_CUT_EVERY_S {
+            return;
+        }
+        self.grow(t);
+        self.rate = (self.rate * PACE_CUT).max(MIN_PACE_RATE);
+        self.congested = true;
+        self.step = PACE_ADDITIVE * rate_before_trip.max(MIN_PACE_RATE);
+        self.cut_at_s = t;
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -442,8 +607,11 @@ pub struct BreakerStatus {
     /// The un-jittered open period that failed probes grow. Jitter is applied to it, not compounded into it,
     /// so the period stays within ±jitter of `cooldown_s × multiplier^k` instead of drifting as a random walk.
     nominal_cooldown_s: f64,
-    /// While closed after a probe: when the slow start began. `None` once calls are admitted in full.
-    slow_start_since_s: Option<f64>,
+    /// While closed after a probe: the slow start's pacing. `None` once calls are admitted in full.
+    pace: Option<Pace>,
+    /// Calls a second over the window when the breaker last tripped: what a slow start paces from and what
+    /// bounds the growth of open periods (`PROBE_SHARE`).
+    rate_before_trip: f64,
     consecutive_failures: u32,
     window: Window,
     probes: Vec<Probe>,
@@ -576,7 +744,8 @@ impl BreakerStatus {
             open_until_s: start_s,
             open_period_s: config.cooldown_s,
             nominal_cooldown_s: config.cooldown_s,
-            slow_start_since_s: None,
+            pace: None,
+            rate_before_trip: 0.0,
             consecutive_failures: 0,
             probes: Vec::new(),
             total_calls: 0,
@@ -615,8 +784,7 @@ impl BreakerStatus {
 
     /// See `Breaker::acquire_closed`.
     pub fn acquire_closed(&mut self) -> Option<Permit> {
-        (self.state == State::Closed && self.slow_start_since_s.is_none())
-            .then(|| self.grant(false))
+        (self.state == State::Closed && self.pace.is_none()).then(|| self.grant(false))
     }
 
     /// See `Breaker::state`.
@@ -673,10 +841,15 @@ impl BreakerStatus {
         } else {
             0
         };
-        let (slow_start_left_s, admit_fraction) = match (self.state, self.ramp(config, t)) {
-            (State::Closed, Some((left_s, fraction))) => (left_s, fraction),
-            (State::Closed, None) => (0.0, 1.0),
-            _ => (0.0, 0.0),
+        let (slow_start_left_s, admit_fraction, paced_rate) = match (self.state, &self.pace) {
+            (State::Closed, Some(pace)) => {
+                let rate = pace.rate_at(t);
+                let left_s = non_negative(config.slow_start_s - (t - pace.since_s));
+                let share = (rate / self.rate_before_trip.max(MIN_PACE_RATE)).min(1.0);
+                (left_s, share, Some(rate))
+            }
+            (State::Closed, None) => (0.0, 1.0, None),
+            _ => (0.0, 0.0, None),
         };
         BreakerStats {
             state,
@@ -695,6 +868,8 @@ impl BreakerStatus {
             probes_in_flight: u32::try_from(probes_in_flight).unwrap_or(u32::MAX),
             slow_start_left_s,
             admit_fraction,
+            paced_rate,
+            rate_before_trip: self.rate_before_trip,
         }
     }
 
@@ -714,37 +889,26 @@ impl BreakerStatus {
         t
     }
 
-    /// `(seconds left, share admitted now)` while a slow start is under way at `t`; `None` once it is over.
-    fn ramp(&self, config: &BreakerConfig, t: f64) -> Option<(f64, f64)> {
-        let since_s = self.slow_start_since_s?;
-        let elapsed_s = non_negative(t - since_s);
-        if elapsed_s >= config.slow_start_s {
-            return None;
-        }
-        let progress = elapsed_s / config.slow_start_s;
-        let fraction = SLOW_START_FLOOR + (1.0 - SLOW_START_FLOOR) * progress;
-        Some((config.slow_start_s - elapsed_s, fraction))
-    }
-
     fn admit_closed<R: Rng + ?Sized>(
         &mut self,
         config: &BreakerConfig,
         t: f64,
         rng: &mut R,
     ) -> Admission {
-        match self.ramp(config, t) {
-            None => {
-                self.slow_start_since_s = None;
+        let Some(pace) = self.pace.as_mut() else {
+            return Admission::Allowed(self.grant(false));
+        };
+        match pace.admit(config, t) {
+            Ok(true) => Admission::Allowed(self.grant(false)),
+            Ok(false) => {
+                self.pace = None;
                 Admission::Allowed(self.grant(false))
             }
-            Some((left_s, fraction)) => {
-                let draw: f64 = rng.random();
-                if draw < fraction {
-                    Admission::Allowed(self.grant(false))
-                } else {
-                    let wait_s = SLOW_START_RETRY_S.min(left_s);
-                    self.reject(RefusalReason::SlowStart, wait_s, rng)
-                }
+            Err(exact_s) => {
+                let poll_s = pace.refused(t);
+                // Spread over twice the mean poll interval, upward from the time a slot could be free.
+                let wait_s = exact_s + 2.0 * poll_s * rng.random::<f64>();
+                self.reject(RefusalReason::SlowStart, wait_s, rng)
             }
         }
     }
@@ -774,7 +938,7 @@ impl BreakerStatus {
         let total = match outcome {
             Outcome::Success => &mut self.successes,
             Outcome::Failure => &mut self.failures,
-            Outcome::Neutral => &mut self.neutral,
+            Outcome::Neutral | Outcome::RateLimited => &mut self.neutral,
         };
         *total = total.saturating_add(1);
         // A result from before the last transition describes a provider the breaker has already judged.
@@ -807,7 +971,7 @@ impl BreakerStatus {
         match outcome {
             Outcome::Success => self.close(config, t, true),
             Outcome::Failure => self.reopen(config, t, rng),
-            Outcome::Neutral => None,
+            Outcome::Neutral | Outcome::RateLimited => None,
         }
     }
 
@@ -828,6 +992,13 @@ impl BreakerStatus {
             }
             // Neither a call nor a failure in the window: a burst of 400s must not dilute the rate either.
             Outcome::Neutral => None,
+            // The provider is up and full: a slow start paces below where this came from.
+            Outcome::RateLimited => {
+                if let Some(pace) = self.pace.as_mut() {
+                    pace.throttled(self.rate_before_trip, t);
+                }
+                None
+            }
             Outcome::Failure => {
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
                 self.window.record(t, true);
@@ -854,6 +1025,12 @@ impl BreakerStatus {
     }
 
     fn trip(&mut self, config: &BreakerConfig, t: f64) -> Option<Transition> {
+        let (calls, _) = self.window.totals(t);
+        // Over the window, or the time closed if shorter (the window was cleared when the breaker closed).
+        let span_s = non_negative(t - self.entered_at_s)
+            .min(config.window_s)
+            .max(config.bucket_s);
+        self.rate_before_trip = calls as f64 / span_s;
         self.nominal_cooldown_s = config.cooldown_s;
         self.open_for(config.cooldown_s, t)
     }
@@ -866,11 +1043,24 @@ impl BreakerStatus {
         rng: &mut R,
     ) -> Option<Transition> {
         self.nominal_cooldown_s =
-            (self.nominal_cooldown_s * config.cooldown_multiplier).min(config.max_cooldown_s);
+            (self.nominal_cooldown_s * config.cooldown_multiplier).min(self.cooldown_cap_s(config));
         let spread = 2.0 * rng.random::<f64>() - 1.0; // in [-1, 1)
         let jittered_s = self.nominal_cooldown_s * (1.0 + config.cooldown_jitter * spread);
         let period_s = jittered_s.min(config.max_cooldown_s);
         self.open_for(period_s, t)
+    }
+
+    /// How long open periods may grow: `max_cooldown_s`, but no longer than makes probes `PROBE_SHARE` of
+    /// the traffic before the trip, and never below `cooldown_s`.
+    fn cooldown_cap_s(&self, config: &BreakerConfig) -> f64 {
+        let by_traffic_s = if self.rate_before_trip > 0.0 && config.probe_share > 0.0 {
+            1.0 / (config.probe_share * self.rate_before_trip)
+        } else {
+            f64::INFINITY
+        };
+        by_traffic_s
+            .min(config.max_cooldown_s)
+            .max(config.cooldown_s)
     }
 
     fn open_for(&mut self, period_s: f64, t: f64) -> Option<Transition> {
@@ -890,7 +1080,7 @@ impl BreakerStatus {
         self.open_period_s = config.cooldown_s;
         let transition = self.enter(State::Closed, t);
         if slow_start && config.slow_start_s > 0.0 {
-            self.slow_start_since_s = Some(t);
+            self.pace = Some(Pace::new(self.rate_before_trip, t));
         }
         transition
     }
@@ -903,7 +1093,7 @@ impl BreakerStatus {
         self.entered_at_s = t;
         self.generation = self.generation.wrapping_add(1);
         self.probes.clear();
-        self.slow_start_since_s = None;
+        self.pace = None;
         (from != to).then_some(Transition { from, to })
     }
 
@@ -1006,6 +1196,8 @@ mod tests {
             cooldown_s: 30.0,
             max_cooldown_s: 300.0,
             slow_start_s: 0.0,
+            // Growth as configured, whatever the traffic (its own tests below).
+            probe_share: 0.0,
             ..BreakerConfig::default()
         }
     }
@@ -2269,15 +2461,54 @@ mod tests {
         b
     }
 
+    /// A breaker that carried `rate` calls a second for 10 s, tripped at t = 10, and was closed by a probe
+    /// at t = 13.
+    fn busy_then_closed(config: BreakerConfig, rate: u32, seed: u64) -> Breaker {
+        let mut b = match Breaker::new(config, Some(seed), 0.0) {
+            Ok(b) => b,
+            Err(e) => panic!("{e}"),
+        };
+        for i in 0..rate * 10 {
+            let now_s = f64::from(i) / f64::from(rate);
+            let p = allowed(b.acquire(now_s).0);
+            b.on_success(p, now_s);
+        }
+        fail_n(&mut b, 5, 10.0);
+        let probe = allowed(b.acquire(12.5).0);
+        assert_eq!(b.on_success(probe, 13.0), t(State::HalfOpen, State::Closed));
+        b
+    }
+
+    /// Admissions the pace allows from `from_s` to `to_s` after closing, for a breaker that carried `before`
+    /// calls a second: half of that doubling for a second, then `PACE_ADDITIVE` of it more each second.
+    fn paced_admissions(before: f64, from_s: f64, to_s: f64) -> f64 {
+        let rate = |t: f64| {
+            if t <= 1.0 {
+                0.5 * before * t.exp2()
+            } else {
+                before * (1.0 + PACE_ADDITIVE * (t - 1.0)).min(PACE_CEILING)
+            }
+        };
+        let steps = 1000;
+        (0..steps)
+            .map(|i| rate(from_s + (f64::from(i) + 0.5) * (to_s - from_s) / f64::from(steps)))
+            .sum::<f64>()
+            * (to_s - from_s)
+            / f64::from(steps)
+    }
+
     #[test]
-    fn slow_start_ramps_admissions_up_from_the_floor() {
-        let mut b = closed_by_probe(slow_config(), 3);
-        // 2,000 asks in each half-second of the 5 s ramp: the admitted share follows 0.1 + 0.9 t / 5.
-        for slice in 0..10u32 {
-            let start_s = 31.0 + f64::from(slice) * 0.5;
+    fn slow_start_paces_at_a_rate_that_doubles_from_half_the_old_traffic() {
+        let mut b = busy_then_closed(BreakerConfig::default(), 100, 3);
+        // The window (10 s) held 905 calls when it tripped.
+        let before = b.stats(13.0).rate_before_trip;
+        assert!((before - 90.5).abs() < 1e-9, "{before}");
+        // 4,000 asks a second: whatever the crowd, each second admits what the rate allows, and every
+        // refusal names the slow start.
+        for second in 0..4u32 {
             let mut admitted = 0u32;
-            for i in 0..2000u32 {
-                let now_s = start_s + 0.5 * f64::from(i) / 2000.0;
+            for i in 0..4000u32 {
+                let now_s = 13.0 + f64::from(second) + f64::from(i) / 4000.0;
                 match b.acquire(now_s).0 {
                     Admission::Allowed(p) => {
                         assert!(!p.probe);
@@ -2285,26 +2516,156 @@ mod tests {
                     }
                     Admission::Rejected { retry_in_s, reason } => {
                         assert_eq!(reason, RefusalReason::SlowStart);
-                        let left_s = 36.0 - now_s;
-                        assert_told(retry_in_s, SLOW_START_RETRY_S.min(left_s));
+                        assert!(retry_in_s > 0.0);
                     }
                 }
             }
-            let middle_s = (f64::from(slice) + 0.5) * 0.5;
-            let expected = SLOW_START_FLOOR + (1.0 - SLOW_START_FLOOR) * middle_s / 5.0;
-            let share = f64::from(admitted) / 2000.0;
+            let expected = paced_admissions(before, f64::from(second), f64::from(second + 1));
+            let got = f64::from(admitted);
             assert!(
-                (share - expected).abs() < 0.04,
-                "slice {slice}: {share} vs {expected}"
+                (got - expected).abs() <= 0.05 * expected + 2.0,
+                "second {second}: {got} vs {expected}"
             );
         }
-        // Over: every call admitted, and the clock-free admission works again.
-        for i in 0..1000u32 {
-            assert!(!allowed(b.acquire(36.0 + f64::from(i) * 0.001).0).probe);
+    }
+
+    #[test]
+    fn a_429_while_pacing_cuts_the_rate_and_growth_turns_additive() {
+        let mut b = busy_then_closed(BreakerConfig::default(), 100, 1);
+        let before = b.stats(13.0).rate_before_trip;
+        let at_2s = b.stats(15.0).paced_rate.unwrap_or(0.0);
+        assert!(
+            (at_2s - (1.0 + PACE_ADDITIVE) * before).abs() < 1.0,
+            "{at_2s}"
+        );
+        let p = allowed(b.acquire(15.0).0);
+        assert_eq!(b.record(p, Some(ErrorKind::RateLimited), 15.0), None);
+        let cut = b.stats(15.0).paced_rate.unwrap_or(0.0);
+        assert!((cut - PACE_CUT * at_2s).abs() < 1.0, "{cut} vs {at_2s}");
+        // A second 429 within PACE_CUT_EVERY_S is the same overshoot: no second cut.
+        let p = allowed(b.acquire(15.1).0);
+        b.record(p, Some(ErrorKind::RateLimited), 15.1);
+        let later = b.stats(16.1).paced_rate.unwrap_or(0.0);
+        let additive = cut + PACE_ADDITIVE * before * 1.1;
+        assert!((later - additive).abs() < 1.0, "{later} vs {additive}");
+        // Still neutral for health: nothing tripped, the breaker is closed.
+        assert_eq!(b.state(16.1), State::Closed);
+    }
+
+    #[test]
+    fn slow_start_ends_once_it_has_lasted_and_nobody_was_refused_for_a_second() {
+        let mut b = busy_then_closed(BreakerConfig::default(), 100, 2);
+        // A crowd at first: refusals.
+        let refused = (0..1000)
+            .filter(|i| {
+                matches!(
+                    b.acquire(13.0 + f64::from(*i) * 0.0001).0,
+                    Admission::Rejected { .. }
+                )
+            })
+            .count();
+        assert!(refused > 900, "{refused}");
+        assert_eq!(b.acquire_closed(), None);
+        // Then ordinary traffic (20 a second, under the pace) until the minimum length has passed.
+        let mut now_s = 13.2;
+        while now_s < 18.0 {
+            allowed(b.acquire(now_s).0);
+            assert_eq!(b.acquire_closed(), None);
+            now_s += 0.05;
         }
+        // 5 s after closing and more than 1 s without a refusal: the next admission ends the pacing.
+        allowed(b.acquire(18.1).0);
         assert!(b.acquire_closed().is_some());
-        assert_eq!(b.stats(40.0).state, State::Closed);
-        assert_eq!(b.stats(40.0).state, b.state(40.0));
+        assert_eq!(b.stats(18.2).paced_rate, None);
+    }
+
+    #[test]
+    fn a_quiet_breaker_is_not_held_back_by_its_slow_start() {
+        // A process making a call every 7 s trips and recovers: its calls, 0.5 s apart or more, all go.
+        let mut b = closed_by_probe(slow_config(), 1);
+        for i in 0..20 {
+            allowed(b.acquire(31.0 + f64::from(i) * 0.5).0);
+        }
+    }
+
+    #[test]
+    fn waiters_are_released_spread_out_at_the_pace_never_as_a_herd() {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        // 3,000 callers that waited out an outage ask at once when it closes; each refused one comes back
+        // after the wait it was told. The pace, not the crowd, sets the admissions; the asks spread out.
+        let mut b = busy_then_closed(BreakerConfig::default(), 100, 5);
+        let mut asks: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
+        let key = |s: f64| (s * 1e6) as u64;
+        for i in 0..3000u32 {
+            asks.push(Reverse((key(13.0 + f64::from(i) * 1e-5), i)));
+        }
+        let mut admitted_per_s = [0u32; 120];
+        let mut asks_per_100ms = [0u32; 1200];
+        let mut last_s = 13.0;
+        while let Some(Reverse((at, who))) = asks.pop() {
+            let now_s = at as f64 / 1e6;
+            assert!(now_s >= last_s);
+            last_s = now_s;
+            let slot = ((now_s - 13.0) * 10.0) as usize;
+            asks_per_100ms[slot.min(1199)] += 1;
+            match b.acquire(now_s).0 {
+                Admission::Allowed(p) => {
+                    admitted_per_s[((now_s - 13.0) as usize).min(119)] += 1;
+                    b.on_success(p, now_s);
+                }
+                Admission::Rejected { retry_in_s, .. } => {
+                    asks.push(Reverse((key(now_s + retry_in_s), who)))
+                }
+            }
+        }
+        let done_s = last_s - 13.0;
+        // All in within seconds (about 22 s at this pace, at most 1.6 x the old 90 a second, for 3,000, plus
+        // a poll interval of slack), and never faster than the pace allows.
+        assert!(done_s < 27.0, "{done_s}");
+        for (second, &n) in admitted_per_s.iter().enumerate() {
+            let from_s = second as f64;
+            let ceiling = 1.05 * paced_admissions(90.5, from_s, from_s + 1.0) + 2.0;
+            assert!(f64::from(n) <= ceiling, "second {second}: {n}");
+        }
+        // After the first wave the asks are spread: no 100 ms holds a quarter of the crowd (exact waits
+        // brought every waiter back in the same instant). Asks cost the provider nothing; admissions are
+        // what the pace bounds, above.
+        let herd = asks_per_100ms[5..].iter().max().copied().unwrap_or(0);
+        assert!(herd < 750, "{herd}");
+    }
+
+    #[test]
+    fn open_periods_of_a_busy_breaker_stay_short_and_a_quiet_one_grows_to_the_cap() {
+        let no_jitter = BreakerConfig {
+            cooldown_jitter: 0.0,
+            ..BreakerConfig::default()
+        };
+        let periods = |mut b: Breaker, from_s: f64| {
+            let mut now_s = from_s + 2.0;
+            let mut seen = vec![];
+            for _ in 0..5 {
+                let probe = allowed(b.acquire(now_s).0);
+                b.on_failure(probe, now_s);
+                let period_s = b.stats(now_s).current_cooldown_s;
+                seen.push(period_s);
+                now_s += period_s;
+            }
+            seen
+        };
+        // 200 calls a second before the trip: a probe every 2 s is 1 call in 400.
+        let mut busy = breaker(no_jitter.clone());
+        for i in 0..2000u32 {
+            let now_s = f64::from(i) / 200.0;
+            let p = allowed(busy.acquire(now_s).0);
+            busy.on_success(p, now_s);
+        }
+        fail_n(&mut busy, 5, 10.0);
+        assert_eq!(periods(busy, 10.0), [2.0, 2.0, 2.0, 2.0, 2.0]);
+        // 5 calls in its first second: grows as before.
+        let mut quiet = breaker(no_jitter);
+        fail_n(&mut quiet, 5, 0.0);
+        assert_eq!(periods(quiet, 0.0), [4.0, 8.0, 10.0, 10.0, 10.0]);
     }
 
     #[test]
@@ -2314,12 +2675,13 @@ mod tests {
         assert_eq!(b.retry_in_s(31.0), 0.0);
         let stats = b.stats(32.0);
         assert!((stats.slow_start_left_s - 4.0).abs() < 1e-9);
-        assert!((stats.admit_fraction - 0.28).abs() < 1e-9);
-        // Still no clock-free admission at the end of the ramp until an acquire has seen the time.
+        assert!(stats.paced_rate.is_some());
+        assert!(stats.admit_fraction > 0.0 && stats.admit_fraction <= 1.0);
         assert_eq!(b.acquire_closed(), None);
         allowed(b.acquire(36.0).0);
+        allowed(b.acquire(37.5).0);
         assert!(b.acquire_closed().is_some());
-        let stats = b.stats(37.0);
+        let stats = b.stats(38.0);
         assert_eq!((stats.slow_start_left_s, stats.admit_fraction), (0.0, 1.0));
     }
 

@@ -231,6 +231,7 @@ impl BreakerCore {
             max_cooldown_s: max_cooldown_s
                 .unwrap_or_else(|| BreakerConfig::default_max_cooldown_s(cooldown_s)),
             cooldown_multiplier: cooldown_multiplier.unwrap_or(d.cooldown_multiplier),
+            probe_share: d.probe_share,
             cooldown_jitter: cooldown_jitter.unwrap_or(d.cooldown_jitter),
             slow_start_s: slow_start_s.unwrap_or(d.slow_start_s),
         };
@@ -384,6 +385,8 @@ impl BreakerCore {
         d.set_item("probes_in_flight", s.probes_in_flight)?;
         d.set_item("slow_start_left_s", s.slow_start_left_s)?;
         d.set_item("admit_fraction", s.admit_fraction)?;
+        d.set_item("paced_rate", s.paced_rate)?;
+        d.set_item("rate_before_trip", s.rate_before_trip)?;
         Ok(d)
     }
 }
