@@ -25,6 +25,7 @@ from llm_retry import (
     CircuitBreaker,
     DefaultPreset,
     ErrorKind,
+    InMemoryStore,
     RateLimitGate,
     RetryBudget,
     RetryConfig,
@@ -335,6 +336,19 @@ DECORATOR_ARGUMENTS: list[Row] = [
     ({"wait_for_breaker": 1}, TypeError, says("wait_for_breaker", "a bool", typed("1", "int"))),
     ({"wait_for_breaker": "yes"}, TypeError, says("wait_for_breaker", "a bool", typed("'yes'", "str"))),
     ({"wait_for_breaker": None}, TypeError, says("wait_for_breaker", "a bool", typed("None", "NoneType"))),
+    # A call and what it shares read one clock: left out, the call takes its objects' clock; given, it must
+    # be theirs; and they must agree.
+    (
+        {"budget": RetryBudget(clock=lambda: 5.0), "clock": lambda: 0.0},
+        ValueError,
+        r"^budget 'budget' reads another clock than this call: .* against .*; a call and its breaker, "
+        r"budget and gate must read one clock$",
+    ),
+    (
+        {"breaker": CircuitBreaker(clock=lambda: 5.0), "gate": RateLimitGate(clock=lambda: 5.0)},
+        ValueError,
+        r"^gate 'gate' reads another clock than this call: .*must read one clock$",
+    ),
     (
         {"wait_for_breaker": True},
         ValueError,
@@ -377,6 +391,14 @@ EXTEND: list[Row] = [
 # --- CircuitBreaker ---------------------------------------------------------------------------------------
 
 BREAKER: list[Row] = [
+    ({"store": 5}, TypeError, says("store", "None or an InMemoryStore", typed("5", "int"))),
+    ({"store": {}}, TypeError, says("store", "None or an InMemoryStore", typed("{}", "dict"))),
+    (
+        {"store": InMemoryStore(clock=lambda: 1.0), "clock": lambda: 1.0},
+        ValueError,
+        r"^clock must be the store's clock for a breaker on a store, got .* and the store reads .*: leave "
+        r"clock out, or give the store that clock$",
+    ),
     ({"failure_threshold": 0}, ValueError, says("failure_threshold", COUNT, "0")),
     ({"failure_threshold": -1}, ValueError, says("failure_threshold", COUNT, "-1")),
     ({"failure_threshold": 1_000_001}, ValueError, says("failure_threshold", COUNT, "1000001")),
@@ -477,6 +499,14 @@ BREAKER: list[Row] = [
 SHARE = r"a number from 0 to 1"
 
 GATE: list[Row] = [
+    ({"store": 5}, TypeError, says("store", "None or an InMemoryStore", typed("5", "int"))),
+    ({"store": {}}, TypeError, says("store", "None or an InMemoryStore", typed("{}", "dict"))),
+    (
+        {"store": InMemoryStore(clock=lambda: 1.0), "clock": lambda: 1.0},
+        ValueError,
+        r"^clock must be the store's clock for a gate on a store, got .* and the store reads .*: leave "
+        r"clock out, or give the store that clock$",
+    ),
     ({"name": 5}, TypeError, says("name", "a str", typed("5", "int"))),
     ({"name": None}, TypeError, says("name", "a str", typed("None", "NoneType"))),
     ({"jitter": -0.1}, ValueError, says("jitter", SHARE, "-0.1")),
@@ -498,6 +528,14 @@ GATE: list[Row] = [
 # --- RetryBudget ------------------------------------------------------------------------------------------
 
 BUDGET: list[Row] = [
+    ({"store": 5}, TypeError, says("store", "None or an InMemoryStore", typed("5", "int"))),
+    ({"store": {}}, TypeError, says("store", "None or an InMemoryStore", typed("{}", "dict"))),
+    (
+        {"store": InMemoryStore(clock=lambda: 1.0), "clock": lambda: 1.0},
+        ValueError,
+        r"^clock must be the store's clock for a budget on a store, got .* and the store reads .*: leave "
+        r"clock out, or give the store that clock$",
+    ),
     ({"window_s": 0}, ValueError, says("window_s", BUDGET_WINDOW, "0")),
     ({"window_s": 0.5}, ValueError, says("window_s", BUDGET_WINDOW, "0.5")),
     ({"window_s": -60.0}, ValueError, says("window_s", BUDGET_WINDOW, "-60.0")),
@@ -666,6 +704,9 @@ GOOD_CONFIG: list[dict[str, Any]] = [
     {"never_retry_kinds": frozenset(ErrorKind)},
 ]
 
+CLOCK = lambda: 3.0  # noqa: E731
+STORE = InMemoryStore(clock=lambda: 4.0)
+
 GOOD_DECORATOR: list[dict[str, Any]] = [
     {"preset": DefaultPreset},
     {"config": RetryConfig()},
@@ -678,7 +719,13 @@ GOOD_DECORATOR: list[dict[str, Any]] = [
     {"budget": None},
     {"breaker": CircuitBreaker()},
     {"budget": RetryBudget()},
-    {"budget": RetryBudget(clock=lambda: 5.0), "clock": lambda: 0.0},
+    {"budget": RetryBudget(clock=lambda: 5.0)},
+    {
+        "breaker": CircuitBreaker(clock=CLOCK),
+        "budget": RetryBudget(clock=CLOCK),
+        "gate": RateLimitGate(clock=CLOCK),
+    },
+    {"breaker": CircuitBreaker(store=STORE), "gate": RateLimitGate(store=STORE), "clock": STORE.clock},
     {"clock": time.monotonic},
     {"clock": lambda: 0.0},
     {"wait_for_breaker": False},

@@ -337,7 +337,8 @@ def test_the_success_path_reads_no_clock_while_nothing_is_held() -> None:
     gate = RateLimitGate(clock=counting_clock)
     reads = 0
 
-    @retry_llm(gate=gate)
+    # The call takes the gate's clock; budget=None, since a budget on a custom clock reads it (per call).
+    @retry_llm(gate=gate, budget=None)
     def call() -> str:
         return "ok"
 

@@ -19,6 +19,7 @@ from ._engine import Attempt, RetryEvent
 from ._fallback import DEFAULT_FALLBACK_KINDS, AllProvidersFailed, FallbackEvent, fallback
 from ._gate import GateStats, RateLimitedError, RateLimitGate
 from ._kinds import BreakerState, ErrorKind, GiveUpReason, RefusalReason
+from ._store import InMemoryStore
 from .presets import (
     AnthropicPreset,
     AzureAIPreset,
@@ -65,6 +66,7 @@ __all__ = [
     "GroqPreset",
     "HTTPPreset",
     "HuggingFacePreset",
+    "InMemoryStore",
     "MistralPreset",
     "OllamaPreset",
     "OpenAIPreset",

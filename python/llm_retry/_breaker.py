@@ -15,6 +15,7 @@ from . import _core
 from . import _validate as valid
 from ._hooks import call_hook
 from ._kinds import BreakerState, RefusalReason
+from ._store import InMemoryStore, store_clock
 
 StateChangeHook = Callable[["CircuitBreaker", BreakerState, BreakerState], object]
 
@@ -96,7 +97,8 @@ class CircuitBreaker:
     With ``failure_rate_threshold`` it also opens when that share of calls over the last ``window_s``
     seconds failed, once ``minimum_calls`` calls have been seen.
 
-    ``clock`` is a monotonic clock in seconds; tests pass a fake one.
+    ``clock`` is a monotonic clock in seconds; tests pass a fake one. With ``store`` (an `InMemoryStore`),
+    every breaker of this ``name`` on that store shares one state, and reads the store's clock.
 
     Bad arguments fail here, naming the parameter: counts are ints from 1 to 1,000,000; ``cooldown_s``,
     ``probe_lease_s`` and ``max_cooldown_s`` are above 0 and at most a year (31,536,000 s; longer is refused,
@@ -127,6 +129,7 @@ class CircuitBreaker:
         on_state_change: StateChangeHook | None = None,
         clock: Callable[[], float] = time.monotonic,
         seed: int | None = None,
+        store: InMemoryStore | None = None,
     ) -> None:
         failure_threshold = valid.count("failure_threshold", failure_threshold)
         cooldown_s = valid.seconds("cooldown_s", cooldown_s, positive=True)
@@ -145,21 +148,28 @@ class CircuitBreaker:
         seed = valid.seed("seed", seed)
         self.name = valid.text("name", name)
         self._on_state_change = valid.optional_function("on_state_change", on_state_change)
-        self._clock = valid.function("clock", clock)
+        store = valid.instance("store", store, InMemoryStore)
+        clock = store_clock("breaker", store, valid.function("clock", clock))
+        self._clock = clock
         # None: the core reads the default clock itself, saving a Python call per admission and outcome.
         self._custom_clock: Callable[[], float] | None = None if clock is time.monotonic else clock
-        self._core = _core.BreakerCore(
-            now_s=valid.reading("clock", self._now()),
-            failure_threshold=failure_threshold,
-            cooldown_s=cooldown_s,
-            half_open_max_calls=half_open_max_calls,
-            failure_rate_threshold=failure_rate_threshold,
-            window_s=window_s,
-            minimum_calls=minimum_calls,
-            probe_lease_s=probe_lease_s,
-            max_cooldown_s=max_cooldown_s,
-            slow_start_s=slow_start_s,
-            seed=seed,
+        settings: dict[str, Any] = {
+            "failure_threshold": failure_threshold,
+            "cooldown_s": cooldown_s,
+            "half_open_max_calls": half_open_max_calls,
+            "failure_rate_threshold": failure_rate_threshold,
+            "window_s": window_s,
+            "minimum_calls": minimum_calls,
+            "probe_lease_s": probe_lease_s,
+            "max_cooldown_s": max_cooldown_s,
+            "slow_start_s": slow_start_s,
+        }
+
+        def make() -> _core.BreakerCore:
+            return _core.BreakerCore(now_s=valid.reading("clock", self._now()), seed=seed, **settings)
+
+        self._core = (
+            make() if store is None else store._shared("breaker", self.name, tuple(settings.items()), make)
         )
 
     def _now(self) -> float | None:

@@ -8,10 +8,11 @@ import enum
 import threading
 import time
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 from . import _core
 from . import _validate as valid
+from ._store import InMemoryStore, store_clock
 
 BudgetStats = _core.BudgetStats
 
@@ -39,7 +40,8 @@ class RetryBudget:
     Every decorated function gets a budget without asking (one per provider; see ``retry_llm``); share one
     of your own between functions with ``budget=``. Thread-safe, in Rust. ``clock`` is a monotonic clock in
     seconds; tests pass a fake one (the default is read in Rust, to within a few milliseconds). ``stats``
-    is a `BudgetStats`.
+    is a `BudgetStats`. With ``store`` (an `InMemoryStore`), every budget of this ``name`` on that store
+    shares one account, and reads the store's clock.
 
     ``window_s`` is from 1 s to a year; ``min_retries`` an int from 0 to 1,000,000; ``retry_ratio`` a number
     from 0 to 1000. Anything else fails here, naming the parameter.
@@ -55,7 +57,7 @@ class RetryBudget:
     ValueError: window_s must be a number of seconds from 1 to 31536000 (a year), got 0.5
     """
 
-    __slots__ = ("_core", "_custom_clock", "_deposit", "name")
+    __slots__ = ("_clock", "_core", "_custom_clock", "_deposit", "name")
 
     def __init__(
         self,
@@ -65,16 +67,28 @@ class RetryBudget:
         retry_ratio: float = _DEFAULTS.retry_ratio,
         name: str = "budget",
         clock: Callable[[], float] = time.monotonic,
+        store: InMemoryStore | None = None,
     ) -> None:
         window_s = valid.seconds("window_s", window_s, minimum=_SHORTEST_WINDOW_S)
         min_retries = valid.count("min_retries", min_retries, minimum=0, maximum=_LARGEST_MIN_RETRIES)
         retry_ratio = valid.ratio("retry_ratio", retry_ratio, maximum=_LARGEST_RETRY_RATIO)
         self.name = valid.text("name", name)
-        valid.function("clock", clock)
+        store = valid.instance("store", store, InMemoryStore)
+        clock = store_clock("budget", store, valid.function("clock", clock))
+        self._clock = clock
         # None: the core reads the default clock itself, saving a Python call per first attempt.
         self._custom_clock: Callable[[], float] | None = None if clock is time.monotonic else clock
-        self._core = _core.BudgetCore(
-            now_s=self._now(), window_s=window_s, min_retries=min_retries, retry_ratio=retry_ratio
+        settings: dict[str, Any] = {
+            "window_s": window_s,
+            "min_retries": min_retries,
+            "retry_ratio": retry_ratio,
+        }
+
+        def make() -> _core.BudgetCore:
+            return _core.BudgetCore(now_s=self._now(), **settings)
+
+        self._core = (
+            make() if store is None else store._shared("budget", self.name, tuple(settings.items()), make)
         )
         # What the engine calls at each first attempt: on the default clock, straight into the core.
         self._deposit: Callable[[], None] = (

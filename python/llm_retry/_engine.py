@@ -485,16 +485,44 @@ def retrier(
     if unset and clock is time.monotonic:
         provider_budget = budget_for(budget, resolved.name, clock)
         return Retrier(name, resolved, (), None, provider_budget, time.monotonic, False)
+    checked_breaker = valid.instance("breaker", breaker, CircuitBreaker)
+    checked_gate = valid.instance("gate", gate, RateLimitGate)
+    given = budget if isinstance(budget, RetryBudget) else None
+    the_clock = _one_clock(valid.function("clock", clock), checked_breaker, given, checked_gate)
     checked = Retrier(
         name,
         resolved,
         valid.hooks("on_retry", on_retry),
-        valid.instance("breaker", breaker, CircuitBreaker),
-        budget_for(budget, resolved.name, clock),
-        valid.function("clock", clock),
+        checked_breaker,
+        budget_for(budget, resolved.name, the_clock),
+        the_clock,
         valid.flag("wait_for_breaker", wait_for_breaker),
-        valid.instance("gate", gate, RateLimitGate),
+        checked_gate,
     )
     if checked.wait_for_breaker and (checked.breaker is None or checked.deadline_s is None):
         raise ValueError("wait_for_breaker=True needs a breaker and a deadline_s to bound the wait")
     return checked
+
+
+def _one_clock(
+    clock: Callable[[], float],
+    breaker: CircuitBreaker | None,
+    budget: RetryBudget | None,
+    gate: RateLimitGate | None,
+) -> Callable[[], float]:
+    """The one clock a call and its breaker, budget and gate read. Left at the default, the call takes the
+    clock its objects share; objects on different clocks, or a ``clock=`` other than theirs, are refused:
+    waits computed on one clock and slept on another end early or hang (a breaker on a fake clock told a
+    real sleep to wait out its virtual cooldown)."""
+    attached = [
+        (p, o) for p, o in (("breaker", breaker), ("budget", budget), ("gate", gate)) if o is not None
+    ]
+    if clock is time.monotonic and attached:
+        clock = attached[0][1]._clock
+    for param, shared in attached:
+        if shared._clock is not clock:
+            raise ValueError(
+                f"{param} {shared.name!r} reads another clock than this call: {valid.shown(shared._clock)} "
+                f"against {valid.shown(clock)}; a call and its breaker, budget and gate must read one clock"
+            )
+    return clock

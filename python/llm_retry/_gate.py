@@ -13,6 +13,7 @@ from collections.abc import Callable
 from . import _core
 from . import _validate as valid
 from ._kinds import GiveUpReason
+from ._store import InMemoryStore, store_clock
 
 GateStats = _core.GateStats
 """What a gate has done: ``holds_set``, ``callers_held``, ``callers_failed_fast``, and ``retry_in_s``."""
@@ -68,7 +69,8 @@ class RateLimitGate:
 
     Checking the gate costs one read of a Rust atomic per call while nothing is held. ``clock`` is a
     monotonic clock in seconds; tests pass a fake one. ``jitter`` is from 0 to 1; bad arguments fail here,
-    naming the parameter.
+    naming the parameter. With ``store`` (an `InMemoryStore`), every gate of this ``name`` on that store
+    shares one hold, and reads the store's clock.
 
     >>> gate = RateLimitGate("openai")
     >>> gate.retry_in_s()
@@ -86,15 +88,22 @@ class RateLimitGate:
         clock: Callable[[], float] = time.monotonic,
         seed: int | None = None,
         jitter: float = _DEFAULTS.jitter,
+        store: InMemoryStore | None = None,
     ) -> None:
         self.name = valid.text("name", name)
-        self._clock = valid.function("clock", clock)
+        store = valid.instance("store", store, InMemoryStore)
+        clock = store_clock("gate", store, valid.function("clock", clock))
+        self._clock = clock
         # None: the core reads the default clock itself, saving a Python call per admission and failure.
         self._custom_clock: Callable[[], float] | None = None if clock is time.monotonic else clock
-        self._core = _core.GateCore(
-            now_s=valid.reading("clock", self._now()),
-            jitter=valid.share("jitter", jitter),
-            seed=valid.seed("seed", seed),
+        jitter = valid.share("jitter", jitter)
+        seed = valid.seed("seed", seed)
+
+        def make() -> _core.GateCore:
+            return _core.GateCore(now_s=valid.reading("clock", self._now()), jitter=jitter, seed=seed)
+
+        self._core = (
+            make() if store is None else store._shared("gate", self.name, (("jitter", jitter),), make)
         )
 
     def _now(self) -> float | None:

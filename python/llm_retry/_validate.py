@@ -213,7 +213,8 @@ def optional_function(name: str, value: object) -> Callable[..., Any] | None:
 def instance(name: str, value: object, cls: type[T]) -> T | None:
     """None, or an instance of ``cls``."""
     if value is not None and not isinstance(value, cls):
-        raise wrong_type(name, f"None or a {cls.__name__}", value)
+        article = "an" if cls.__name__[:1] in "AEIOU" else "a"
+        raise wrong_type(name, f"None or {article} {cls.__name__}", value)
     return value
 
 
