@@ -19,6 +19,7 @@ from ._engine import Attempt, RetryEvent
 from ._fallback import DEFAULT_FALLBACK_KINDS, AllProvidersFailed, FallbackEvent, fallback
 from ._gate import GateStats, RateLimitedError, RateLimitGate
 from ._kinds import BreakerState, ErrorKind, GiveUpReason, RefusalReason
+from ._redis_store import RedisStore
 from ._store import InMemoryStore
 from .presets import (
     AnthropicPreset,
@@ -72,6 +73,7 @@ __all__ = [
     "OpenAIPreset",
     "RateLimitGate",
     "RateLimitedError",
+    "RedisStore",
     "RefusalReason",
     "RetryBudget",
     "RetryConfig",

@@ -27,6 +27,7 @@ from ._config import FIELD_NAMES, RetryConfig
 from ._gate import RateLimitGate, hold_says
 from ._hooks import call_hook
 from ._kinds import ErrorKind
+from ._redis_store import FleetRefusal, Pending, check_pairing, running_rounds
 from .presets import DefaultPreset
 
 logger = logging.getLogger("llm_retry")
@@ -35,6 +36,10 @@ OnRetry = Callable[["RetryEvent"], object]
 Sleep = Callable[[float], object]
 AsyncSleep = Callable[[float], Awaitable[object]]
 Clock = Callable[[], float]
+
+_ANSWER_POLL_S = 0.002
+"""How often an async call asks whether its store has answered (a probe lease, a retry), at most its
+``timeout_s``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,7 @@ class Retrier:
         "name",
         "on_retry",
         "policy",
+        "rounds",
         "wait_for_breaker",
     )
 
@@ -103,6 +109,12 @@ class Retrier:
         self.clock = clock
         self.wait_for_breaker = wait_for_breaker
         self.gate = gate
+        # Objects on an async `RedisStore`: what an async call runs first (starts the store's sync rounds).
+        self.rounds = running_rounds((breaker, budget, gate))
+
+    def check_pairing(self, asynchronous: bool) -> None:
+        """A sync function's objects on stores with sync clients, an async one's on async clients."""
+        check_pairing((self.breaker, self.budget, self.gate), asynchronous, f"{self.name!r}")
 
     def report(self, event: RetryEvent) -> None:
         """One WARNING line (never the call's arguments: they are prompts), then the ``on_retry`` hooks."""
@@ -156,6 +168,7 @@ class Call:
         "in_attempt",
         "in_task",
         "last",
+        "pending",
         "permit",
         "r",
         "started",
@@ -178,6 +191,8 @@ class Call:
         self.delay_s = 0.0  # the wait owed before the next attempt
         self.done = False
         self.in_attempt = False
+        # An async `RedisStore`'s answer still on its way (a probe lease, a retry): (what, the answer).
+        self.pending: tuple[str, Pending, str] | None = None
 
     def remaining_s(self, now: float | None = None) -> float | None:
         """Seconds left before the deadline (None without one); ``now`` a reading already made."""
@@ -192,16 +207,44 @@ class Call:
         then the breaker. Raises when the call must not wait: `RateLimitedError` or `CircuitOpenError`
         before the first attempt, else the last failure with a note."""
         self.delay_s = 0.0
+        leased: Permit | FleetRefusal | None = None
+        if self.pending is not None:
+            what, pending, kind = self.pending
+            verdict = pending.verdict()
+            if verdict is None:
+                return _ANSWER_POLL_S
+            self.pending = None
+            if what == "lease":
+                self.permit, leased = None, verdict
+            elif not verdict:
+                budget = cast(RetryBudget, self.r.budget)
+                add_note(cast(Exception, self.last), budget._refusal(self.attempt - 1, kind))
+                raise cast(Exception, self.last)
         gate = self.r.gate
-        if gate is not None and not gate._core.quiet() and (held_s := self._held_s(gate)) > 0:
+        if (
+            leased is None
+            and gate is not None
+            and not gate._core.quiet()
+            and (held_s := self._held_s(gate)) > 0
+        ):
             return held_s
         breaker = self.r.breaker
         if breaker is None:
             self._begin()
             return 0.0
-        grant = breaker._core.acquire(breaker._now())
-        if grant.transition is not None:
-            breaker._fire(grant.transition)
+        grant: Permit | _core.Refusal | FleetRefusal | Pending
+        if leased is not None:
+            grant = leased
+        else:
+            grant = breaker._core.acquire(breaker._now())
+            if grant.transition is not None:
+                breaker._fire(grant.transition)
+            if isinstance(grant, Permit) and grant.probe:
+                # On a `RedisStore` a probe takes one of the fleet's leases first.
+                permit, grant = grant, breaker._lease(grant)
+                if isinstance(grant, Pending):
+                    self.permit, self.pending = permit, ("lease", grant, "")
+                    return _ANSWER_POLL_S
         if isinstance(grant, Permit):
             self.permit = grant
             self._begin()
@@ -251,6 +294,9 @@ class Call:
         """The attempt ended without an answer from the provider (cancelled, interrupted, misused): its
         permit is handed back and counts for nothing."""
         self.in_attempt = False
+        if self.pending is not None:
+            self.pending[1].abandon()
+            self.pending = None
         permit, self.permit = self.permit, None
         if permit is not None:
             cast(CircuitBreaker, self.r.breaker)._release(permit)
@@ -288,9 +334,13 @@ class Call:
             if decision.note is not None:
                 add_note(exc, decision.note)
             return None
-        if r.budget is not None and not r.budget._withdraw():
-            add_note(exc, r.budget._refusal(self.attempt, classification.kind.value))
-            return None
+        if r.budget is not None:
+            allowed = r.budget._withdraw()
+            if isinstance(allowed, Pending):  # an async `RedisStore`'s answer, settled by `admit`
+                self.pending = ("retry", allowed, classification.kind.value)
+            elif not allowed:
+                add_note(exc, r.budget._refusal(self.attempt, classification.kind.value))
+                return None
         r.report(
             RetryEvent(
                 function=r.name,
@@ -401,6 +451,8 @@ class AsyncAttempts:
         call = self._call
         if call.done:
             raise StopAsyncIteration
+        if call.r.rounds is not None:
+            call.r.rounds()
         call.check_previous()
         if call.delay_s > 0:
             await async_sleep(self._sleep, call.delay_s)

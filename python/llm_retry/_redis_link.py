@@ -126,10 +126,8 @@ class SyncLink:
         if self.health.degraded:
             self._recheck_in_background()
             return None
-        if self._pending is not None and not self._pending.done():
-            # The worker is still stuck on an earlier command: the server is not answering.
-            self.health.failed("an earlier command is still waiting for an answer")
-            return None
+        # Queued behind any earlier command (a sync round from another thread): the wait counts from here,
+        # so a worker stuck on a server that stopped answering fails this call within the bound too.
         future = self._submit(command)
         self._pending = future
         try:
