@@ -24,6 +24,11 @@ local function num(v, default)
   return n
 end
 local function int(n) return string.format('%d', math.floor(n)) end
+-- A breaker's state hash carries this mark; one without it was not written by the store.
+local function claim_state(key)
+  claim(key, 'hash')
+  if redis.call('HGET', key, 'v') ~= 'llm-retry/1' then redis.call('DEL', key) end
+end
 """
 
 BREAKER_SYNC = (
@@ -33,7 +38,7 @@ BREAKER_SYNC = (
 -- ARGV: successes, failures, trailing consecutive failures, force (0, 1 open, 2 close), failure_threshold,
 --       failure_rate_threshold (-1: none), minimum_calls, window_s, cooldown_ms (jittered), ttl_ms
 local now = now_ms()
-claim(KEYS[1], 'hash'); claim(KEYS[2], 'hash'); claim(KEYS[3], 'zset')
+claim_state(KEYS[1]); claim(KEYS[2], 'hash'); claim(KEYS[3], 'zset')
 local s = redis.call('HMGET', KEYS[1], 'st', 'until', 'consec', 'gen', 'opens')
 local st = s[1]
 if st ~= 'o' then st = 'c' end
@@ -81,8 +86,8 @@ elseif st == 'c' and ok + failed > 0 then
     open(cooldown)
   end
 end
-redis.call('HSET', KEYS[1], 'st', st, 'until', int(untl), 'consec', int(consec), 'gen', int(gen),
-  'opens', int(opens))
+redis.call('HSET', KEYS[1], 'v', 'llm-retry/1', 'st', st, 'until', int(untl), 'consec', int(consec),
+  'gen', int(gen), 'opens', int(opens))
 redis.call('PEXPIRE', KEYS[1], ttl)
 if st == 'o' then
   if now < untl then return {1, untl - now, gen} end
@@ -99,7 +104,7 @@ BREAKER_LEASE = (
     + """
 -- KEYS: state hash, probe leases (zset).  ARGV: half_open_max_calls, probe_lease_ms, lease id, ttl_ms
 local now = now_ms()
-claim(KEYS[1], 'hash'); claim(KEYS[2], 'zset')
+claim_state(KEYS[1]); claim(KEYS[2], 'zset')
 local s = redis.call('HMGET', KEYS[1], 'st', 'until', 'gen')
 local untl, gen = num(s[2], 0), num(s[3], 0)
 if s[1] ~= 'o' then return {0, 0, gen} end
@@ -124,7 +129,7 @@ BREAKER_PROBE_DONE = (
 -- ARGV: lease id, outcome (1 answered, 0 failed, -1 neither), generation of the lease, cooldown_ms,
 --       max_cooldown_ms, jitter factor, ttl_ms
 local now = now_ms()
-claim(KEYS[1], 'hash'); claim(KEYS[3], 'zset')
+claim_state(KEYS[1]); claim(KEYS[3], 'zset')
 redis.call('ZREM', KEYS[3], ARGV[1])
 local outcome = ARGV[2]
 if outcome ~= '1' and outcome ~= '0' then return {0} end
