@@ -152,9 +152,8 @@ def main() -> None:
     seconds, calls, repeats = (2.0, 20_000, 3) if args.quick else (5.0, 200_000, 7)
     with redis_server() as client:
         sent, run, made = commands_per_call(client, args.rate, seconds)
-        print(
-            f"steady success at {args.rate:.0f} calls/s for {seconds:.0f} s ({made} calls), breaker + budget + gate:"
-        )
+        steady = f"steady success at {args.rate:.0f} calls/s for {seconds:.0f} s ({made} calls)"
+        print(f"{steady}, breaker + budget + gate:")
         print(f"  Redis commands sent per call: {sent:.4f} (target <= 0.05)")
         print(f"  commands the server ran per call, inside scripts included: {run:.4f}")
         medians = success_path(client, calls, repeats)
