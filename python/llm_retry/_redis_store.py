@@ -564,10 +564,10 @@ class _FleetBreaker(_Fleet):
     def _synced(self, ok: int, failed: int, opened: int, force: int) -> Callable[[Any], None]:
         def then(reply: Any) -> None:
             answer = _ints(reply, 3)
-            if answer is None:  # not counted: given back for the next round
+            if answer is None:
+                # Not counted, and not sent later either: outcomes from before an outage of the store would
+                # trip the fleet's breaker on stale failures (and a timeout may have been counted after all).
                 with self.lock:
-                    self.sent_ok -= ok
-                    self.sent_failed -= failed
                     self.force = self.force or force
                 return
             self.answered()
@@ -689,8 +689,8 @@ class _FleetBudget(_Fleet):
         self.retries_refused = 0
 
     def _take(self) -> int:
-        """The first attempts made since the last batch the fleet counted, taken for one request (given
-        back when it is not answered), so that two requests never send the same ones."""
+        """The first attempts made since the last batch, taken for one request, so that two requests never
+        send the same ones; not sent again when it is not answered (a timeout may have been counted)."""
         firsts: int = self.core.stats(self.now()).first_attempts
         with self.lock:
             delta, self.sent_firsts = firsts - self.sent_firsts, firsts
@@ -704,14 +704,12 @@ class _FleetBudget(_Fleet):
         delta = self._take()
         if not delta:
             return []  # nothing to send; the fleet's counts are read with a withdrawal
-        return [(_BUDGET, self.keys, self._args(delta, 0), self._counted(delta))]
+        return [(_BUDGET, self.keys, self._args(delta, 0), self._counted())]
 
-    def _counted(self, delta: int) -> Callable[[Any], bool | None]:
+    def _counted(self) -> Callable[[Any], bool | None]:
         def then(reply: Any) -> bool | None:
             answer = _ints(reply, 3)
             if answer is None:
-                with self.lock:
-                    self.sent_firsts -= delta
                 return None
             allowed, self.fleet_first_attempts, self.fleet_retries = answer
             self.answered()
@@ -723,7 +721,7 @@ class _FleetBudget(_Fleet):
         """A retry from the fleet's budget: True or False, at most ``timeout_s`` away (on an async client a
         `Pending` of it); when the store does not answer, the local budget decides."""
         delta = self._take()
-        counted = self._counted(delta)
+        counted = self._counted()
 
         def then(reply: Any) -> bool:
             allowed = counted(reply)
@@ -744,19 +742,22 @@ class _FleetGate(_Fleet):
     def __init__(self, store: RedisStore, name: str, core: Any, settings: dict[str, Any]) -> None:
         super().__init__(store, name, core, settings)
         self.keys = (self.key,)
-        self.hold_ms = 0  # a hold set here, to send
+        self.unsent = False  # a hold set here that the fleet has not heard of yet
 
     def requests(self) -> list[Request]:
         with self.lock:
-            hold_ms, self.hold_ms = self.hold_ms, 0
-        return [(_GATE, self.keys, (hold_ms,), self._held(hold_ms))]
+            unsent, self.unsent = self.unsent, False
+        # What is left of this process's hold when it is sent: one kept through an outage of the store
+        # goes out shorter, or not at all.
+        hold_ms = int(self.core.retry_in_s(self.now()) * 1000) if unsent else 0
+        return [(_GATE, self.keys, (hold_ms,), self._held(unsent))]
 
-    def _held(self, hold_ms: int) -> Callable[[Any], None]:
+    def _held(self, unsent: bool) -> Callable[[Any], None]:
         def then(reply: Any) -> None:
             answer = _ints(reply, 1)
             if answer is None:
                 with self.lock:
-                    self.hold_ms = max(self.hold_ms, hold_ms)
+                    self.unsent = self.unsent or unsent
                 return
             self.answered()
             left_s = answer[0] / 1000
@@ -769,11 +770,8 @@ class _FleetGate(_Fleet):
 
     def held(self) -> None:
         """A hint here set or extended this gate's hold: it goes to the fleet now."""
-        left_s = self.core.retry_in_s(self.now())
-        if left_s <= 0:
-            return
         with self.lock:
-            self.hold_ms = max(self.hold_ms, int(left_s * 1000))
+            self.unsent = True
         self.store._kick()
 
 
