@@ -54,10 +54,15 @@ pub const PACE_CUT: f64 = 0.7;
 pub const PACE_CUT_EVERY_S: f64 = 0.5;
 /// Above the pre-trip traffic, and after a 429, the rate grows by this share of that traffic a second...
 pub const PACE_ADDITIVE: f64 = 0.2;
-/// ...up to this multiple of it. A backlog drains at up to 60 % above the traffic the provider carried before
-/// the incident, not at whatever a provider's burst allowance lets through before its first 429 (in the
-/// fleet simulation that was 1.45 times capacity).
+/// ...up to this multiple of it, for `slow_start_s`. A backlog drains at up to 60 % above the traffic the
+/// provider carried before the incident, not at whatever a provider's burst allowance lets through before its
+/// first 429 (in the fleet simulation that was 1.45 times capacity). Past `slow_start_s`, with callers still
+/// refused, the ceiling lifts by `PACE_ADDITIVE` a second, compounding, and so does the rate unless a 429 has
+/// been seen: the traffic before the trip can be far below what waits (a breaker that tripped on its first
+/// call knew of one call a second, then 300 callers queued behind it), and a fixed ceiling starved them.
 pub const PACE_CEILING: f64 = 1.6;
+/// An upper bound on any paced rate, which keeps the compounding finite.
+pub const MAX_PACE_RATE: f64 = 1e9;
 /// The slow start ends once it has lasted `slow_start_s` and nobody has been refused for this long.
 pub const PACE_QUIET_S: f64 = 1.0;
 /// Callers refused by the pacing are told to come back spread over a mean interval that is steered so that
@@ -398,6 +403,8 @@ pub fn counts_against_health(kind: ErrorKind) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Pace {
     since_s: f64,
+    /// The end of `slow_start_s`: from here the ceiling lifts (`PACE_CEILING`).
+    lift_at_s: f64,
     /// Admissions a second as of `grown_at_s`.
     rate: f64,
     grown_at_s: f64,
@@ -420,10 +427,11 @@ struct Pace {
 }
 
 impl Pace {
-    fn new(rate_before_trip: f64, t: f64) -> Pace {
+    fn new(rate_before_trip: f64, slow_start_s: f64, t: f64) -> Pace {
         let base = rate_before_trip.max(MIN_PACE_RATE);
         Pace {
             since_s: t,
+            lift_at_s: t + slow_start_s,
             rate: (SLOW_START_FLOOR * base).max(MIN_PACE_RATE),
             grown_at_s: t,
             congested: false,
@@ -442,18 +450,35 @@ impl Pace {
 
     /// The paced rate at `t` (growth since `grown_at_s` included).
     fn rate_at(&self, t: f64) -> f64 {
-        let elapsed_s = non_negative(t - self.grown_at_s);
-        let rate = if self.congested || self.rate >= self.threshold {
-            self.rate + self.step * elapsed_s
+        if self.congested {
+            let rate = self.rate + self.step * non_negative(t - self.grown_at_s);
+            return rate.min(self.ceiling_at(t)).max(MIN_PACE_RATE);
+        }
+        // The slow start's curve up to the lift, compounding after it.
+        let until_s = t.min(self.lift_at_s.max(self.grown_at_s));
+        let curve = self
+            .curve(non_negative(until_s - self.grown_at_s))
+            .min(self.ceiling_at(until_s));
+        let rate = curve * (1.0 + PACE_ADDITIVE).powf(non_negative(t - until_s));
+        rate.min(self.ceiling_at(t)).max(MIN_PACE_RATE)
+    }
+
+    /// Doubling up to the pre-trip traffic, then `step` more a second, `elapsed_s` after `grown_at_s`.
+    fn curve(&self, elapsed_s: f64) -> f64 {
+        if self.rate >= self.threshold {
+            return self.rate + self.step * elapsed_s;
+        }
+        let doubling_for_s = PACE_DOUBLING_S * (self.threshold / self.rate).log2();
+        if elapsed_s <= doubling_for_s {
+            self.rate * (elapsed_s / PACE_DOUBLING_S).exp2()
         } else {
-            let doubling_for_s = PACE_DOUBLING_S * (self.threshold / self.rate).log2();
-            if elapsed_s <= doubling_for_s {
-                self.rate * (elapsed_s / PACE_DOUBLING_S).exp2()
-            } else {
-                self.threshold + self.step * (elapsed_s - doubling_for_s)
-            }
-        };
-        rate.min(self.ceiling).max(MIN_PACE_RATE)
+            self.threshold + self.step * (elapsed_s - doubling_for_s)
+        }
+    }
+
+    fn ceiling_at(&self, t: f64) -> f64 {
+        let lifted_s = non_negative(t - self.lift_at_s);
+        (self.ceiling * (1.0 + PACE_ADDITIVE).powf(lifted_s)).min(MAX_PACE_RATE)
     }
 
     fn grow(&mut self, t: f64) {
@@ -1080,7 +1105,7 @@ impl BreakerStatus {
         self.open_period_s = config.cooldown_s;
         let transition = self.enter(State::Closed, t);
         if slow_start && config.slow_start_s > 0.0 {
-            self.pace = Some(Pace::new(self.rate_before_trip, t));
+            self.pace = Some(Pace::new(self.rate_before_trip, config.slow_start_s, t));
         }
         transition
     }
@@ -2480,13 +2505,21 @@ mod tests {
     }
 
     /// Admissions the pace allows from `from_s` to `to_s` after closing, for a breaker that carried `before`
-    /// calls a second: half of that doubling for a second, then `PACE_ADDITIVE` of it more each second.
+    /// calls a second (default config, a 5 s slow start): half of that doubling for a second, then
+    /// `PACE_ADDITIVE` of it more each second up to the ceiling; past 5 s, compounding by `PACE_ADDITIVE`.
     fn paced_admissions(before: f64, from_s: f64, to_s: f64) -> f64 {
-        let rate = |t: f64| {
+        let curve = |t: f64| {
             if t <= 1.0 {
                 0.5 * before * t.exp2()
             } else {
                 before * (1.0 + PACE_ADDITIVE * (t - 1.0)).min(PACE_CEILING)
+            }
+        };
+        let rate = |t: f64| {
+            if t <= 5.0 {
+                curve(t)
+            } else {
+                curve(5.0) * (1.0 + PACE_ADDITIVE).powf(t - 5.0)
             }
         };
         let steps = 1000;
@@ -2620,9 +2653,10 @@ mod tests {
             }
         }
         let done_s = last_s - 13.0;
-        // All in within seconds (about 22 s at this pace, at most 1.6 x the old 90 a second, for 3,000, plus
-        // a poll interval of slack), and never faster than the pace allows.
-        assert!(done_s < 27.0, "{done_s}");
+        // All in within seconds (about 14 s at this pace: 1.6 x the old 90 a second, compounding by 20 % a
+        // second after the 5 s slow start, for 3,000, plus a poll interval of slack), and never faster than
+        // the pace allows.
+        assert!(done_s < 18.0, "{done_s}");
         for (second, &n) in admitted_per_s.iter().enumerate() {
             let from_s = second as f64;
             let ceiling = 1.05 * paced_admissions(90.5, from_s, from_s + 1.0) + 2.0;
