@@ -637,6 +637,12 @@ pub struct BreakerStatus {
     /// Calls a second over the window when the breaker last tripped: what a slow start paces from and what
     /// bounds the growth of open periods (`PROBE_SHARE`).
     rate_before_trip: f64,
+    /// (time, `total_calls`) marks at least `window_s` apart, the older one over a window old: admissions
+    /// over the last window or two, which `trip` also reads. Outcomes alone undercount the traffic when calls
+    /// hang: a breaker tripped by the first timeouts of an outage had seen almost no outcome for 30 s while
+    /// admitting 140 calls a second, and paced the fleet's return from 2 a second.
+    admitted_mark: (f64, u64),
+    admitted_mark_before: (f64, u64),
     consecutive_failures: u32,
     window: Window,
     probes: Vec<Probe>,
@@ -771,6 +777,8 @@ impl BreakerStatus {
             nominal_cooldown_s: config.cooldown_s,
             pace: None,
             rate_before_trip: 0.0,
+            admitted_mark: (start_s, 0),
+            admitted_mark_before: (start_s, 0),
             consecutive_failures: 0,
             probes: Vec::new(),
             total_calls: 0,
@@ -790,6 +798,7 @@ impl BreakerStatus {
         rng: &mut R,
     ) -> (Admission, Option<Transition>) {
         let t = self.tick(now_s);
+        self.mark_admissions(config, t);
         match self.state {
             State::Closed => (self.admit_closed(config, t, rng), None),
             State::Open if t < self.open_until_s => {
@@ -908,6 +917,13 @@ impl BreakerStatus {
         }
     }
 
+    fn mark_admissions(&mut self, config: &BreakerConfig, t: f64) {
+        if t - self.admitted_mark.0 >= config.window_s {
+            self.admitted_mark_before = self.admitted_mark;
+            self.admitted_mark = (t, self.total_calls);
+        }
+    }
+
     fn tick(&mut self, now_s: f64) -> f64 {
         let t = self.clock(now_s);
         self.last_now_s = t;
@@ -960,6 +976,7 @@ impl BreakerStatus {
         rng: &mut R,
     ) -> Option<Transition> {
         let t = self.tick(now_s);
+        self.mark_admissions(config, t);
         let total = match outcome {
             Outcome::Success => &mut self.successes,
             Outcome::Failure => &mut self.failures,
@@ -1055,7 +1072,10 @@ impl BreakerStatus {
         let span_s = non_negative(t - self.entered_at_s)
             .min(config.window_s)
             .max(config.bucket_s);
-        self.rate_before_trip = calls as f64 / span_s;
+        let (mark_s, mark_calls) = self.admitted_mark_before;
+        let admitted = self.total_calls.saturating_sub(mark_calls) as f64;
+        let admitted_rate = admitted / non_negative(t - mark_s).max(config.bucket_s);
+        self.rate_before_trip = (calls as f64 / span_s).max(admitted_rate);
         self.nominal_cooldown_s = config.cooldown_s;
         self.open_for(config.cooldown_s, t)
     }
@@ -1104,6 +1124,8 @@ impl BreakerStatus {
         self.nominal_cooldown_s = config.cooldown_s;
         self.open_period_s = config.cooldown_s;
         let transition = self.enter(State::Closed, t);
+        self.admitted_mark = (t, self.total_calls);
+        self.admitted_mark_before = self.admitted_mark;
         if slow_start && config.slow_start_s > 0.0 {
             self.pace = Some(Pace::new(self.rate_before_trip, config.slow_start_s, t));
         }
@@ -2525,11 +2547,37 @@ mod tests {
     }
 
     #[test]
+    fn calls_that_hang_count_as_the_traffic_a_slow_start_paces_from() {
+        // 100 calls a second answered for 20 s, then an outage where every call hangs: 30 s of admissions
+        // with no outcome, until the first timeouts trip it. The traffic it carried is still 100 a second.
+        let mut b = match Breaker::new(BreakerConfig::default(), Some(4), 0.0) {
+            Ok(b) => b,
+            Err(e) => panic!("{e}"),
+        };
+        for i in 0..2000u32 {
+            let now_s = f64::from(i) / 100.0;
+            let p = allowed(b.acquire(now_s).0);
+            b.on_success(p, now_s);
+        }
+        let hanging: Vec<Permit> = (0..3000u32)
+            .map(|i| allowed(b.acquire(20.0 + f64::from(i) / 100.0).0))
+            .collect();
+        let mut tripped = None;
+        for (i, p) in hanging.into_iter().take(5).enumerate() {
+            tripped = b.on_failure(p, 50.0 + i as f64 * 0.01).or(tripped);
+        }
+        assert_eq!(tripped, t(State::Closed, State::Open));
+        let before = b.stats(50.1).rate_before_trip;
+        assert!(before > 90.0, "{before}");
+    }
+
+    #[test]
     fn slow_start_paces_at_a_rate_that_doubles_from_half_the_old_traffic() {
         let mut b = busy_then_closed(BreakerConfig::default(), 100, 3);
-        // The window (10 s) held 905 calls when it tripped.
+        // 1,005 calls admitted over the 10 s before the trip (the window's outcomes, pruned by time, held
+        // 905 of them: admissions are the traffic carried).
         let before = b.stats(13.0).rate_before_trip;
-        assert!((before - 90.5).abs() < 1e-9, "{before}");
+        assert!((before - 100.5).abs() < 1e-9, "{before}");
         // 4,000 asks a second: whatever the crowd, each second admits what the rate allows, and every
         // refusal names the slow start.
         for second in 0..4u32 {
@@ -2622,6 +2670,7 @@ mod tests {
         // 3,000 callers that waited out an outage ask at once when it closes; each refused one comes back
         // after the wait it was told. The pace, not the crowd, sets the admissions; the asks spread out.
         let mut b = busy_then_closed(BreakerConfig::default(), 100, 5);
+        let before = b.stats(13.0).rate_before_trip;
         let mut asks: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
         let key = |s: f64| (s * 1e6) as u64;
         for i in 0..3000u32 {
@@ -2647,13 +2696,13 @@ mod tests {
             }
         }
         let done_s = last_s - 13.0;
-        // All in within seconds (about 20 s at this pace: 1.6 x the old 90 a second, rising by 2 a second
+        // All in within seconds (about 19 s at this pace: 1.6 x the old 100 a second, rising by 2 a second
         // each second after the 5 s slow start, for 3,000, plus a poll interval of slack), and never faster
         // than the pace allows.
         assert!(done_s < 24.0, "{done_s}");
         for (second, &n) in admitted_per_s.iter().enumerate() {
             let from_s = second as f64;
-            let ceiling = 1.05 * paced_admissions(90.5, from_s, from_s + 1.0) + 2.0;
+            let ceiling = 1.05 * paced_admissions(before, from_s, from_s + 1.0) + 2.0;
             assert!(f64::from(n) <= ceiling, "second {second}: {n}");
         }
         // After the first wave the asks are spread: no 100 ms holds a quarter of the crowd (exact waits
