@@ -15,7 +15,19 @@ from ._config import RetryConfig
 from ._core import VERSION as __version__
 from ._core import Classification
 from ._decorators import async_retry_llm, classify, retry_llm
-from ._engine import Attempt, RetryEvent
+from ._engine import Attempt
+from ._events import (
+    BreakerEvent,
+    Event,
+    GateWaitEvent,
+    GiveUpEvent,
+    RefusalEvent,
+    RetryEvent,
+    SuccessEvent,
+    add_listener,
+    give_up_reason,
+    remove_listener,
+)
 from ._fallback import DEFAULT_FALLBACK_KINDS, AllProvidersFailed, FallbackEvent, fallback
 from ._gate import GateStats, RateLimitedError, RateLimitGate
 from ._kinds import BreakerState, ErrorKind, GiveUpReason, RefusalReason
@@ -49,6 +61,7 @@ __all__ = [
     "AzureAIPreset",
     "AzureOpenAIPreset",
     "BedrockPreset",
+    "BreakerEvent",
     "BreakerState",
     "BudgetStats",
     "CircuitBreaker",
@@ -58,10 +71,13 @@ __all__ = [
     "DeepSeekPreset",
     "DefaultPreset",
     "ErrorKind",
+    "Event",
     "FallbackEvent",
     "FireworksPreset",
     "GateStats",
+    "GateWaitEvent",
     "GeminiPreset",
+    "GiveUpEvent",
     "GiveUpReason",
     "GroqPreset",
     "HTTPPreset",
@@ -72,16 +88,21 @@ __all__ = [
     "OpenAIPreset",
     "RateLimitGate",
     "RateLimitedError",
+    "RefusalEvent",
     "RefusalReason",
     "RetryBudget",
     "RetryConfig",
     "RetryEvent",
+    "SuccessEvent",
     "TogetherPreset",
     "XAIPreset",
     "__version__",
+    "add_listener",
     "async_retry_llm",
     "attempts",
     "classify",
     "fallback",
+    "give_up_reason",
+    "remove_listener",
     "retry_llm",
 ]

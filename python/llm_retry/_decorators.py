@@ -22,6 +22,7 @@ from ._breaker import CircuitBreaker
 from ._budget import PER_PROVIDER, DefaultBudget, RetryBudget
 from ._config import RetryConfig
 from ._engine import AsyncSleep, Call, OnRetry, Retrier, Sleep, async_sleep, retrier
+from ._events import Listener
 from ._gate import RateLimitGate
 from ._streams import wrap_async_stream, wrap_sync_stream
 
@@ -432,9 +433,12 @@ def _settings(
     wait_for_breaker: object,
     overrides: dict[str, Any],
     gate: object,
+    on_event: object,
 ) -> Retrier:
     name = _name(valid.function("func", fn))
-    return retrier(name, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate)
+    return retrier(
+        name, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate, on_event
+    )
 
 
 def _is_async_callable(fn: object) -> bool:
@@ -451,6 +455,7 @@ def retry_llm(
     preset: RetryConfig | None = None,
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
+    on_event: Listener | Iterable[Listener] | None = None,
     breaker: CircuitBreaker | None = None,
     budget: RetryBudget | None = ...,
     gate: RateLimitGate | None = None,
@@ -468,6 +473,7 @@ def retry_llm(
     preset: RetryConfig | None = None,
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
+    on_event: Listener | Iterable[Listener] | None = None,
     breaker: CircuitBreaker | None = None,
     budget: RetryBudget | DefaultBudget | None = PER_PROVIDER,
     gate: RateLimitGate | None = None,
@@ -480,7 +486,9 @@ def retry_llm(
 
     ``preset`` (or ``config``) is a `RetryConfig`; any of its fields can be overridden by keyword
     (``max_attempts=3``, ``deadline_s=30``...). ``on_retry`` hooks receive a `RetryEvent` before each
-    wait; ``breaker``, ``gate`` (a `RateLimitGate`) and ``budget`` may be shared between functions;
+    wait; ``on_event`` listeners receive every `Event` of this function's calls (retries, give-ups,
+    answers after retries, refusals, gate waits), before the process-wide ones (`add_listener`);
+    ``breaker``, ``gate`` (a `RateLimitGate`) and ``budget`` may be shared between functions;
     ``sleep`` and ``clock`` are injectable for tests. Exhausted attempts re-raise the last exception
     itself, with a note.
 
@@ -510,7 +518,9 @@ def retry_llm(
                 f"retry_llm cannot wrap the async callable {getattr(fn, '__qualname__', fn)!r}; "
                 "use async_retry_llm"
             )
-        r = _settings(fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate)
+        r = _settings(
+            fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate, on_event
+        )
         if inspect.isgeneratorfunction(fn):
             return cast(Callable[P, R], wrap_sync_stream(fn, r, sleep))
         return _wrap_sync(fn, r, sleep)
@@ -528,6 +538,7 @@ def async_retry_llm(
     preset: RetryConfig | None = None,
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
+    on_event: Listener | Iterable[Listener] | None = None,
     breaker: CircuitBreaker | None = None,
     budget: RetryBudget | None = ...,
     gate: RateLimitGate | None = None,
@@ -545,6 +556,7 @@ def async_retry_llm(
     preset: RetryConfig | None = None,
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
+    on_event: Listener | Iterable[Listener] | None = None,
     breaker: CircuitBreaker | None = None,
     budget: RetryBudget | DefaultBudget | None = PER_PROVIDER,
     gate: RateLimitGate | None = None,
@@ -577,7 +589,17 @@ def async_retry_llm(
     def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
         if inspect.isasyncgenfunction(fn):
             r = _settings(
-                fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate
+                fn,
+                preset,
+                config,
+                on_retry,
+                breaker,
+                budget,
+                clock,
+                wait_for_breaker,
+                overrides,
+                gate,
+                on_event,
             )
             return cast(Callable[P, Coroutine[Any, Any, R]], wrap_async_stream(fn, r, sleep))
         if (inspect.isfunction(fn) and not _is_async_callable(fn)) or inspect.isgeneratorfunction(fn):
@@ -585,7 +607,9 @@ def async_retry_llm(
                 f"async_retry_llm wraps async callables; {getattr(fn, '__qualname__', fn)!r} is not one "
                 "(use retry_llm)"
             )
-        r = _settings(fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate)
+        r = _settings(
+            fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate, on_event
+        )
         return _wrap_async(fn, r, sleep)
 
     return decorate(func) if func is not None else decorate
