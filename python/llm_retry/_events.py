@@ -162,7 +162,7 @@ def add_listener(listener: Listener) -> None:
     >>> from llm_retry import retry_llm
     >>> seen = []
     >>> add_listener(seen.append)
-    >>> @retry_llm(max_attempts=2, base_delay_s=0.0)
+    >>> @retry_llm(max_attempts=2, base_delay_s=0.0, budget=None)
     ... def once() -> None:
     ...     raise ConnectionResetError("peer reset")
     >>> try:
@@ -223,7 +223,7 @@ def give_up_reason(exc: BaseException) -> GiveUpReason | None:
     `RateLimitedError`, its own ``reason``. Code can branch on it instead of reading the note's text.
 
     >>> from llm_retry import retry_llm
-    >>> @retry_llm(max_attempts=2, base_delay_s=0.0)
+    >>> @retry_llm(max_attempts=2, base_delay_s=0.0, budget=None)
     ... def call() -> None:
     ...     raise ConnectionResetError("peer reset")
     >>> try:
