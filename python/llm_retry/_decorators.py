@@ -13,8 +13,8 @@ import functools
 import inspect
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from typing import Any, ParamSpec, TypeVar, cast, overload
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from typing import Any, ParamSpec, Protocol, TypeVar, cast, overload
 
 from . import _core
 from . import _validate as valid
@@ -28,6 +28,7 @@ from ._streams import wrap_async_stream, wrap_sync_stream
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 classify = _core.classify
 
@@ -528,6 +529,20 @@ def retry_llm(
     return decorate(func) if func is not None else decorate
 
 
+class AsyncRetryDecorator(Protocol):
+    """What ``async_retry_llm(...)`` returns: a decorator of coroutine functions and of async generator
+    functions, each keeping its signature."""
+
+    @overload
+    def __call__(self, fn: Callable[P, AsyncIterator[T]], /) -> Callable[P, AsyncIterator[T]]: ...
+    @overload
+    def __call__(self, fn: Callable[P, Awaitable[R]], /) -> Callable[P, Coroutine[Any, Any, R]]: ...
+
+
+@overload
+def async_retry_llm(func: Callable[P, AsyncIterator[T]], /) -> Callable[P, AsyncIterator[T]]: ...
+
+
 @overload
 def async_retry_llm(func: Callable[P, Awaitable[R]], /) -> Callable[P, Coroutine[Any, Any, R]]: ...
 
@@ -546,11 +561,11 @@ def async_retry_llm(
     clock: Callable[[], float] = ...,
     wait_for_breaker: bool = False,
     **overrides: Any,
-) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Coroutine[Any, Any, R]]]: ...
+) -> AsyncRetryDecorator: ...
 
 
 def async_retry_llm(
-    func: Callable[P, Awaitable[R]] | None = None,
+    func: Callable[..., Any] | None = None,
     /,
     *,
     preset: RetryConfig | None = None,
@@ -564,10 +579,7 @@ def async_retry_llm(
     clock: Callable[[], float] = time.monotonic,
     wait_for_breaker: bool = False,
     **overrides: Any,
-) -> (
-    Callable[P, Coroutine[Any, Any, R]]
-    | Callable[[Callable[P, Awaitable[R]]], Callable[P, Coroutine[Any, Any, R]]]
-):
+) -> Any:
     """`retry_llm` for ``async def`` functions (and async generators); the result is still a coroutine
     function. Waits use the running library's sleep (asyncio or trio) unless ``sleep`` is given; a task
     being cancelled stops at once, even mid-wait. The budget is the provider's unless ``budget`` says
