@@ -7,15 +7,19 @@ The state machine lives in Rust (`_core.BreakerCore`); this wrapper reads the cl
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from . import _core
+from . import _core, _events
 from . import _validate as valid
+from ._events import BreakerEvent
 from ._hooks import call_hook
 from ._kinds import BreakerState, RefusalReason
 from ._store import InMemoryStore, store_clock
+
+logger = logging.getLogger("llm_retry")
 
 StateChangeHook = Callable[["CircuitBreaker", BreakerState, BreakerState], object]
 
@@ -224,12 +228,27 @@ class CircuitBreaker:
         self._fire(self._core.release(permit, self._now()))
 
     def _fire(self, transition: _core.Transition | None) -> None:
-        """Tells the hook about a transition, under the rule of every hook (`_hooks.call_hook`): one that
+        """Logs a transition (WARNING when it opens, else INFO), hands it to the process-wide listeners as a
+        `BreakerEvent`, then tells the hook, under the rule of every hook (`_hooks.call_hook`): one that
         raises must not turn an answered call into a failure, nor keep a probe permit from being used or
         handed back."""
-        if transition is None or self._on_state_change is None:
+        if transition is None:
             return
         old, new = transition.old, transition.new
+        level = logging.WARNING if new is BreakerState.OPEN else logging.INFO
+        if logger.isEnabledFor(level):
+            logger.log(
+                level,
+                "llm-retry: circuit breaker %r %s -> %s",
+                self.name,
+                old.value,
+                new.value,
+                extra={"breaker": self.name, "old_state": old.value, "new_state": new.value},
+            )
+        if _events._listeners:
+            _events.emit(BreakerEvent(self.name, old, new))
+        if self._on_state_change is None:
+            return
         call_hook(
             self._on_state_change,
             self,
