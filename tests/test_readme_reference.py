@@ -316,9 +316,9 @@ def slug(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
-def test_the_references_links_land_on_headings() -> None:
+def test_the_readmes_links_land_on_headings() -> None:
     text = README.read_text(encoding="utf-8")
     anchors = {slug(line.lstrip("#")) for line in text.splitlines() if line.startswith("#")}
-    links = set(re.findall(r"\]\(#([^)]+)\)", reference_section()))
-    assert links, "the reference links to the sections that explain each name"
+    assert re.search(r"\]\(#", reference_section()), "the reference links to the sections that explain it"
+    links = set(re.findall(r"\]\(#([^)]+)\)", text))
     assert links <= anchors, sorted(links - anchors)
