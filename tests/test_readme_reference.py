@@ -1,5 +1,6 @@
 """The README's "Reference" against the code: every parameter, field, attribute and enum member it lists
-exists, every one that exists is listed, and every default it shows is the real one.
+exists, every one that exists is listed, every default it shows is the real one, and each number range it
+states for a constructor is the one the constructor enforces.
 
 The reference marks what each table or paragraph describes with an HTML comment just above it:
 ``<!-- reference: retry_llm async_retry_llm -->`` (a table of parameters; a row whose name is followed by
@@ -176,6 +177,73 @@ def test_the_tables_cover_what_they_should() -> None:
     assert cases["retry_llm"]["sleep"]["default"] == "`time.sleep`"
     assert cases["attempts"]["sleep"]["default"] == "`None`"
     assert "func" not in cases["attempts"]
+
+
+# --- allowed ranges ---------------------------------------------------------------------------------------
+
+# The tables whose number ranges are probed: each bound the "allowed" cell states is accepted, and a value
+# just past it is a ValueError.
+CONSTRUCTORS = ("RetryConfig", "CircuitBreaker", "RetryBudget", "RateLimitGate")
+FIGURE = r"(a year|2\*\*64 - 1|[\d,.]+)"
+RANGE = re.compile(
+    rf"^(?P<none>None, or )?(?:(?P<above>above )?(?P<low>{FIGURE})|from `\w+`)"
+    rf"(?:,? (?:and )?at most | to )(?P<high>{FIGURE})(?P<rest>.*)$"
+)
+YEAR_S = 31_536_000
+
+
+def figure(text: str) -> int | float:
+    if text == "a year":
+        return YEAR_S
+    if text == "2**64 - 1":
+        return 2**64 - 1
+    number = float(text.replace(",", ""))
+    return int(number) if number.is_integer() else number
+
+
+def range_cases() -> Iterator[Any]:
+    for block in blocks_of("reference"):
+        for name, rows in rows_by_callable(block):
+            if name not in CONSTRUCTORS:
+                continue
+            for param, row in rows.items():
+                found = RANGE.match(row["allowed"])
+                if found and row["type"].split()[0] in ("int", "float"):
+                    yield pytest.param(name, param, row["type"].split()[0], found, id=f"{name}-{param}")
+
+
+def test_ranges_are_found() -> None:
+    probed = {(name, param) for name, param, *_ in (case.values for case in range_cases())}
+    assert {
+        ("RetryConfig", "max_attempts"),
+        ("CircuitBreaker", "window_s"),
+        ("RetryBudget", "retry_ratio"),
+    } <= probed
+    assert len(probed) >= 20
+
+
+@pytest.mark.parametrize(("name", "param", "kind", "found"), list(range_cases()))
+def test_the_allowed_range_is_the_real_one(name: str, param: str, kind: str, found: re.Match[str]) -> None:
+    make = resolve(name)
+    step = 1 if kind == "int" else 1e-3
+    if found["none"]:
+        make(**{param: None})
+    # "at most `max_delay_s`" and "at least `base_delay_s`": that side's bound is another parameter's value.
+    if found["low"] is not None and "at least `" not in found["rest"]:
+        low = figure(found["low"])
+        if found["above"]:
+            make(**{param: low + step})
+            with pytest.raises(ValueError, match=param):
+                make(**{param: low})
+        else:
+            make(**{param: low})
+            with pytest.raises(ValueError, match=param):
+                make(**{param: low - step})
+    if "at most `" not in found["rest"]:
+        high = figure(found["high"])
+        make(**{param: high})
+        with pytest.raises(ValueError, match=param):
+            make(**{param: high + (1 if kind == "int" else max(step, high * 1e-6))})
 
 
 # --- members ---------------------------------------------------------------------------------------------
