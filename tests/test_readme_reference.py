@@ -6,7 +6,8 @@ The reference marks what each table or paragraph describes with an HTML comment 
 ``<!-- reference: retry_llm async_retry_llm -->`` (a table of parameters; a row whose name is followed by
 callables in parentheses, ``| `sleep` (`retry_llm`) |``, applies to those only), ``<!-- members: Name -->``
 (the public attributes and methods in the paragraph below), ``<!-- values: Enum -->``, ``<!-- presets -->``,
-``<!-- value: CONSTANT -->`` and ``<!-- names: ... -->`` (names documented in prose).
+``<!-- value: CONSTANT -->``, ``<!-- keys: CircuitBreaker.stats -->`` and ``<!-- names: ... -->`` (names
+documented in prose).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from llm_retry._budget import PER_PROVIDER
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
-MARKER = re.compile(r"^<!-- (reference|members|values|value|names|presets)(?::\s*(.*?))? -->$")
+MARKER = re.compile(r"^<!-- (reference|members|values|value|keys|names|presets)(?::\s*(.*?))? -->$")
 TICKED = re.compile(r"`([^`]*)`")
 
 
@@ -302,6 +303,13 @@ def test_every_member_is_listed(name: str, listed: set[str]) -> None:
 
 # Lower-case code words the member paragraphs use that name something else.
 NOT_MEMBERS = {"classify", "on_retry", "on_fallback", "fallback"}
+
+
+def test_every_breaker_stats_key_is_listed() -> None:
+    (block,) = blocks_of("keys")
+    assert block.names == ["CircuitBreaker.stats"]
+    listed = [TICKED.findall(row["`stats` key"])[0] for row in table(block)]
+    assert sorted(listed) == sorted(llm_retry.CircuitBreaker().stats)
 
 
 # --- enums and constants -----------------------------------------------------------------------------------
