@@ -129,11 +129,12 @@ class Metrics:
 
 # What each case feeds the provider, and what the guide says happens: the answer after two transient
 # failures (a 429 whose retry-after asks for 2 s, then a connection error); a 400 raised at once; the last
-# of four 500s raised as it is, after four attempts.
+# of four 500s raised as it is, after four attempts; a Ctrl-C raised at once, never retried.
 CASES: dict[str, tuple[list[Any], object, int]] = {
     "recovers": ([RateLimitError({"retry-after": "2"}), APIConnectionError(), "answer"], "answer", 3),
     "bad request": ([BadRequestError()], BadRequestError, 1),
     "exhausted": ([InternalServerError() for _ in range(6)], InternalServerError, 4),
+    "interrupted": ([KeyboardInterrupt(), "answer"], KeyboardInterrupt, 1),
 }
 
 
