@@ -98,8 +98,8 @@ def resolve(name: str) -> Any:
 
 def shown_default(parameter: inspect.Parameter) -> str:
     """A default as the reference shows it: a value in backticks (``None``, ``5``, ``'breaker'``,
-    ``time.sleep``), ``required``, ``—`` for ``*args``/``**kwargs``, and "the provider's" for the
-    decorators' per-provider budget."""
+    ``time.sleep``, a private function's bare name), ``required``, ``—`` for ``*args``/``**kwargs``, and
+    "the provider's" for the decorators' per-provider budget."""
     if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
         return "—"
     return shown_value(parameter.default)
@@ -113,6 +113,9 @@ def shown_value(value: object) -> str:
     if isinstance(value, frozenset) and all(isinstance(v, enum.Enum) for v in value):
         return ", ".join(f"`{v.value}`" for v in sorted(value, key=lambda v: v.value))
     if callable(value) and hasattr(value, "__qualname__"):
+        # A private function is shown by its name alone (`_retry_everything`), a public one with its module.
+        if value.__qualname__.startswith("_") or "._" in f".{value.__module__}":
+            return f"`{value.__qualname__}`"
         return f"`{value.__module__}.{value.__qualname__}`"
     return f"`{value!r}`"
 
