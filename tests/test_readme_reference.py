@@ -266,8 +266,11 @@ SAMPLES: dict[str, Callable[[], object]] = {
 
 def public_members(name: str) -> set[str]:
     """The public attributes and methods of ``name``, without those of the builtin class it extends
-    (`Exception`, `ExceptionGroup`, `str`) or of `enum.Enum`, and without an enum's members."""
+    (`Exception`, `ExceptionGroup`, `str`) or of `enum.Enum`, and without an enum's members; a module's
+    `__all__`."""
     cls = resolve(name)
+    if inspect.ismodule(cls):
+        return set(cls.__all__)
     found = {n for k in cls.__mro__ for n in (*dir(k), *vars(k)) if not n.startswith("_")}
     if name in SAMPLES:
         found |= {n for n in dir(SAMPLES[name]()) if not n.startswith("_")}
