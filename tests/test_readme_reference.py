@@ -110,6 +110,8 @@ def shown_value(value: object) -> str:
         return "required"
     if value is PER_PROVIDER:
         return "the provider's"
+    if isinstance(value, enum.Enum):
+        return f"`{type(value).__name__}.{value.name}`"
     if isinstance(value, frozenset) and all(isinstance(v, enum.Enum) for v in value):
         return ", ".join(f"`{v.value}`" for v in sorted(value, key=lambda v: v.value))
     if callable(value) and hasattr(value, "__qualname__"):
