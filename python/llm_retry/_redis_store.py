@@ -596,8 +596,12 @@ class _FleetBreaker(_Fleet):
     def _fire(self, transition: _core.Transition | None) -> None:
         if transition is None:
             return
-        for owner in list(self.owners):
-            owner._fire(transition, from_fleet=True)
+        # Logged and emitted once, as one transition; every object of this name hears of it.
+        owners = list(self.owners)
+        if owners:
+            owners[0]._fire(transition, from_fleet=True)
+        for owner in owners[1:]:
+            owner._hear(transition)
 
     # The caller's side.
 
