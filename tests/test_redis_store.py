@@ -24,8 +24,11 @@ from llm_retry import (
     RateLimitGate,
     RedisStore,
     RetryBudget,
+    StoreEvent,
+    add_listener,
     async_retry_llm,
     attempts,
+    remove_listener,
     retry_llm,
 )
 from redis_server import RedisServer, free_port, redis_server
@@ -301,6 +304,9 @@ def test_a_paused_server_adds_at_most_the_timeout_once_and_recovers_by_itself(
     store = RedisStore(client(redis_server), prefix="t", timeout_s=TIMEOUT_S, sync_interval_s=0.05)
     _, _, call = traffic(store)
     baseline_s = max(timed(call) for _ in range(20))
+    events: list[StoreEvent] = []
+    listener = lambda event: events.append(event) if isinstance(event, StoreEvent) else None  # noqa: E731
+    add_listener(listener)
     with caplog.at_level(logging.WARNING, logger="llm_retry"):
         redis_server.pause()
         try:
@@ -313,6 +319,9 @@ def test_a_paused_server_adds_at_most_the_timeout_once_and_recovers_by_itself(
         assert max(paused) < TIMEOUT_S + MARGIN_S
         assert sorted(paused)[len(paused) // 2] < TIMEOUT_S  # most calls waited for nothing
         assert until(lambda: not store.stats()["degraded"] and timed(call) >= 0, timeout_s=15.0)
+    remove_listener(listener)
+    assert [(e.store, e.degraded) for e in events] == [("'t'", True), ("'t'", False)]
+    assert events[1].degraded_s is not None and events[1].degraded_s > 0
     warnings = [r.getMessage() for r in caplog.records if r.name == "llm_retry" and "store" in r.getMessage()]
     assert len([w for w in warnings if "is not answering" in w]) == 1
     assert len([w for w in warnings if "answers again" in w]) == 1
@@ -400,6 +409,23 @@ def test_a_store_that_never_answered_costs_nothing_and_raises_nothing() -> None:
     _, _, call = traffic(dead)
     assert [call() for _ in range(20)] == ["ok"] * 20
     assert until(lambda: dead.stats()["degraded"])
+
+
+def test_the_prometheus_adapter_shows_a_degraded_store() -> None:
+    prometheus_client = pytest.importorskip("prometheus_client")
+    import llm_retry.prometheus
+
+    registry = prometheus_client.CollectorRegistry()
+    listener = llm_retry.prometheus.instrument(registry)
+    try:
+        dead = RedisStore(redis.Redis(host="127.0.0.1", port=free_port()), prefix="metrics")
+        CircuitBreaker(name="p", store=dead)
+        assert until(lambda: dead.stats()["degraded"])
+    finally:
+        remove_listener(listener)
+    labels = {"store": "'metrics'"}
+    assert registry.get_sample_value("llm_retry_store_degraded", labels) == 1
+    assert registry.get_sample_value("llm_retry_store_degradations_total", labels) == 1
 
 
 # --- pairing and async ------------------------------------------------------------------------------------
