@@ -16,7 +16,7 @@ import pytest
 import redis
 import redis.asyncio
 import redis_fleet
-from doubles import APIStatusError, status_error
+from doubles import APIStatusError, FakeClock, status_error
 from llm_retry import (
     BreakerState,
     CircuitBreaker,
@@ -142,6 +142,22 @@ def test_a_failed_probe_reopens_the_fleet_for_longer(redis_server: RedisServer) 
     assert redis_server.command("HGET", a.key("breaker", "p"), "opens") == b"2"
     left_ms = int(redis_server.command("HGET", a.key("breaker", "p"), "until")) - server_ms(redis_server)  # type: ignore[arg-type]
     assert 100 < left_ms <= 200 * 1.2 + 50  # doubled (0.2 s), jittered upward at most 20 %
+
+
+def test_stores_on_a_fake_clock_run_the_fleet_in_virtual_time(redis_server: RedisServer) -> None:
+    clock = FakeClock(start_s=1_000.0)
+    a, b = manual(redis_server, clock=clock), manual(redis_server, clock=clock)
+    breaker_a = CircuitBreaker(name="p", cooldown_s=30.0, slow_start_s=0, store=a)
+    breaker_b = CircuitBreaker(name="p", cooldown_s=30.0, slow_start_s=0, store=b)
+    breaker_a.open()
+    a.sync()
+    b.sync()
+    assert breaker_b.state is BreakerState.OPEN
+    clock.advance(40.0)  # the open period passes in virtual time, for the scripts as for the local breakers
+    assert calls_through(breaker_b, lambda: "ok", 1) == ["ok"]
+    b.sync()
+    a.sync()
+    assert breaker_a.state is BreakerState.CLOSED
 
 
 def server_ms(server: RedisServer) -> int:

@@ -152,7 +152,8 @@ class RedisStore(InMemoryStore):
     both. Values under its keys that it did not write read as absent state.
 
     ``autosync=False`` leaves the rounds to you (`sync`, `async_sync`): a simulation on a fake ``clock``
-    drives them itself. The store connects to nothing until an object is used.
+    drives them itself, and its scripts then run on that clock too (the default clock leaves time to
+    Redis). The store connects to nothing until an object is used.
 
     >>> import redis
     >>> from llm_retry import CircuitBreaker, RedisStore, RetryBudget
@@ -279,17 +280,23 @@ class RedisStore(InMemoryStore):
         with self._fleets_lock:
             return list(self._fleets)
 
+    def _now_ms(self) -> str:
+        """The scripts' last argument: empty for the server's clock; a custom clock's reading in ms, so that
+        a simulation on a fake clock runs its fleet's windows and leases in the same virtual time."""
+        clock = self.clock
+        return "" if clock is time.monotonic else str(int(clock() * 1000))
+
     def _call(self, script: _Script, keys: Sequence[str], args: Sequence[object]) -> Any:
         link = self._sync_link
         assert link is not None
-        client = self._client
-        return link.call(lambda: script.run(client, keys, args))
+        client, full = self._client, (*args, self._now_ms())
+        return link.call(lambda: script.run(client, keys, full))
 
     async def _acall(self, script: _Script, keys: Sequence[str], args: Sequence[object]) -> Any:
         link = self._async_link
         assert link is not None
-        client = self._client
-        return await link.call(lambda: script.run_async(client, keys, args))
+        client, full = self._client, (*args, self._now_ms())
+        return await link.call(lambda: script.run_async(client, keys, full))
 
     def _ask(
         self, script: _Script, keys: Sequence[str], args: Sequence[object], then: Callable[[Any], Any]
@@ -343,7 +350,10 @@ class RedisStore(InMemoryStore):
         started by the first call made on it (and again on a new loop)."""
         if not self.autosync:
             return
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on asyncio (trio): no rounds, local state decides
+            return
         if self._ticker is loop:
             return
         with self._fleets_lock:
