@@ -156,7 +156,7 @@ class StoreEvent(Event):
     state; ``why`` says what failed) or answers again (``degraded`` False; ``degraded_s`` is how long it was
     away). One of each per outage, to the process-wide listeners (`add_listener`).
 
-    >>> StoreEvent("'llm-retry'", True, "no answer within 50 ms", None).degraded
+    >>> StoreEvent("llm-retry", True, "no answer within 50 ms", None).degraded
     True
     """
 

@@ -61,7 +61,7 @@ class LinkHealth:
             self.degradations += 1
         said = why if isinstance(why, str) else f"{type(why).__name__}: {why}"
         logger.warning(
-            "llm-retry: store %s is not answering (%s); breakers, budgets and gates use local state until "
+            "llm-retry: store %r is not answering (%s); breakers, budgets and gates use local state until "
             "it does",
             self.name,
             said,
@@ -80,7 +80,7 @@ class LinkHealth:
             self.recoveries += 1
             down_s = self._clock() - since
         logger.warning(
-            "llm-retry: store %s answers again after %.1f s; shared state is back",
+            "llm-retry: store %r answers again after %.1f s; shared state is back",
             self.name,
             down_s,
             extra={"store": self.name, "store_state": "recovered", "degraded_s": down_s},

@@ -204,7 +204,7 @@ class RedisStore(InMemoryStore):
         self.timeout_s = valid.seconds("timeout_s", timeout_s, positive=True, maximum=_LONGEST_TIMEOUT_S)
         self.sync_interval_s = valid.seconds("sync_interval_s", sync_interval_s, positive=True, maximum=60.0)
         self.autosync = valid.flag("autosync", autosync)
-        self._health = LinkHealth(repr(self.prefix), self.clock)
+        self._health = LinkHealth(self.prefix, self.clock)
         self._sync_link: SyncLink | None = None
         self._async_link: AsyncLink | None = None
         if self._is_async:
