@@ -466,6 +466,34 @@ def test_an_async_store_paused_or_killed_costs_a_call_at_most_the_timeout(redis_
     assert sorted(durations)[len(durations) // 2] < TIMEOUT_S
 
 
+def test_an_async_sleep_that_never_yields_still_gets_an_answer_in_time(redis_server: RedisServer) -> None:
+    """A fake sleep that never lets the loop run keeps the store's answer from arriving: the call goes on
+    with local state after ``timeout_s`` instead of polling forever."""
+
+    async def never_yields(_: float) -> None:
+        pass
+
+    async def scenario() -> tuple[str, int]:
+        aclient = redis.asyncio.Redis(host=redis_server.host, port=redis_server.port)
+        store = RedisStore(aclient, prefix="t", autosync=False)
+        budget = RetryBudget(name="p", min_retries=5, store=store)
+        failures = 0
+
+        @async_retry_llm(budget=budget, max_attempts=3, base_delay_s=0.0, sleep=never_yields)
+        async def call() -> str:
+            nonlocal failures
+            failures += 1
+            if failures == 1:
+                raise status_error(503)
+            return "ok"
+
+        answer = await call()
+        await aclient.aclose()
+        return answer, failures
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 30)) == ("ok", 2)
+
+
 def test_the_prometheus_adapter_shows_a_degraded_store() -> None:
     prometheus_client = pytest.importorskip("prometheus_client")
     import llm_retry.prometheus

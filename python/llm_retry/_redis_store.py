@@ -104,18 +104,26 @@ def _is_async_client(client: object) -> bool:
 
 
 class Pending:
-    """An async store's answer to one call, asked on the caller's loop and settled before its next attempt."""
+    """An async store's answer to one call, asked on the caller's loop and settled before its next attempt.
 
-    __slots__ = ("_task", "_then")
+    Settled within ``timeout_s`` of real time whatever the caller's sleep does: one that never yields to
+    the loop (a test's fake sleep) would otherwise keep the answer from ever arriving."""
 
-    def __init__(self, task: asyncio.Task[Any], then: Callable[[Any], Any]) -> None:
+    __slots__ = ("_deadline", "_task", "_then")
+
+    def __init__(self, task: asyncio.Task[Any], then: Callable[[Any], Any], timeout_s: float) -> None:
         self._task = task
         self._then = then
+        self._deadline = time.monotonic() + timeout_s
 
     def verdict(self) -> Any:
-        """None while the store has not answered, else what ``then`` made of the reply."""
+        """None while the store has not answered, else what ``then`` made of the reply (of None, when the
+        store did not answer in time)."""
         if not self._task.done():
-            return None
+            if time.monotonic() < self._deadline:
+                return None
+            self._task.cancel()
+            return self._then(None)
         try:
             reply = self._task.result()
         except BaseException:  # cancelled with its loop, or a bug: the local state decides
@@ -312,7 +320,7 @@ class RedisStore(InMemoryStore):
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return then(None)
-        return Pending(loop.create_task(self._acall(script, keys, args)), then)
+        return Pending(loop.create_task(self._acall(script, keys, args)), then, self.timeout_s)
 
     def _kick(self) -> None:
         """Something worth sending now (a hold, a probe's outcome): the next round starts at once."""
