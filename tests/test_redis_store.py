@@ -131,6 +131,28 @@ def test_a_probe_that_answers_anywhere_closes_the_fleet(redis_server: RedisServe
     assert breaker_a.state is BreakerState.CLOSED
 
 
+def test_every_object_hears_of_the_fleets_transitions_and_closing_by_hand_is_the_fleets(
+    redis_server: RedisServer,
+) -> None:
+    a, b = manual(redis_server), manual(redis_server)
+    heard: list[tuple[str, str, str]] = []
+
+    def hook(name: str) -> object:
+        return lambda breaker, old, new: heard.append((name, old.value, new.value))
+
+    breaker_a = CircuitBreaker(name="p", store=a)
+    kept = [CircuitBreaker(name="p", store=b, on_state_change=hook(name)) for name in ("b1", "b2")]
+    breaker_a.open()
+    a.sync()
+    b.sync()
+    assert sorted(heard) == [("b1", "closed", "open"), ("b2", "closed", "open")]
+    breaker_a.close()
+    a.sync()
+    b.sync()
+    assert sorted(heard[2:]) == [("b1", "open", "closed"), ("b2", "open", "closed")]
+    assert [k.state for k in kept] == [BreakerState.CLOSED] * 2
+
+
 def test_a_failed_probe_reopens_the_fleet_for_longer(redis_server: RedisServer) -> None:
     a = manual(redis_server)
     breaker = CircuitBreaker(name="p", cooldown_s=0.1, max_cooldown_s=5.0, store=a)
