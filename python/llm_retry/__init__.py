@@ -7,10 +7,14 @@ and stops them fast when retrying cannot help (bad key, bad request, spent quota
 ...     return "..."
 """
 
-from . import _one_interpreter  # noqa: F401  (first: refuses a second interpreter)
+from . import (
+    _one_interpreter,  # noqa: F401  (first: refuses a second interpreter)
+    predicates,  # llm-retry-py 0.1.0
+)
 from ._attempts import Attempts, attempts
 from ._breaker import CircuitBreaker, CircuitOpenError
 from ._budget import BudgetStats, RetryBudget
+from ._compat import Jitter, RetryError, RetryExhausted, RetryPolicy, retry, retry_async  # llm-retry-py 0.1.0
 from ._config import RetryConfig
 from ._core import VERSION as __version__
 from ._core import Classification
@@ -83,6 +87,7 @@ __all__ = [
     "HTTPPreset",
     "HuggingFacePreset",
     "InMemoryStore",
+    "Jitter",
     "MistralPreset",
     "OllamaPreset",
     "OpenAIPreset",
@@ -92,7 +97,10 @@ __all__ = [
     "RefusalReason",
     "RetryBudget",
     "RetryConfig",
+    "RetryError",
     "RetryEvent",
+    "RetryExhausted",
+    "RetryPolicy",
     "SuccessEvent",
     "TogetherPreset",
     "XAIPreset",
@@ -103,6 +111,9 @@ __all__ = [
     "classify",
     "fallback",
     "give_up_reason",
+    "predicates",
     "remove_listener",
+    "retry",
+    "retry_async",
     "retry_llm",
 ]

@@ -1,0 +1,415 @@
+"""`FlakyProvider`: an HTTP server on 127.0.0.1 that answers from a script, speaking enough of Anthropic's
+Messages API and OpenAI's Chat Completions and Responses APIs for their real SDKs to parse what it sends.
+
+It serves the status, headers and body each script item names, in order, one item per request; the error body
+a status gets when the item names none is the provider's own envelope, so the SDKs raise the very classes
+they raise in production (``anthropic.OverloadedError`` for a 529, ``openai.RateLimitError`` for a 429).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, TypeAlias
+
+from .. import _validate as valid
+
+Body: TypeAlias = Mapping[str, Any] | str | bytes
+ScriptItem: TypeAlias = int | tuple[int, Mapping[str, str]] | tuple[int, Mapping[str, str], Body | None]
+"""One answer: a status, ``(status, headers)``, or ``(status, headers, body)``. A dict body is sent as JSON,
+a str or bytes body as it is; left out, the body is the provider's usual one for that status."""
+
+REPLY_TEXT = "Hello from FlakyProvider"
+"""The assistant's text in every success body the script does not spell out."""
+
+_SCRIPT_ITEM = "an int status, (status, headers) or (status, headers, body)"
+_MAX_REQUEST_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedRequest:
+    """One request the provider received (bodies are not kept: they are prompts)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: Body | None
+
+
+def _reply(item: object, index: int) -> _Reply:
+    name = f"script[{index}]"
+    parts = item if isinstance(item, tuple) else (item,)
+    if not 1 <= len(parts) <= 3:
+        raise valid.out_of_range(name, _SCRIPT_ITEM, item)
+    status = parts[0]
+    if type(status) is not int:
+        raise valid.wrong_type(name, _SCRIPT_ITEM, item)
+    if not 200 <= status <= 599:
+        raise valid.out_of_range(f"{name}'s status", "an HTTP status from 200 to 599", status)
+    headers = parts[1] if len(parts) > 1 else {}
+    if not isinstance(headers, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise valid.wrong_type(f"{name}'s headers", "a mapping of str to str", headers)
+    body = parts[2] if len(parts) > 2 else None
+    if body is not None and not isinstance(body, Mapping | str | bytes):
+        raise valid.wrong_type(f"{name}'s body", "None, a dict (sent as JSON), str or bytes", body)
+    return _Reply(status, tuple(headers.items()), body)
+
+
+class FlakyProvider:
+    """An LLM provider on 127.0.0.1 that fails the way real ones do, for testing code end to end.
+
+    ``script`` lists the answers, one per request in the order they arrive: ``529``, ``(429, {"retry-after":
+    "1"})``, ``(200, {}, {"content": ...})``. A status alone gets the provider's usual body: Anthropic's
+    error envelope on ``/v1/messages`` (``overloaded_error`` for 529, ``rate_limit_error`` for 429...),
+    OpenAI's elsewhere, and for 200 a complete message, chat completion or response. A request past the end
+    of the script is answered 400 with a message saying so, which no client retries. Point a real SDK at
+    ``base_url`` (with ``max_retries=0``, so that only your retries run); ``requests`` lists what arrived.
+
+    >>> import json, urllib.error, urllib.request
+    >>> from llm_retry import retry_llm
+    >>> with FlakyProvider([503, (429, {"retry-after": "0"}), 200]) as provider:
+    ...     @retry_llm(max_attempts=3, base_delay_s=0.0, budget=None)
+    ...     def ask() -> str:
+    ...         request = urllib.request.Request(provider.base_url + "/v1/messages", data=b"{}")
+    ...         try:
+    ...             with urllib.request.urlopen(request, timeout=5) as response:
+    ...                 return json.load(response)["content"][0]["text"]
+    ...         except urllib.error.HTTPError as exc:
+    ...             exc.close()  # its status and headers stay readable
+    ...             raise
+    ...     ask(), len(provider.requests)
+    ('Hello from FlakyProvider', 3)
+    """
+
+    def __init__(self, script: Iterable[ScriptItem], *, host: str = "127.0.0.1") -> None:
+        if isinstance(script, str | bytes | Mapping) or not isinstance(script, Iterable):
+            raise valid.wrong_type("script", f"a list of script items ({_SCRIPT_ITEM})", script)
+        self._script = [_reply(item, i) for i, item in enumerate(script)]
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise valid.out_of_range("host", "a loopback address ('127.0.0.1', 'localhost' or '::1')", host)
+        self._host = host
+        self._lock = threading.Lock()
+        self._requests: list[ReceivedRequest] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``, without a path: what the SDKs take as ``base_url`` (OpenAI's with
+        ``/v1`` added: ``base_url=provider.base_url + "/v1"``)."""
+        if self._server is None:
+            raise RuntimeError("FlakyProvider is not running; use it as a context manager (with ...)")
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self._server.server_address[1]}"
+
+    @property
+    def requests(self) -> list[ReceivedRequest]:
+        """The requests received so far, in order (a copy)."""
+        with self._lock:
+            return list(self._requests)
+
+    def __enter__(self) -> FlakyProvider:
+        if self._server is not None:
+            raise RuntimeError("FlakyProvider is already running")
+        handler = type("_Handler", (_Handler,), {"provider": self})
+        server_class = _IPv6Server if ":" in self._host else ThreadingHTTPServer
+        self._server = server_class((self._host, 0), handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def _next(self, request: ReceivedRequest) -> tuple[_Reply | None, int]:
+        with self._lock:
+            self._requests.append(request)
+            n = len(self._requests)
+        return (self._script[n - 1] if n <= len(self._script) else None), n
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    provider: FlakyProvider
+    server_version = "FlakyProvider"
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(min(max(length, 0), _MAX_REQUEST_BYTES)) if length else b""
+        try:
+            request_body = json.loads(raw) if raw else {}
+        except ValueError:
+            request_body = {}
+        if not isinstance(request_body, dict):
+            request_body = {}
+        received = ReceivedRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+        reply, n = self.provider._next(received)
+        api = _api_of(self.path)
+        if reply is None:
+            served = len(self.provider._script)
+            message = f"FlakyProvider: the script has {served} answers and this is request {n}"
+            self._send(400, (), _error_body(api, 400, message))
+            return
+        body = reply.body
+        if body is None:
+            if reply.status < 300:
+                body = _success_body(api, request_body)
+                if request_body.get("stream") is True and api != "other":
+                    self._send_stream(reply, api, request_body)
+                    return
+            else:
+                body = _error_body(api, reply.status, None)
+        self._send(reply.status, reply.headers, body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
+
+    def _send(self, status: int, headers: tuple[tuple[str, str], ...], body: Body) -> None:
+        payload = json.dumps(body).encode() if isinstance(body, Mapping) else body
+        payload = payload.encode() if isinstance(payload, str) else payload
+        self.send_response(status)
+        names = {k.lower() for k, _ in headers}
+        if "content-type" not in names:
+            self.send_header("content-type", "application/json")
+        if "request-id" not in names:
+            self.send_header("request-id", f"req_flaky{int(time.time() * 1000)}")
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _send_stream(self, reply: _Reply, api: str, request_body: dict[str, Any]) -> None:
+        self.send_response(reply.status)
+        self.send_header("content-type", "text/event-stream")
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        for event, data in _stream_events(api, request_body):
+            line = (f"event: {event}\n" if event else "") + f"data: {data}\n\n"
+            self.wfile.write(line.encode())
+        self.wfile.flush()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _api_of(path: str) -> str:
+    path = path.split("?", 1)[0].rstrip("/")
+    if path.endswith("/messages") and "/chat/" not in path:
+        return "anthropic"
+    if path.endswith("/chat/completions"):
+        return "chat"
+    if path.endswith("/responses"):
+        return "responses"
+    return "other"
+
+
+# Anthropic's `error.type` per status (its docs and SDK); anything else >= 500 is `api_error`.
+_ANTHROPIC_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    408: "timeout_error",
+    409: "conflict_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+
+# OpenAI's (`type`, `code`) per status, as its API sends them.
+_OPENAI_TYPES = {
+    400: ("invalid_request_error", None),
+    401: ("invalid_request_error", "invalid_api_key"),
+    403: ("invalid_request_error", "unsupported_country_region_territory"),
+    404: ("invalid_request_error", "model_not_found"),
+    429: ("requests", "rate_limit_exceeded"),
+}
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Overloaded" if status == 529 else f"HTTP {status}"
+
+
+def _error_body(api: str, status: int, message: str | None) -> dict[str, Any]:
+    text = message or f"{_phrase(status)} (FlakyProvider)"
+    if api == "anthropic":
+        kind = _ANTHROPIC_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+        return {"type": "error", "error": {"type": kind, "message": text}, "request_id": "req_flaky"}
+    kind, code = _OPENAI_TYPES.get(
+        status, ("server_error" if status >= 500 else "invalid_request_error", None)
+    )
+    return {"error": {"message": text, "type": kind, "param": None, "code": code}}
+
+
+def _model(request_body: Mapping[str, Any], default: str) -> str:
+    model = request_body.get("model")
+    return model if isinstance(model, str) else default
+
+
+def _success_body(api: str, request_body: Mapping[str, Any]) -> dict[str, Any]:
+    usage_in, usage_out = 5, 5
+    if api == "anthropic":
+        return {
+            "id": "msg_flaky",
+            "type": "message",
+            "role": "assistant",
+            "model": _model(request_body, "claude-flaky"),
+            "content": [{"type": "text", "text": REPLY_TEXT}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": usage_in, "output_tokens": usage_out},
+        }
+    if api == "responses":
+        return {
+            "id": "resp_flaky",
+            "object": "response",
+            "created_at": int(time.time()),
+            "status": "completed",
+            "model": _model(request_body, "gpt-flaky"),
+            "output": [
+                {
+                    "type": "message",
+                    "id": "msg_flaky",
+                    "status": "completed",
+                    "role": "assistant",
+                    "content": [{"type": "output_text", "text": REPLY_TEXT, "annotations": []}],
+                }
+            ],
+            "parallel_tool_calls": True,
+            "tool_choice": "auto",
+            "tools": [],
+            "usage": {
+                "input_tokens": usage_in,
+                "output_tokens": usage_out,
+                "total_tokens": usage_in + usage_out,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens_details": {"reasoning_tokens": 0},
+            },
+        }
+    # Chat Completions, and the shape for any other path.
+    return {
+        "id": "chatcmpl-flaky",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": _model(request_body, "gpt-flaky"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": REPLY_TEXT, "refusal": None},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": {"prompt_tokens": usage_in, "completion_tokens": usage_out, "total_tokens": 10},
+    }
+
+
+def _stream_events(api: str, request_body: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+    """The SSE events of a streamed success: (event name or None, data)."""
+    if api == "anthropic":
+        message = _success_body(api, request_body) | {"content": [], "stop_reason": None}
+        events: list[tuple[str, dict[str, Any]]] = [
+            ("message_start", {"type": "message_start", "message": message}),
+            (
+                "content_block_start",
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            ),
+            (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": REPLY_TEXT},
+                },
+            ),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            (
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "usage": {"output_tokens": 5},
+                },
+            ),
+            ("message_stop", {"type": "message_stop"}),
+        ]
+        return [(name, json.dumps(data)) for name, data in events]
+    if api == "chat":
+        chunk = {
+            "id": "chatcmpl-flaky",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": _model(request_body, "gpt-flaky"),
+        }
+        first = chunk | {
+            "choices": [
+                {"index": 0, "delta": {"role": "assistant", "content": REPLY_TEXT}, "finish_reason": None}
+            ]
+        }
+        last = chunk | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        return [(None, json.dumps(first)), (None, json.dumps(last)), (None, "[DONE]")]
+    response = _success_body(api, request_body)
+    return [
+        (
+            "response.created",
+            json.dumps(
+                {
+                    "type": "response.created",
+                    "sequence_number": 0,
+                    "response": response | {"status": "in_progress", "output": []},
+                }
+            ),
+        ),
+        (
+            "response.output_text.delta",
+            json.dumps(
+                {
+                    "type": "response.output_text.delta",
+                    "sequence_number": 1,
+                    "item_id": "msg_flaky",
+                    "output_index": 0,
+                    "content_index": 0,
+                    "delta": REPLY_TEXT,
+                    "logprobs": [],
+                }
+            ),
+        ),
+        (
+            "response.completed",
+            json.dumps({"type": "response.completed", "sequence_number": 2, "response": response}),
+        ),
+    ]

@@ -1,0 +1,177 @@
+"""`llm_retry.testing.FlakyProvider`: the real anthropic and openai SDKs pointed at it with ``base_url`` and
+``max_retries=0``, wrapped in `retry_llm`, ride through its scripted failures; plain HTTP sees the script's
+statuses, headers and bodies. The SDK tests skip when the SDK is not installed."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from llm_retry import AnthropicPreset, OpenAIPreset, RetryEvent, classify, retry_llm
+from llm_retry.testing import REPLY_TEXT, FlakyProvider
+
+
+def _post(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, str], Any]:
+    request = urllib.request.Request(url, data=json.dumps(body or {}).encode(), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, dict(response.headers.items()), json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers.items()), json.load(exc)
+
+
+def test_answers_follow_the_script_then_say_it_ran_out() -> None:
+    script = [529, (429, {"retry-after": "7"}), (200, {"x-custom": "yes"}, {"hello": "world"}), 200]
+    with FlakyProvider(script) as provider:
+        url = provider.base_url + "/v1/messages"
+        answers = [_post(url, {"model": "claude-x"}) for _ in range(5)]
+        assert [a[0] for a in answers] == [529, 429, 200, 200, 400]
+        assert answers[0][2]["error"]["type"] == "overloaded_error"
+        assert answers[1][1]["retry-after"] == "7"
+        assert answers[1][2]["error"]["type"] == "rate_limit_error"
+        assert answers[2][1]["x-custom"] == "yes"
+        assert answers[2][2] == {"hello": "world"}
+        assert answers[3][2]["content"][0]["text"] == REPLY_TEXT
+        assert answers[3][2]["model"] == "claude-x"
+        assert "script has 4 answers and this is request 5" in answers[4][2]["error"]["message"]
+        assert [(r.method, r.path) for r in provider.requests] == [("POST", "/v1/messages")] * 5
+
+
+def test_openai_paths_get_openai_bodies() -> None:
+    with FlakyProvider([429, 500, 200, 200]) as provider:
+        rate = _post(provider.base_url + "/v1/chat/completions")[2]
+        server = _post(provider.base_url + "/v1/chat/completions")[2]
+        chat = _post(provider.base_url + "/v1/chat/completions")[2]
+        response = _post(provider.base_url + "/v1/responses")[2]
+    assert rate["error"]["code"] == "rate_limit_exceeded"
+    assert server["error"]["type"] == "server_error"
+    assert chat["choices"][0]["message"]["content"] == REPLY_TEXT
+    assert response["output"][0]["content"][0]["text"] == REPLY_TEXT
+
+
+def test_a_retried_call_against_it_waits_as_the_hint_says() -> None:
+    waits: list[float] = []
+    with FlakyProvider([503, (429, {"retry-after": "2"}), 200]) as provider:
+
+        @retry_llm(max_attempts=4, base_delay_s=0.01, sleep=waits.append, budget=None)
+        def ask() -> Any:
+            status, headers, body = _post(provider.base_url + "/v1/messages")
+            if status != 200:
+                raise _StatusError(status, headers, body)
+            return body
+
+        assert ask()["content"][0]["text"] == REPLY_TEXT
+        assert len(provider.requests) == 3
+    assert len(waits) == 2
+    assert waits[1] == pytest.approx(2.0, abs=0.5)
+
+
+class _StatusError(Exception):
+    def __init__(self, status_code: int, headers: dict[str, str], body: Any) -> None:
+        super().__init__(f"HTTP {status_code}")
+        self.status_code = status_code
+        self.headers = headers
+        self.body = body
+
+
+def test_bad_scripts_and_hosts_are_refused_naming_the_item() -> None:
+    with pytest.raises(
+        ValueError, match=r"script\[1\]'s status must be an HTTP status from 200 to 599, got 99"
+    ):
+        FlakyProvider([200, 99])
+    with pytest.raises(TypeError, match=r"script\[0\] must be an int status"):
+        FlakyProvider(["529"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"script\[0\]'s headers must be a mapping of str to str"):
+        FlakyProvider([(429, {"retry-after": 1})])  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match="host must be a loopback address"):
+        FlakyProvider([200], host="0.0.0.0")
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = FlakyProvider([200]).base_url
+
+
+def test_it_stops_when_the_block_ends() -> None:
+    with FlakyProvider([200]) as provider:
+        url = provider.base_url + "/v1/messages"
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(urllib.request.Request(url, data=b"{}"), timeout=2)
+
+
+# --- the real SDKs -------------------------------------------------------------------------------------
+
+
+def test_the_anthropic_sdk_rides_through_overload_and_rate_limit() -> None:
+    anthropic = pytest.importorskip("anthropic")
+    events: list[RetryEvent] = []
+    sleeps: list[float] = []
+    with FlakyProvider([529, (429, {"retry-after": "1"}), 200, 400]) as provider:
+        client = anthropic.Anthropic(api_key="sk-test", base_url=provider.base_url, max_retries=0)
+
+        @retry_llm(preset=AnthropicPreset, max_attempts=4, on_retry=events.append, sleep=sleeps.append)
+        def ask(prompt: str) -> str:
+            message = client.messages.create(
+                model="claude-test", max_tokens=16, messages=[{"role": "user", "content": prompt}]
+            )
+            return str(message.content[0].text)
+
+        assert ask("hi") == REPLY_TEXT
+        with pytest.raises(anthropic.BadRequestError):
+            ask("again")
+        assert len(provider.requests) == 4
+        assert provider.requests[0].headers["authorization"] == "Bearer sk-test"
+    assert [type(e.exception).__name__ for e in events] == ["OverloadedError", "RateLimitError"]
+    assert [e.kind.value for e in events] == ["overloaded", "rate_limited"]
+    assert events[1].from_hint
+    assert sleeps[1] == pytest.approx(1.0, abs=0.3)
+
+
+def test_the_anthropic_sdk_streams_from_it() -> None:
+    anthropic = pytest.importorskip("anthropic")
+    with FlakyProvider([200]) as provider:
+        client = anthropic.Anthropic(api_key="sk-test", base_url=provider.base_url, max_retries=0)
+        with client.messages.stream(
+            model="claude-test", max_tokens=16, messages=[{"role": "user", "content": "hi"}]
+        ) as stream:
+            assert "".join(stream.text_stream) == REPLY_TEXT
+
+
+def test_the_openai_sdk_rides_through_a_server_error_and_gives_up_on_quota() -> None:
+    openai = pytest.importorskip("openai")
+    sleeps: list[float] = []
+    script = [500, (429, {"retry-after-ms": "300"}), 200, 200, 200]
+    with FlakyProvider(script) as provider:
+        client = openai.OpenAI(api_key="sk-test", base_url=provider.base_url + "/v1", max_retries=0)
+
+        @retry_llm(preset=OpenAIPreset, max_attempts=4, sleep=sleeps.append)
+        def ask() -> str:
+            completion = client.chat.completions.create(
+                model="gpt-test", messages=[{"role": "user", "content": "hi"}]
+            )
+            return str(completion.choices[0].message.content)
+
+        assert ask() == REPLY_TEXT
+        assert sleeps[1] == pytest.approx(0.3, abs=0.1)
+        response = client.responses.create(model="gpt-test", input="hi")
+        assert response.output_text == REPLY_TEXT
+        chunks = client.chat.completions.create(
+            model="gpt-test", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == REPLY_TEXT
+    quota = {
+        "error": {
+            "message": "You exceeded your current quota.",
+            "type": "insufficient_quota",
+            "param": None,
+            "code": "insufficient_quota",
+        }
+    }
+    with FlakyProvider([(429, {}, quota)]) as provider:
+        client = openai.OpenAI(api_key="sk-test", base_url=provider.base_url + "/v1", max_retries=0)
+        with pytest.raises(openai.RateLimitError) as raised:
+            retry_llm(preset=OpenAIPreset, sleep=sleeps.append)(client.chat.completions.create)(
+                model="gpt-test", messages=[{"role": "user", "content": "hi"}]
+            )
+        assert len(provider.requests) == 1
+    assert classify(raised.value).kind.value == "quota_exhausted"
