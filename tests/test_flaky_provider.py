@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from llm_retry import AnthropicPreset, OpenAIPreset, RetryEvent, classify, retry_llm
-from llm_retry.testing import REPLY_TEXT, FlakyProvider
+from llm_retry.testing import REPLY_TEXT, FlakyProvider, StreamError
 
 
 def _post(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, str], Any]:
@@ -175,3 +175,30 @@ def test_the_openai_sdk_rides_through_a_server_error_and_gives_up_on_quota() -> 
             )
         assert len(provider.requests) == 1
     assert classify(raised.value).kind.value == "quota_exhausted"
+
+
+def test_an_error_inside_a_stream_is_raised_by_the_sdks_and_retried() -> None:
+    anthropic = pytest.importorskip("anthropic")
+    openai = pytest.importorskip("openai")
+    events: list[RetryEvent] = []
+    messages = [{"role": "user", "content": "hi"}]
+    with FlakyProvider([StreamError("overloaded_error"), 200]) as provider:
+        claude = anthropic.Anthropic(api_key="sk-test", base_url=provider.base_url, max_retries=0)
+
+        @retry_llm(preset=AnthropicPreset, on_retry=events.append, sleep=lambda s: None)
+        def stream_claude() -> str:
+            with claude.messages.stream(model="claude-test", max_tokens=16, messages=messages) as stream:
+                return "".join(stream.text_stream)
+
+        assert stream_claude() == REPLY_TEXT
+    with FlakyProvider([StreamError("server_error", "The server had an error"), 200]) as provider:
+        gpt = openai.OpenAI(api_key="sk-test", base_url=provider.base_url + "/v1", max_retries=0)
+
+        @retry_llm(preset=OpenAIPreset, on_retry=events.append, sleep=lambda s: None)
+        def stream_gpt() -> str:
+            chunks = gpt.chat.completions.create(model="gpt-test", messages=messages, stream=True)
+            return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+        assert stream_gpt() == REPLY_TEXT
+    raised = [(type(e.exception).__name__, e.status, e.kind.value) for e in events]
+    assert raised == [("APIStatusError", 200, "overloaded"), ("APIError", None, "server_error")]

@@ -9,7 +9,7 @@ on 127.0.0.1 that real SDKs can be pointed at.
 
 # provider_error, FlakyProvider
 from ._faults import PROVIDERS, provider_error
-from ._flaky import REPLY_TEXT, FlakyProvider, ReceivedRequest, ScriptItem
+from ._flaky import REPLY_TEXT, FlakyProvider, ReceivedRequest, ScriptItem, StreamError
 
 __all__ = [
     "PROVIDERS",
@@ -17,5 +17,6 @@ __all__ = [
     "FlakyProvider",
     "ReceivedRequest",
     "ScriptItem",
+    "StreamError",
     "provider_error",
 ]

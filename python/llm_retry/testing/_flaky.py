@@ -22,14 +22,31 @@ from typing import Any, TypeAlias
 from .. import _validate as valid
 
 Body: TypeAlias = Mapping[str, Any] | str | bytes
-ScriptItem: TypeAlias = int | tuple[int, Mapping[str, str]] | tuple[int, Mapping[str, str], Body | None]
-"""One answer: a status, ``(status, headers)``, or ``(status, headers, body)``. A dict body is sent as JSON,
-a str or bytes body as it is; left out, the body is the provider's usual one for that status."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamError:
+    """A script item for a streamed request: HTTP 200, the first part of the answer, then an error inside
+    the stream, as providers send an overload that strikes mid-answer. ``error_type`` is the provider's
+    (Anthropic's ``overloaded_error``, ``api_error``; OpenAI's ``server_error``), sent as an Anthropic
+    ``event: error`` on ``/v1/messages`` and as an ``{"error": ...}`` chunk elsewhere; the SDKs raise it
+    while the stream is read (anthropic's ``APIStatusError`` with status 200, openai's bare ``APIError``)."""
+
+    error_type: str = "overloaded_error"
+    message: str = "Overloaded"
+
+
+ScriptItem: TypeAlias = (
+    int | StreamError | tuple[int, Mapping[str, str]] | tuple[int, Mapping[str, str], Body | None]
+)
+"""One answer: a status, ``(status, headers)``, ``(status, headers, body)`` or a `StreamError`. A dict body
+is sent as JSON, a str or bytes body as it is; left out, the body is the provider's usual one for that
+status."""
 
 REPLY_TEXT = "Hello from FlakyProvider"
 """The assistant's text in every success body the script does not spell out."""
 
-_SCRIPT_ITEM = "an int status, (status, headers) or (status, headers, body)"
+_SCRIPT_ITEM = "an int status, (status, headers), (status, headers, body) or a StreamError"
 _MAX_REQUEST_BYTES = 1 << 20
 
 
@@ -47,10 +64,15 @@ class _Reply:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: Body | None
+    stream_error: StreamError | None = None
 
 
 def _reply(item: object, index: int) -> _Reply:
     name = f"script[{index}]"
+    if isinstance(item, StreamError):
+        if not isinstance(item.error_type, str) or not isinstance(item.message, str):
+            raise valid.wrong_type(f"{name}'s error_type and message", "str", item)
+        return _Reply(200, (), None, item)
     parts = item if isinstance(item, tuple) else (item,)
     if not 1 <= len(parts) <= 3:
         raise valid.out_of_range(name, _SCRIPT_ITEM, item)
@@ -178,6 +200,9 @@ class _Handler(BaseHTTPRequestHandler):
             message = f"FlakyProvider: the script has {served} answers and this is request {n}"
             self._send(400, (), _error_body(api, 400, message))
             return
+        if reply.stream_error is not None:
+            self._send_stream(reply, api, request_body)
+            return
         body = reply.body
         if body is None:
             if reply.status < 300:
@@ -212,7 +237,10 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers:
             self.send_header(name, value)
         self.end_headers()
-        for event, data in _stream_events(api, request_body):
+        events = _stream_events(api, request_body)
+        if reply.stream_error is not None:
+            events = [*events[: _STARTED_EVENTS[api]], _stream_error_event(api, reply.stream_error)]
+        for event, data in events:
             line = (f"event: {event}\n" if event else "") + f"data: {data}\n\n"
             self.wfile.write(line.encode())
         self.wfile.flush()
@@ -336,6 +364,17 @@ def _success_body(api: str, request_body: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "usage": {"prompt_tokens": usage_in, "completion_tokens": usage_out, "total_tokens": 10},
     }
+
+
+# How many events of a streamed success go out before a `StreamError` strikes: the answer has begun.
+_STARTED_EVENTS = {"anthropic": 3, "chat": 1, "responses": 2, "other": 1}
+
+
+def _stream_error_event(api: str, error: StreamError) -> tuple[str | None, str]:
+    if api == "anthropic":
+        body = {"type": "error", "error": {"type": error.error_type, "message": error.message}}
+        return "error", json.dumps(body)
+    return None, json.dumps({"error": {"message": error.message, "type": error.error_type, "code": None}})
 
 
 def _stream_events(api: str, request_body: Mapping[str, Any]) -> list[tuple[str | None, str]]:
