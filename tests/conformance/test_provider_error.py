@@ -8,6 +8,7 @@ over in-memory transports, loopback sockets and botocore's Stubber).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,8 +18,11 @@ from typing import Any
 import llm_retry
 import pytest
 import sdk_cases_google_aws as gaws
+import sdk_cases_ring2_providers as ring2
 import sdk_cases_stainless as st
 from llm_retry.testing import PROVIDERS, provider_error
+from ring2_support import Reply as Ring2Reply
+from ring2_support import headers as ring2_headers
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,18 @@ def _openai(status: int, message: str, error_type: str | None, code: str | None,
 
 def _hdr(**headers: str) -> dict[str, str]:
     return st._header_names(headers)
+
+
+_GROQ_SSE = (
+    "data: "
+    + json.dumps({"error": {"message": "Service Unavailable", "type": "internal_server_error", "code": None}})
+    + "\n\n"
+)
+
+
+def _ring2(make: Callable[[Any], BaseException], status: int, message: str, error_type: str, **h: str) -> Any:
+    body = {"error": {"message": message, "type": error_type, "param": None, "code": None}}
+    return partial(make, Ring2Reply(status, body, ring2_headers(**h)))
 
 
 _A, _O, _G = "AnthropicPreset", "OpenAIPreset", "GroqPreset"
@@ -136,6 +152,26 @@ PAIRS = [
     Pair("groq-401", st._groq_status(401, "Invalid API Key", "invalid_request_error", "invalid_api_key"),
          "groq", 401, _G, {"message": "Invalid API Key"}),
     Pair("groq-connection", partial(st._refused, st._groq_network), "groq", "connection", _G),
+    Pair("groq-stream-server-error",
+         partial(st._groq, st.Reply(200, _GROQ_SSE, content_type="text/event-stream"), stream=True), "groq",
+         "internal_server_error", _G, {"message": "Service Unavailable"}),
+    # together, fireworks
+    Pair("together-429-retry-after",
+         _ring2(ring2._together, 429, "Rate limit exceeded", "rate_limit", retry_after="2"), "together", 429,
+         "TogetherPreset", {"message": "Rate limit exceeded", "headers": {"retry-after": "2"}}),
+    Pair("together-403-token-limit",
+         _ring2(ring2._together, 403, ring2._TOGETHER_403, "invalid_request_error"), "together", 403,
+         "TogetherPreset", {"message": ring2._TOGETHER_403}),
+    Pair("together-503", _ring2(ring2._together, 503, "The server is overloaded", "server_error"), "together",
+         503, "TogetherPreset", {"message": "The server is overloaded"}),
+    Pair("together-connection", partial(ring2.refused, ring2._together_network), "together", "connection",
+         "TogetherPreset"),
+    Pair("fireworks-429", _ring2(ring2._fireworks, 429, "Too many requests", "rate_limit_exceeded"),
+         "fireworks", 429, "FireworksPreset", {"message": "Too many requests"}),
+    Pair("fireworks-500", _ring2(ring2._fireworks, 500, "Internal error", "server_error"), "fireworks", 500,
+         "FireworksPreset", {"message": "Internal error"}),
+    Pair("fireworks-connection", partial(ring2.refused, ring2._fireworks_network), "fireworks", "connection",
+         "FireworksPreset"),
     # mistral
     Pair("mistral-429-retry-after",
          st._mistral_status(429, st._MISTRAL_RATE, "rate_limited", "1300", retry_after="2"), "mistral", 429,

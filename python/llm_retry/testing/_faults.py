@@ -229,14 +229,18 @@ OPENAI_ERROR_TYPES: dict[int, tuple[str, str | None]] = {
 # A spent quota is typed as its code: {"type": "insufficient_quota", "code": "insufficient_quota"}.
 _OPENAI_TYPED_AS_CODE = ("insufficient_quota",)
 _OPENAI_STREAM_TYPES = ("server_error", "rate_limit_exceeded", "invalid_request_error")
+_GROQ_STREAM_TYPES = ("internal_server_error", *_OPENAI_STREAM_TYPES)
 
 
-def _openai_error(status: int, fault: _Fault, *, groq: bool) -> dict[str, Any]:
+def _openai_error(status: int, fault: _Fault, module: str) -> dict[str, Any]:
     default_type, default_code = OPENAI_ERROR_TYPES.get(
         status, ("server_error" if status >= 500 else "invalid_request_error", None)
     )
-    if groq and status >= 500:
+    if module == "groq" and status >= 500:
         default_type = "internal_server_error"
+    if module in ("together", "fireworks"):
+        # Their APIs send few codes; OpenAI's (a 403's `unsupported_country_region_territory`) would mislead.
+        default_code = None
     code = fault.code if fault.code is not None else default_code
     error_type = code if code in _OPENAI_TYPED_AS_CODE else default_type
     return {"message": fault.message or _phrase(status), "type": error_type, "param": None, "code": code}
@@ -261,7 +265,7 @@ def _openai_like(fault: _Fault, module: str, root: str, transport: str, *, groq:
             **({} if groq else {"code": inner.get("code"), "type": inner.get("type"), "param": None}),
         )
     status = fault.what
-    envelope = fault.body if fault.body is not None else {"error": _openai_error(status, fault, groq=groq)}
+    envelope = fault.body if fault.body is not None else {"error": _openai_error(status, fault, module)}
     inner = envelope.get("error", envelope) if isinstance(envelope, dict) else envelope
     chain = (*base, (module, "APIStatusError"))
     name = "InternalServerError" if status >= 500 else _OPENAI_STATUS_CLASSES.get(status)
@@ -297,6 +301,15 @@ def _openai(fault: _Fault) -> Exception:
 
 def _groq(fault: _Fault) -> Exception:
     return _openai_like(fault, "groq", "GroqError", "httpx", groq=True)
+
+
+# together and fireworks-ai are Stainless SDKs of groq's generation: the whole envelope as `.body`.
+def _together(fault: _Fault) -> Exception:
+    return _openai_like(fault, "together", "TogetherError", "httpx", groq=True)
+
+
+def _fireworks(fault: _Fault) -> Exception:
+    return _openai_like(fault, "fireworks", "FireworksError", "httpx", groq=True)
 
 
 # --- mistralai (Speakeasy) -------------------------------------------------------------------------
@@ -577,13 +590,21 @@ _STREAM = "an error type raised inside a stream"
 PROVIDERS: dict[str, _Provider] = {
     "anthropic": _Provider(_anthropic, (*_NETWORK, *_ANTHROPIC_STREAM_TYPES)),
     "openai": _Provider(_openai, (*_NETWORK, *_OPENAI_STREAM_TYPES)),
-    "groq": _Provider(_groq, (*_NETWORK, *_OPENAI_STREAM_TYPES)),
+    "groq": _Provider(_groq, (*_NETWORK, *_GROQ_STREAM_TYPES)),
+    "together": _Provider(_together, _NETWORK),
+    "fireworks": _Provider(_fireworks, _NETWORK),
     "mistral": _Provider(_mistral, _NETWORK),
     "cohere": _Provider(_cohere, _NETWORK),
     "gemini": _Provider(_gemini, (*_NETWORK, *GOOGLE_CANONICAL_STATUSES)),
     "bedrock": _Provider(_bedrock, (*_NETWORK, *BEDROCK_CODES, *BEDROCK_STREAM_CODES)),
 }
-_ALIASES = {"google-genai": "gemini", "google": "gemini", "mistralai": "mistral", "botocore": "bedrock"}
+_ALIASES = {
+    "google-genai": "gemini",
+    "google": "gemini",
+    "mistralai": "mistral",
+    "botocore": "bedrock",
+    "fireworks-ai": "fireworks",
+}
 
 
 def _headers(headers: object) -> dict[str, str]:
@@ -607,7 +628,8 @@ def provider_error(
 ) -> Exception:
     """An exception shaped like the one ``provider``'s SDK raises for a fault, without the SDK.
 
-    ``provider`` is one of ``PROVIDERS`` (anthropic, openai, groq, mistral, cohere, gemini, bedrock).
+    ``provider`` is one of ``PROVIDERS`` (anthropic, openai, groq, together, fireworks, mistral, cohere,
+    gemini, bedrock).
     ``status_or_code`` is an HTTP status (``529``, ``429``), ``"connection"`` or ``"timeout"`` (a transport
     failure, wrapped as the SDK wraps it), or a provider's own name for a fault: Bedrock's error codes
     (``"ThrottlingException"``; lowerCamel ones are errors inside an event stream), Gemini's canonical
