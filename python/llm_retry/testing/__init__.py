@@ -8,13 +8,14 @@ on 127.0.0.1 that real SDKs can be pointed at.
 """
 
 # provider_error, FlakyProvider
-from ._faults import PROVIDERS, provider_error
+from ._faults import PROVIDERS, ProviderFaults, provider_error
 from ._flaky import REPLY_TEXT, FlakyProvider, ReceivedRequest, ScriptItem, StreamError
 
 __all__ = [
     "PROVIDERS",
     "REPLY_TEXT",
     "FlakyProvider",
+    "ProviderFaults",
     "ReceivedRequest",
     "ScriptItem",
     "StreamError",

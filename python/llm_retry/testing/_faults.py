@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import _validate as valid
 
-__all__ = ["PROVIDERS", "provider_error"]
+__all__ = ["PROVIDERS", "ProviderFaults", "provider_error"]
 
 
 # --- fake classes --------------------------------------------------------------------------------------
@@ -579,24 +579,25 @@ class _Fault:
 
 
 @dataclass(frozen=True, slots=True)
-class _Provider:
+class ProviderFaults:
+    """What `provider_error` can make for one provider: any HTTP status from 400 to 599, and ``faults``, its
+    own names for the rest ("connection", "timeout", error codes, errors inside a stream)."""
+
     make: Callable[[_Fault], Exception]
     faults: tuple[str, ...]
-    """The str faults it knows besides HTTP statuses."""
-    statuses: bool = True
 
 
-_STREAM = "an error type raised inside a stream"
-PROVIDERS: dict[str, _Provider] = {
-    "anthropic": _Provider(_anthropic, (*_NETWORK, *_ANTHROPIC_STREAM_TYPES)),
-    "openai": _Provider(_openai, (*_NETWORK, *_OPENAI_STREAM_TYPES)),
-    "groq": _Provider(_groq, (*_NETWORK, *_GROQ_STREAM_TYPES)),
-    "together": _Provider(_together, _NETWORK),
-    "fireworks": _Provider(_fireworks, _NETWORK),
-    "mistral": _Provider(_mistral, _NETWORK),
-    "cohere": _Provider(_cohere, _NETWORK),
-    "gemini": _Provider(_gemini, (*_NETWORK, *GOOGLE_CANONICAL_STATUSES)),
-    "bedrock": _Provider(_bedrock, (*_NETWORK, *BEDROCK_CODES, *BEDROCK_STREAM_CODES)),
+PROVIDERS: dict[str, ProviderFaults] = {
+    # Each name is proven against its SDK in tests/conformance/test_provider_error.py.
+    "anthropic": ProviderFaults(_anthropic, (*_NETWORK, *_ANTHROPIC_STREAM_TYPES)),
+    "openai": ProviderFaults(_openai, (*_NETWORK, *_OPENAI_STREAM_TYPES)),
+    "groq": ProviderFaults(_groq, (*_NETWORK, *_GROQ_STREAM_TYPES)),
+    "together": ProviderFaults(_together, _NETWORK),
+    "fireworks": ProviderFaults(_fireworks, _NETWORK),
+    "mistral": ProviderFaults(_mistral, _NETWORK),
+    "cohere": ProviderFaults(_cohere, _NETWORK),
+    "gemini": ProviderFaults(_gemini, (*_NETWORK, *GOOGLE_CANONICAL_STATUSES)),
+    "bedrock": ProviderFaults(_bedrock, (*_NETWORK, *BEDROCK_CODES, *BEDROCK_STREAM_CODES)),
 }
 _ALIASES = {
     "google-genai": "gemini",
