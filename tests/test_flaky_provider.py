@@ -4,6 +4,7 @@ statuses, headers and bodies. The SDK tests skip when the SDK is not installed."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.error
 import urllib.request
@@ -202,3 +203,29 @@ def test_an_error_inside_a_stream_is_raised_by_the_sdks_and_retried() -> None:
         assert stream_gpt() == REPLY_TEXT
     raised = [(type(e.exception).__name__, e.status, e.kind.value) for e in events]
     assert raised == [("APIStatusError", 200, "overloaded"), ("APIError", None, "server_error")]
+
+
+def test_the_async_openai_sdk_with_async_retry_llm() -> None:
+    openai = pytest.importorskip("openai")
+    from llm_retry import async_retry_llm
+
+    async def scenario() -> tuple[str, int]:
+        async with FlakyProvider([503, 200]) as provider:
+            client = openai.AsyncOpenAI(api_key="sk-test", base_url=provider.base_url + "/v1", max_retries=0)
+
+            @async_retry_llm(preset=OpenAIPreset, sleep=_no_wait)
+            async def ask() -> str:
+                completion = await client.chat.completions.create(
+                    model="gpt-test", messages=[{"role": "user", "content": "hi"}]
+                )
+                return str(completion.choices[0].message.content)
+
+            answer = await ask()
+            await client.close()
+            return answer, len(provider.requests)
+
+    assert asyncio.run(scenario()) == (REPLY_TEXT, 2)
+
+
+async def _no_wait(seconds: float) -> None:
+    pass

@@ -168,6 +168,15 @@ class FlakyProvider:
         if thread is not None:
             thread.join(timeout=5)
 
+    async def __aenter__(self) -> FlakyProvider:
+        """``async with FlakyProvider(...)``: the same server, for async tests (it runs in its own thread)."""
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
     def _next(self, request: ReceivedRequest) -> tuple[_Reply | None, int]:
         with self._lock:
             self._requests.append(request)
