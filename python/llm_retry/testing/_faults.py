@@ -496,7 +496,6 @@ BEDROCK_STREAM_CODES = (
     "serviceUnavailableException",
     "internalServerException",
     "modelStreamErrorException",
-    "modelTimeoutException",
     "validationException",
 )
 _BOTOCORE = "botocore.exceptions"
