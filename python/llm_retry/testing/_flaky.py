@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -149,7 +150,7 @@ class FlakyProvider:
         if self._server is not None:
             raise RuntimeError("FlakyProvider is already running")
         handler = type("_Handler", (_Handler,), {"provider": self})
-        server_class = _IPv6Server if ":" in self._host else ThreadingHTTPServer
+        server_class = _IPv6Server if ":" in self._host else _Server
         self._server = server_class((self._host, 0), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -184,13 +185,23 @@ class FlakyProvider:
         return (self._script[n - 1] if n <= len(self._script) else None), n
 
 
-class _IPv6Server(ThreadingHTTPServer):
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hung up mid-answer (a test's timeout, a cancelled stream) is not the server's error.
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+class _IPv6Server(_Server):
     address_family = socket.AF_INET6
 
 
 class _Handler(BaseHTTPRequestHandler):
     provider: FlakyProvider
     server_version = "FlakyProvider"
+    timeout = 10  # seconds a request may take to arrive: a client that stalls cannot hold a thread for ever
 
     def _answer(self) -> None:
         length = int(self.headers.get("content-length") or 0)
