@@ -19,7 +19,19 @@ from ._config import RetryConfig
 from ._core import VERSION as __version__
 from ._core import Classification
 from ._decorators import async_retry_llm, classify, retry_llm
-from ._engine import Attempt, RetryEvent
+from ._engine import Attempt
+from ._events import (
+    BreakerEvent,
+    Event,
+    GateWaitEvent,
+    GiveUpEvent,
+    RefusalEvent,
+    RetryEvent,
+    SuccessEvent,
+    add_listener,
+    give_up_reason,
+    remove_listener,
+)
 from ._fallback import DEFAULT_FALLBACK_KINDS, AllProvidersFailed, FallbackEvent, fallback
 from ._gate import GateStats, RateLimitedError, RateLimitGate
 from ._kinds import BreakerState, ErrorKind, GiveUpReason, RefusalReason
@@ -53,6 +65,7 @@ __all__ = [
     "AzureAIPreset",
     "AzureOpenAIPreset",
     "BedrockPreset",
+    "BreakerEvent",
     "BreakerState",
     "BudgetStats",
     "CircuitBreaker",
@@ -62,10 +75,13 @@ __all__ = [
     "DeepSeekPreset",
     "DefaultPreset",
     "ErrorKind",
+    "Event",
     "FallbackEvent",
     "FireworksPreset",
     "GateStats",
+    "GateWaitEvent",
     "GeminiPreset",
+    "GiveUpEvent",
     "GiveUpReason",
     "GroqPreset",
     "HTTPPreset",
@@ -77,6 +93,7 @@ __all__ = [
     "OpenAIPreset",
     "RateLimitGate",
     "RateLimitedError",
+    "RefusalEvent",
     "RefusalReason",
     "RetryBudget",
     "RetryConfig",
@@ -84,14 +101,18 @@ __all__ = [
     "RetryEvent",
     "RetryExhausted",
     "RetryPolicy",
+    "SuccessEvent",
     "TogetherPreset",
     "XAIPreset",
     "__version__",
+    "add_listener",
     "async_retry_llm",
     "attempts",
     "classify",
     "fallback",
+    "give_up_reason",
     "predicates",
+    "remove_listener",
     "retry",
     "retry_async",
     "retry_llm",
