@@ -11,7 +11,15 @@ import urllib.request
 from typing import Any
 
 import pytest
-from llm_retry import AnthropicPreset, OpenAIPreset, RetryEvent, classify, retry_llm
+from llm_retry import (
+    AnthropicPreset,
+    BedrockPreset,
+    GeminiPreset,
+    OpenAIPreset,
+    RetryEvent,
+    classify,
+    retry_llm,
+)
 from llm_retry.testing import REPLY_TEXT, FlakyProvider, StreamError
 
 
@@ -229,3 +237,68 @@ def test_the_async_openai_sdk_with_async_retry_llm() -> None:
 
 async def _no_wait(seconds: float) -> None:
     pass
+
+
+def test_the_google_genai_sdk_against_it() -> None:
+    pytest.importorskip("google.genai")
+    from google import genai
+    from google.genai import errors, types
+
+    events: list[RetryEvent] = []
+    script = [429, 200, StreamError("UNAVAILABLE", "The model is overloaded."), 200]
+    with FlakyProvider(script) as provider:
+        client = genai.Client(
+            api_key="test", http_options=types.HttpOptions(base_url=provider.base_url + "/")
+        )
+
+        @retry_llm(preset=GeminiPreset, on_retry=events.append, sleep=lambda s: None)
+        def ask() -> str:
+            return str(client.models.generate_content(model="gemini-test", contents="hi").text)
+
+        @retry_llm(preset=GeminiPreset, on_retry=events.append, sleep=lambda s: None)
+        def stream() -> str:
+            chunks = client.models.generate_content_stream(model="gemini-test", contents="hi")
+            return "".join(chunk.text or "" for chunk in chunks)
+
+        assert ask() == REPLY_TEXT
+        assert stream() == REPLY_TEXT
+        assert ":streamGenerateContent" in provider.requests[2].path
+    assert [(type(e.exception), e.kind.value) for e in events] == [
+        (errors.ClientError, "rate_limited"),
+        (errors.ServerError, "overloaded"),
+    ]
+
+
+def test_botocore_bedrock_converse_against_it() -> None:
+    pytest.importorskip("botocore")
+    import botocore.session
+    from botocore.config import Config
+
+    events: list[RetryEvent] = []
+    with FlakyProvider([(429, {"retry-after": "2"}), 503, 200, 400]) as provider:
+        client = botocore.session.Session().create_client(
+            "bedrock-runtime",
+            region_name="us-east-1",
+            endpoint_url=provider.base_url,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        waits: list[float] = []
+
+        @retry_llm(preset=BedrockPreset, on_retry=events.append, sleep=waits.append)
+        def ask() -> str:
+            answer = client.converse(
+                modelId="anthropic.claude-test", messages=[{"role": "user", "content": [{"text": "hi"}]}]
+            )
+            return str(answer["output"]["message"]["content"][0]["text"])
+
+        assert ask() == REPLY_TEXT
+        with pytest.raises(client.exceptions.ValidationException):
+            ask()
+        assert provider.requests[0].path == "/model/anthropic.claude-test/converse"
+    assert [(type(e.exception).__name__, e.kind.value) for e in events] == [
+        ("ThrottlingException", "rate_limited"),
+        ("ServiceUnavailableException", "overloaded"),
+    ]
+    assert waits[0] == pytest.approx(2.0, abs=0.5)

@@ -421,7 +421,8 @@ GOOGLE_CANONICAL_STATUSES = {
     "UNAVAILABLE": 503,
     "DEADLINE_EXCEEDED": 504,
 }
-_GOOGLE_BY_STATUS = {
+# The canonical status Google's APIs send with each HTTP status.
+GOOGLE_STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",
@@ -444,7 +445,7 @@ def _gemini(fault: _Fault) -> Exception:
         canonical, status = fault.what, GOOGLE_CANONICAL_STATUSES[fault.what]
     else:
         status = fault.what
-        canonical = _GOOGLE_BY_STATUS.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
+        canonical = GOOGLE_STATUS_NAMES.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
     body = (
         fault.body
         if fault.body is not None
@@ -486,7 +487,8 @@ BEDROCK_CODES = {
     "ModelErrorException": 424,
     "ModelStreamErrorException": 424,
 }
-_BEDROCK_BY_STATUS = {
+# The code Bedrock sends with each HTTP status (the first modeled one; 401 is not modeled).
+BEDROCK_ERROR_CODES = {
     **{status: code for code, status in reversed(BEDROCK_CODES.items())},
     401: "UnrecognizedClientException",  # a bad key; not modeled, so a plain ClientError
 }
@@ -531,7 +533,7 @@ def _bedrock(fault: _Fault) -> Exception:
             status = fault.what
             code = (
                 fault.code
-                or _BEDROCK_BY_STATUS.get(status)
+                or BEDROCK_ERROR_CODES.get(status)
                 or ("InternalServerException" if status >= 500 else "ValidationException")
             )
         headers = {

@@ -1,5 +1,6 @@
 """`FlakyProvider`: an HTTP server on 127.0.0.1 that answers from a script, speaking enough of Anthropic's
-Messages API and OpenAI's Chat Completions and Responses APIs for their real SDKs to parse what it sends.
+Messages API, OpenAI's Chat Completions and Responses APIs, Gemini's generateContent and Bedrock's Converse
+for their real SDKs to parse what it sends.
 
 It serves the status, headers and body each script item names, in order, one item per request; the error body
 a status gets when the item names none is the provider's own envelope, so the SDKs raise the very classes
@@ -21,6 +22,7 @@ from types import TracebackType
 from typing import Any, TypeAlias
 
 from .. import _validate as valid
+from ._faults import BEDROCK_ERROR_CODES, GOOGLE_CANONICAL_STATUSES, GOOGLE_STATUS_NAMES
 
 Body: TypeAlias = Mapping[str, Any] | str | bytes
 
@@ -99,7 +101,9 @@ class FlakyProvider:
     ``script`` lists the answers, one per request in the order they arrive: ``529``, ``(429, {"retry-after":
     "1"})``, ``(200, {}, {"content": ...})``. A status alone gets the provider's usual body: Anthropic's
     error envelope on ``/v1/messages`` (``overloaded_error`` for 529, ``rate_limit_error`` for 429...),
-    OpenAI's elsewhere, and for 200 a complete message, chat completion or response. A request past the end
+    Google's on ``...:generateContent``, Bedrock's code header on ``/model/.../converse``, OpenAI's
+    elsewhere; and for 200 a complete message, chat completion, response, Gemini candidate or Converse
+    output (streamed when the request asks for a stream). A request past the end
     of the script is answered 400 with a message saying so, which no client retries. Point a real SDK at
     ``base_url`` (with ``max_retries=0``, so that only your retries run); ``requests`` lists what arrived.
 
@@ -218,21 +222,23 @@ class _Handler(BaseHTTPRequestHandler):
         if reply is None:
             served = len(self.provider._script)
             message = f"FlakyProvider: the script has {served} answers and this is request {n}"
-            self._send(400, (), _error_body(api, 400, message))
+            self._send(400, *_error_reply(api, 400, message))
             return
         if reply.stream_error is not None:
             self._send_stream(reply, api, request_body)
             return
         body = reply.body
+        headers = reply.headers
         if body is None:
             if reply.status < 300:
                 body = _success_body(api, request_body)
-                if request_body.get("stream") is True and api != "other":
+                if _streamed(api, self.path, request_body):
                     self._send_stream(reply, api, request_body)
                     return
             else:
-                body = _error_body(api, reply.status, None)
-        self._send(reply.status, reply.headers, body)
+                extra, body = _error_reply(api, reply.status, None)
+                headers = (*extra, *headers)
+        self._send(reply.status, headers, body)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
 
@@ -271,6 +277,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _api_of(path: str) -> str:
     path = path.split("?", 1)[0].rstrip("/")
+    if ":generateContent" in path or ":streamGenerateContent" in path:
+        return "gemini"
+    if path.endswith("/converse") and "/model/" in path:
+        return "bedrock"
     if path.endswith("/messages") and "/chat/" not in path:
         return "anthropic"
     if path.endswith("/chat/completions"):
@@ -312,8 +322,31 @@ def _phrase(status: int) -> str:
         return "Overloaded" if status == 529 else f"HTTP {status}"
 
 
+def _streamed(api: str, path: str, request_body: Mapping[str, Any]) -> bool:
+    """Whether the request asks for a stream: Gemini says so in the path, the others in the body."""
+    if api == "gemini":
+        return ":streamGenerateContent" in path
+    return request_body.get("stream") is True and api in ("anthropic", "chat", "responses")
+
+
+def _error_reply(api: str, status: int, message: str | None) -> tuple[tuple[tuple[str, str], ...], Any]:
+    """The headers and body of the provider's error for ``status``."""
+    text = message or f"{_phrase(status)} (FlakyProvider)"
+    if api == "bedrock":
+        # botocore reads the code from this header (rest-json protocol), the message from the body.
+        code = BEDROCK_ERROR_CODES.get(
+            status, "InternalServerException" if status >= 500 else "ValidationException"
+        )
+        errortype = f"{code}:http://internal.amazon.com/coral/com.amazon.bedrock/"
+        return (("x-amzn-errortype", errortype),), {"message": text}
+    return (), _error_body(api, status, text)
+
+
 def _error_body(api: str, status: int, message: str | None) -> dict[str, Any]:
     text = message or f"{_phrase(status)} (FlakyProvider)"
+    if api == "gemini":
+        canonical = GOOGLE_STATUS_NAMES.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
+        return {"error": {"code": status, "message": text, "status": canonical}}
     if api == "anthropic":
         kind = _ANTHROPIC_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
         return {"type": "error", "error": {"type": kind, "message": text}, "request_id": "req_flaky"}
@@ -330,6 +363,33 @@ def _model(request_body: Mapping[str, Any], default: str) -> str:
 
 def _success_body(api: str, request_body: Mapping[str, Any]) -> dict[str, Any]:
     usage_in, usage_out = 5, 5
+    if api == "gemini":
+        return {
+            "candidates": [
+                {
+                    "content": {"parts": [{"text": REPLY_TEXT}], "role": "model"},
+                    "finishReason": "STOP",
+                    "index": 0,
+                }
+            ],
+            "usageMetadata": {
+                "promptTokenCount": usage_in,
+                "candidatesTokenCount": usage_out,
+                "totalTokenCount": usage_in + usage_out,
+            },
+            "modelVersion": "gemini-flaky",
+        }
+    if api == "bedrock":
+        return {
+            "output": {"message": {"role": "assistant", "content": [{"text": REPLY_TEXT}]}},
+            "stopReason": "end_turn",
+            "usage": {
+                "inputTokens": usage_in,
+                "outputTokens": usage_out,
+                "totalTokens": usage_in + usage_out,
+            },
+            "metrics": {"latencyMs": 1},
+        }
     if api == "anthropic":
         return {
             "id": "msg_flaky",
@@ -387,10 +447,16 @@ def _success_body(api: str, request_body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # How many events of a streamed success go out before a `StreamError` strikes: the answer has begun.
-_STARTED_EVENTS = {"anthropic": 3, "chat": 1, "responses": 2, "other": 1}
+_STARTED_EVENTS = {"anthropic": 3, "chat": 1, "responses": 2, "gemini": 1, "bedrock": 1, "other": 1}
 
 
 def _stream_error_event(api: str, error: StreamError) -> tuple[str | None, str]:
+    if api == "gemini":
+        # A canonical status (`UNAVAILABLE`) as the error type; its HTTP status as the code.
+        code = GOOGLE_CANONICAL_STATUSES.get(error.error_type, 500)
+        return None, json.dumps(
+            {"error": {"code": code, "message": error.message, "status": error.error_type}}
+        )
     if api == "anthropic":
         body = {"type": "error", "error": {"type": error.error_type, "message": error.message}}
         return "error", json.dumps(body)
@@ -399,6 +465,15 @@ def _stream_error_event(api: str, error: StreamError) -> tuple[str | None, str]:
 
 def _stream_events(api: str, request_body: Mapping[str, Any]) -> list[tuple[str | None, str]]:
     """The SSE events of a streamed success: (event name or None, data)."""
+    if api == "gemini":
+        first = _success_body(api, request_body)
+        words = REPLY_TEXT.split(" ")
+        head, tail = " ".join(words[:2]) + " ", " ".join(words[2:])
+        chunks = []
+        for text, finish in ((head, None), (tail, "STOP")):
+            candidate = {"content": {"parts": [{"text": text}], "role": "model"}, "index": 0}
+            chunks.append({**first, "candidates": [candidate | ({"finishReason": finish} if finish else {})]})
+        return [(None, json.dumps(chunk)) for chunk in chunks]
     if api == "anthropic":
         message = _success_body(api, request_body) | {"content": [], "stop_reason": None}
         events: list[tuple[str, dict[str, Any]]] = [
