@@ -20,7 +20,7 @@ from llm_retry import (
     classify,
     retry_llm,
 )
-from llm_retry.testing import REPLY_TEXT, FlakyProvider, StreamError
+from llm_retry.testing import REPLY_TEXT, FlakyProvider, Stall, StreamError
 
 
 def _post(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, str], Any]:
@@ -302,3 +302,29 @@ def test_botocore_bedrock_converse_against_it() -> None:
         ("ServiceUnavailableException", "overloaded"),
     ]
     assert waits[0] == pytest.approx(2.0, abs=0.5)
+
+
+def test_a_stall_times_the_sdk_out_and_the_retry_gets_through() -> None:
+    anthropic = pytest.importorskip("anthropic")
+    events: list[RetryEvent] = []
+    with FlakyProvider([Stall(30.0), 200]) as provider:
+        client = anthropic.Anthropic(
+            api_key="sk-test", base_url=provider.base_url, max_retries=0, timeout=0.2
+        )
+
+        @retry_llm(preset=AnthropicPreset, on_retry=events.append, sleep=lambda s: None)
+        def ask() -> str:
+            reply = client.messages.create(
+                model="claude-test", max_tokens=16, messages=[{"role": "user", "content": "hi"}]
+            )
+            return str(reply.content[0].text)
+
+        assert ask() == REPLY_TEXT
+    assert [(type(e.exception).__name__, e.kind.value) for e in events] == [("APITimeoutError", "network")]
+
+
+def test_stalls_are_bounded_and_not_nested() -> None:
+    with pytest.raises(ValueError, match=r"script\[0\]'s seconds must be"):
+        FlakyProvider([Stall(61.0)])
+    with pytest.raises(TypeError, match=r"script\[0\]'s then must be a script item other than a Stall"):
+        FlakyProvider([Stall(1.0, Stall(1.0))])

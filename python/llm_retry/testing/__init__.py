@@ -24,7 +24,7 @@ on 127.0.0.1 that real SDKs can be pointed at, waits recorded instead of slept, 
 # record_waits, disable_retries
 from .._switches import Wait
 from ._faults import PROVIDERS, ProviderFaults, provider_error
-from ._flaky import REPLY_TEXT, FlakyProvider, ReceivedRequest, ScriptItem, StreamError
+from ._flaky import REPLY_TEXT, FlakyProvider, ReceivedRequest, ScriptItem, Stall, StreamError
 from ._waits import disable_retries, record_waits
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "ProviderFaults",
     "ReceivedRequest",
     "ScriptItem",
+    "Stall",
     "StreamError",
     "Wait",
     "disable_retries",

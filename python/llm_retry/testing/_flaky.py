@@ -9,6 +9,7 @@ they raise in production (``anthropic.OverloadedError`` for a 529, ``openai.Rate
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import sys
@@ -39,18 +40,28 @@ class StreamError:
     message: str = "Overloaded"
 
 
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """A script item that answers late: nothing for ``seconds`` (at most 60), then ``then``. A client whose
+    timeout is shorter gives up first, as it would with a provider that hangs."""
+
+    seconds: float
+    then: ScriptItem = 200
+
+
 ScriptItem: TypeAlias = (
-    int | StreamError | tuple[int, Mapping[str, str]] | tuple[int, Mapping[str, str], Body | None]
+    int | StreamError | Stall | tuple[int, Mapping[str, str]] | tuple[int, Mapping[str, str], Body | None]
 )
-"""One answer: a status, ``(status, headers)``, ``(status, headers, body)`` or a `StreamError`. A dict body
-is sent as JSON, a str or bytes body as it is; left out, the body is the provider's usual one for that
-status."""
+"""One answer: a status, ``(status, headers)``, ``(status, headers, body)``, a `StreamError` or a `Stall`.
+A dict body is sent as JSON, a str or bytes body as it is; left out, the body is the provider's usual one
+for that status."""
 
 REPLY_TEXT = "Hello from FlakyProvider"
 """The assistant's text in every success body the script does not spell out."""
 
 _SCRIPT_ITEM = "an int status, (status, headers), (status, headers, body) or a StreamError"
 _MAX_REQUEST_BYTES = 1 << 20
+_LONGEST_STALL_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +79,16 @@ class _Reply:
     headers: tuple[tuple[str, str], ...]
     body: Body | None
     stream_error: StreamError | None = None
+    stall_s: float = 0.0
 
 
 def _reply(item: object, index: int) -> _Reply:
     name = f"script[{index}]"
+    if isinstance(item, Stall):
+        stall_s = valid.seconds(f"{name}'s seconds", item.seconds, maximum=_LONGEST_STALL_S)
+        if isinstance(item.then, Stall):
+            raise valid.wrong_type(f"{name}'s then", "a script item other than a Stall", item.then)
+        return dataclasses.replace(_reply(item.then, index), stall_s=stall_s)
     if isinstance(item, StreamError):
         if not isinstance(item.error_type, str) or not isinstance(item.message, str):
             raise valid.wrong_type(f"{name}'s error_type and message", "str", item)
@@ -131,6 +148,7 @@ class FlakyProvider:
             raise valid.out_of_range("host", "a loopback address ('127.0.0.1', 'localhost' or '::1')", host)
         self._host = host
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         self._requests: list[ReceivedRequest] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -154,6 +172,7 @@ class FlakyProvider:
         if self._server is not None:
             raise RuntimeError("FlakyProvider is already running")
         handler = type("_Handler", (_Handler,), {"provider": self})
+        self._closing.clear()
         server_class = _IPv6Server if ":" in self._host else _Server
         self._server = server_class((self._host, 0), handler)
         self._thread = threading.Thread(
@@ -167,6 +186,7 @@ class FlakyProvider:
     ) -> None:
         server, thread = self._server, self._thread
         self._server = self._thread = None
+        self._closing.set()
         if server is not None:
             server.shutdown()
             server.server_close()
@@ -218,6 +238,8 @@ class _Handler(BaseHTTPRequestHandler):
             request_body = {}
         received = ReceivedRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
         reply, n = self.provider._next(received)
+        if reply is not None and reply.stall_s > 0 and self.provider._closing.wait(reply.stall_s):
+            return  # the provider is shutting down: the stalled request is dropped unanswered
         api = _api_of(self.path)
         if reply is None:
             served = len(self.provider._script)
