@@ -48,7 +48,9 @@ local s = redis.call('HMGET', KEYS[1], 'st', 'until', 'consec', 'gen', 'opens')
 local st = s[1]
 if st ~= 'o' then st = 'c' end
 local untl, consec = num(s[2], 0), num(s[3], 0)
-local gen, opens = num(s[4], 0), num(s[5], 0)
+-- A fresh state (first use, a flush, an expiry) starts its generations at the server's time, never where an
+-- earlier one left off, so that no process mistakes a new transition for one it has seen.
+local gen, opens = num(s[4], now), num(s[5], 0)
 local ok, failed, trailing = num(ARGV[1], 0), num(ARGV[2], 0), num(ARGV[3], 0)
 local force, threshold, rate = ARGV[4], num(ARGV[5], 1), num(ARGV[6], -1)
 local min_calls, window = num(ARGV[7], 1), num(ARGV[8], 60)
