@@ -169,8 +169,8 @@ def test_a_failed_probe_reopens_the_fleet_for_longer(redis_server: RedisServer) 
 def test_stores_on_a_fake_clock_run_the_fleet_in_virtual_time(redis_server: RedisServer) -> None:
     clock = FakeClock(start_s=1_000.0)
     a, b = manual(redis_server, clock=clock), manual(redis_server, clock=clock)
-    breaker_a = CircuitBreaker(name="p", cooldown_s=30.0, slow_start_s=0, store=a)
-    breaker_b = CircuitBreaker(name="p", cooldown_s=30.0, slow_start_s=0, store=b)
+    breaker_a = CircuitBreaker(name="p", cooldown_s=30.0, slow_start_s=5.0, store=a)
+    breaker_b = CircuitBreaker(name="p", cooldown_s=30.0, slow_start_s=5.0, store=b)
     breaker_a.open()
     a.sync()
     b.sync()
@@ -180,6 +180,8 @@ def test_stores_on_a_fake_clock_run_the_fleet_in_virtual_time(redis_server: Redi
     b.sync()
     a.sync()
     assert breaker_a.state is BreakerState.CLOSED
+    # Closed as by a probe of its own: A's backlog, too, is let back in at a rate.
+    assert breaker_a.stats["slow_start_left_s"] > 0
 
 
 def server_ms(server: RedisServer) -> int:

@@ -607,7 +607,8 @@ class _FleetBreaker(_Fleet):
         if state == 0 and local is not BreakerState.CLOSED:
             if self.core.stats(now)["opened_count"] != opened_before:
                 return  # it tripped here while the round was on its way: that trip stands
-            self._fire(self.core.force_close(now))
+            # As a probe here would have: the slow start lets this process's backlog in at a rate.
+            self._fire(self.core.close_after_probe(now))
         elif state != 0 and local is BreakerState.CLOSED:
             self._fire(self.core.force_open(now))
 
