@@ -156,7 +156,7 @@ def run(workers: int, redis_port: int | None) -> tuple[float, float]:
 
 def report(mode: str, per_request: float, recovery_s: float) -> str:
     return (
-        f"  {mode:<31} {per_request:.2f} attempts per request, last worker answered {recovery_s:.2f} s "
+        f"  {mode:<31} {per_request:.3f} attempts per request, last worker answered {recovery_s:.2f} s "
         "after the outage"
     )
 
