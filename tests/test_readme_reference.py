@@ -263,6 +263,7 @@ SAMPLES: dict[str, Callable[[], object]] = {
     "CircuitOpenError": lambda: llm_retry.CircuitOpenError("b", 1.0, llm_retry.BreakerState.OPEN),
     "RateLimitedError": lambda: llm_retry.RateLimitedError("g", 1.0, llm_retry.GiveUpReason.DEADLINE),
     "AllProvidersFailed": lambda: llm_retry.AllProvidersFailed("all failed", [ValueError("x")]),
+    "RetryExhausted": lambda: llm_retry.RetryExhausted(ValueError("x"), 3),
 }
 
 
