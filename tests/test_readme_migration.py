@@ -262,8 +262,8 @@ def llm_retry_ceilings(waits: int, **config: Any) -> list[float]:
 
 
 def test_tenacitys_random_exponential_is_llm_retrys_full_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
-    """ "`wait_random_exponential(multiplier=b, max=m)` is `base_delay_s=b, max_delay_s=m`": the same
-    ceilings, drawn from 0."""
+    """The guide's "`wait_random_exponential(multiplier=b, max=m)` is `base_delay_s=b, max_delay_s=m`": the
+    same ceilings, drawn from 0."""
     tenacity = pytest.importorskip("tenacity")
     import random
 
@@ -276,8 +276,8 @@ def test_tenacitys_random_exponential_is_llm_retrys_full_jitter(monkeypatch: pyt
 
 
 def test_backoffs_expo_with_full_jitter_is_llm_retrys_full_jitter() -> None:
-    """ "`backoff.expo` with its defaults and `full_jitter` is `base_delay_s=1`", `max_value` being
-    `max_delay_s`: the same ceilings (`full_jitter` draws from 0 to each)."""
+    """The guide's "`backoff.expo` with its defaults and `full_jitter` is `base_delay_s=1`", `max_value`
+    being `max_delay_s`: the same ceilings (`full_jitter` draws from 0 to each)."""
     backoff = pytest.importorskip("backoff")
     values = backoff.expo(max_value=20)
     next(values)  # backoff primes its wait generators with one send(None)
