@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from ._breaker import CircuitBreaker, CircuitOpenError
-from ._engine import RetryEvent
+from ._events import RetryEvent
 from ._fallback import FallbackEvent, fallback
 from ._gate import RateLimitGate
 from ._kinds import BreakerState

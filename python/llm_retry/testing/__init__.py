@@ -21,11 +21,10 @@ on 127.0.0.1 that real SDKs can be pointed at, waits recorded instead of slept, 
 """
 
 # provider_error, FlakyProvider
-from ._faults import PROVIDERS, provider_error
-from ._flaky import REPLY_TEXT, FlakyProvider, ReceivedRequest, ScriptItem
-
 # record_waits, disable_retries
 from .._switches import Wait
+from ._faults import PROVIDERS, provider_error
+from ._flaky import REPLY_TEXT, FlakyProvider, ReceivedRequest, ScriptItem
 from ._waits import disable_retries, record_waits
 
 __all__ = [
