@@ -104,6 +104,27 @@ def test_otel_records_retries_and_waits_per_call_and_none_for_calls_that_did_not
     }
 
 
+def test_otel_counts_a_stream_that_retried_then_broke_once(otel: Any, fake_clock: FakeClock) -> None:
+    reader, _, _ = otel
+    failures = [status_error(529)]
+
+    @retry_llm(sleep=fake_clock.sleep, budget=None)
+    def tokens() -> Iterator[str]:
+        if failures:
+            raise failures.pop()
+        yield "Hel"
+        raise ConnectionResetError("mid-stream")
+
+    with pytest.raises(ConnectionResetError):
+        list(tokens())
+    found = points(reader)
+    [retries] = found["llm_retry.call.retries"]
+    assert (retries.count, retries.sum) == (1, 1)
+    assert dict(retries.attributes)["llm_retry.outcome"] == "success"  # its answer began
+    [give_up] = found["llm_retry.give_ups"]
+    assert give_up.attributes["llm_retry.give_up.reason"] == "not_retryable"
+
+
 def test_otel_counts_breaker_transitions(otel: Any, fake_clock: FakeClock) -> None:
     reader, _, _ = otel
     breaker = CircuitBreaker(name="anthropic", clock=fake_clock)

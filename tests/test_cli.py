@@ -89,9 +89,26 @@ def test_explain_verdicts_that_matter() -> None:
     assert verdict("503", "-H", "retry-after: 7")["hint_s"] == 7.0
 
 
+def test_explain_with_an_sdk_shapes_the_error_as_that_sdk_raises_it() -> None:
+    def verdict(*args: str) -> dict[str, object]:
+        done = _run("explain", *args, "--json")
+        assert done.returncode == 0, done.stderr
+        return dict(json.loads(done.stdout))
+
+    # 498 means capacity at Groq and a bad token at cohere: only the SDK's error tells them apart.
+    assert verdict("498", "--sdk", "groq", "--preset", "groq")["kind"] == "overloaded"
+    assert verdict("498", "--sdk", "cohere", "--preset", "cohere")["kind"] == "auth"
+    assert verdict("ThrottlingException", "--sdk", "bedrock")["kind"] == "rate_limited"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (
+            ["explain", "Nope", "--sdk", "bedrock"],
+            "STATUS for bedrock must be an HTTP status from 400 to 599",
+        ),
+        (["explain", "429", "--sdk", "acme"], "--sdk must be one of anthropic, openai"),
         (["explain", "abc"], "STATUS must be an HTTP status from 100 to 599, got 'abc'"),
         (["explain", "42"], "STATUS must be an HTTP status from 100 to 599, got 42"),
         (["explain", "429", "-H", "retry-after 3"], "-H must be 'NAME: VALUE', got 'retry-after 3'"),
@@ -107,6 +124,8 @@ def test_bad_input_is_a_message_and_exit_2(args: list[str], message: str) -> Non
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+    if args[:1] == ["explain"]:
+        assert "usage: llm-retry explain" in done.stderr
 
 
 def test_demo_tours_every_feature_offline() -> None:

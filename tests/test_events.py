@@ -228,6 +228,7 @@ def test_a_stream_that_fails_after_its_first_chunk_gives_up_not_retryable(heard:
     [gave_up] = heard
     assert isinstance(gave_up, GiveUpEvent)
     assert (gave_up.reason, gave_up.attempts, gave_up.exception) == (GiveUpReason.NOT_RETRYABLE, 1, error)
+    assert gave_up.streamed
     assert give_up_reason(error) is GiveUpReason.NOT_RETRYABLE
 
 

@@ -4,14 +4,23 @@ statuses, headers and bodies. The SDK tests skip when the SDK is not installed."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.error
 import urllib.request
 from typing import Any
 
 import pytest
-from llm_retry import AnthropicPreset, OpenAIPreset, RetryEvent, classify, retry_llm
-from llm_retry.testing import REPLY_TEXT, FlakyProvider
+from llm_retry import (
+    AnthropicPreset,
+    BedrockPreset,
+    GeminiPreset,
+    OpenAIPreset,
+    RetryEvent,
+    classify,
+    retry_llm,
+)
+from llm_retry.testing import REPLY_TEXT, FlakyProvider, Stall, StreamError
 
 
 def _post(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, str], Any]:
@@ -175,3 +184,147 @@ def test_the_openai_sdk_rides_through_a_server_error_and_gives_up_on_quota() -> 
             )
         assert len(provider.requests) == 1
     assert classify(raised.value).kind.value == "quota_exhausted"
+
+
+def test_an_error_inside_a_stream_is_raised_by_the_sdks_and_retried() -> None:
+    anthropic = pytest.importorskip("anthropic")
+    openai = pytest.importorskip("openai")
+    events: list[RetryEvent] = []
+    messages = [{"role": "user", "content": "hi"}]
+    with FlakyProvider([StreamError("overloaded_error"), 200]) as provider:
+        claude = anthropic.Anthropic(api_key="sk-test", base_url=provider.base_url, max_retries=0)
+
+        @retry_llm(preset=AnthropicPreset, on_retry=events.append, sleep=lambda s: None)
+        def stream_claude() -> str:
+            with claude.messages.stream(model="claude-test", max_tokens=16, messages=messages) as stream:
+                return "".join(stream.text_stream)
+
+        assert stream_claude() == REPLY_TEXT
+    with FlakyProvider([StreamError("server_error", "The server had an error"), 200]) as provider:
+        gpt = openai.OpenAI(api_key="sk-test", base_url=provider.base_url + "/v1", max_retries=0)
+
+        @retry_llm(preset=OpenAIPreset, on_retry=events.append, sleep=lambda s: None)
+        def stream_gpt() -> str:
+            chunks = gpt.chat.completions.create(model="gpt-test", messages=messages, stream=True)
+            return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+        assert stream_gpt() == REPLY_TEXT
+    raised = [(type(e.exception).__name__, e.status, e.kind.value) for e in events]
+    assert raised == [("APIStatusError", 200, "overloaded"), ("APIError", None, "server_error")]
+
+
+def test_the_async_openai_sdk_with_async_retry_llm() -> None:
+    openai = pytest.importorskip("openai")
+    from llm_retry import async_retry_llm
+
+    async def scenario() -> tuple[str, int]:
+        async with FlakyProvider([503, 200]) as provider:
+            client = openai.AsyncOpenAI(api_key="sk-test", base_url=provider.base_url + "/v1", max_retries=0)
+
+            @async_retry_llm(preset=OpenAIPreset, sleep=_no_wait)
+            async def ask() -> str:
+                completion = await client.chat.completions.create(
+                    model="gpt-test", messages=[{"role": "user", "content": "hi"}]
+                )
+                return str(completion.choices[0].message.content)
+
+            answer = await ask()
+            await client.close()
+            return answer, len(provider.requests)
+
+    assert asyncio.run(scenario()) == (REPLY_TEXT, 2)
+
+
+async def _no_wait(seconds: float) -> None:
+    pass
+
+
+def test_the_google_genai_sdk_against_it() -> None:
+    pytest.importorskip("google.genai")
+    from google import genai
+    from google.genai import errors, types
+
+    events: list[RetryEvent] = []
+    script = [429, 200, StreamError("UNAVAILABLE", "The model is overloaded."), 200]
+    with FlakyProvider(script) as provider:
+        client = genai.Client(
+            api_key="test", http_options=types.HttpOptions(base_url=provider.base_url + "/")
+        )
+
+        @retry_llm(preset=GeminiPreset, on_retry=events.append, sleep=lambda s: None)
+        def ask() -> str:
+            return str(client.models.generate_content(model="gemini-test", contents="hi").text)
+
+        @retry_llm(preset=GeminiPreset, on_retry=events.append, sleep=lambda s: None)
+        def stream() -> str:
+            chunks = client.models.generate_content_stream(model="gemini-test", contents="hi")
+            return "".join(chunk.text or "" for chunk in chunks)
+
+        assert ask() == REPLY_TEXT
+        assert stream() == REPLY_TEXT
+        assert ":streamGenerateContent" in provider.requests[2].path
+    assert [(type(e.exception), e.kind.value) for e in events] == [
+        (errors.ClientError, "rate_limited"),
+        (errors.ServerError, "overloaded"),
+    ]
+
+
+def test_botocore_bedrock_converse_against_it() -> None:
+    pytest.importorskip("botocore")
+    import botocore.session
+    from botocore.config import Config
+
+    events: list[RetryEvent] = []
+    with FlakyProvider([(429, {"retry-after": "2"}), 503, 200, 400]) as provider:
+        client = botocore.session.Session().create_client(
+            "bedrock-runtime",
+            region_name="us-east-1",
+            endpoint_url=provider.base_url,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        waits: list[float] = []
+
+        @retry_llm(preset=BedrockPreset, on_retry=events.append, sleep=waits.append)
+        def ask() -> str:
+            answer = client.converse(
+                modelId="anthropic.claude-test", messages=[{"role": "user", "content": [{"text": "hi"}]}]
+            )
+            return str(answer["output"]["message"]["content"][0]["text"])
+
+        assert ask() == REPLY_TEXT
+        with pytest.raises(client.exceptions.ValidationException):
+            ask()
+        assert provider.requests[0].path == "/model/anthropic.claude-test/converse"
+    assert [(type(e.exception).__name__, e.kind.value) for e in events] == [
+        ("ThrottlingException", "rate_limited"),
+        ("ServiceUnavailableException", "overloaded"),
+    ]
+    assert waits[0] == pytest.approx(2.0, abs=0.5)
+
+
+def test_a_stall_times_the_sdk_out_and_the_retry_gets_through() -> None:
+    anthropic = pytest.importorskip("anthropic")
+    events: list[RetryEvent] = []
+    with FlakyProvider([Stall(30.0), 200]) as provider:
+        client = anthropic.Anthropic(
+            api_key="sk-test", base_url=provider.base_url, max_retries=0, timeout=0.2
+        )
+
+        @retry_llm(preset=AnthropicPreset, on_retry=events.append, sleep=lambda s: None)
+        def ask() -> str:
+            reply = client.messages.create(
+                model="claude-test", max_tokens=16, messages=[{"role": "user", "content": "hi"}]
+            )
+            return str(reply.content[0].text)
+
+        assert ask() == REPLY_TEXT
+    assert [(type(e.exception).__name__, e.kind.value) for e in events] == [("APITimeoutError", "network")]
+
+
+def test_stalls_are_bounded_and_not_nested() -> None:
+    with pytest.raises(ValueError, match=r"script\[0\]'s seconds must be"):
+        FlakyProvider([Stall(61.0)])
+    with pytest.raises(TypeError, match=r"script\[0\]'s then must be a script item other than a Stall"):
+        FlakyProvider([Stall(1.0, Stall(1.0))])

@@ -59,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     explain.add_argument(
-        "status", metavar="STATUS", help="the HTTP status, 100 to 599 (200 for a failed stream)"
+        "status",
+        metavar="STATUS",
+        help="the HTTP status, 100 to 599 (200 for a failed stream); with --sdk, also one of its fault names",
     )
     explain.add_argument(
         "-H",
@@ -72,12 +74,21 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--body", metavar="JSON", help="the response body, as JSON")
     explain.add_argument("--code", metavar="CODE", help="the error code the SDK reports (.code), if any")
     explain.add_argument(
+        "--sdk",
+        metavar="NAME",
+        help=(
+            "shape the error as this SDK raises it (llm_retry.testing.provider_error): "
+            "anthropic, openai, groq, together, fireworks, mistral, cohere, gemini, bedrock"
+        ),
+    )
+    explain.add_argument(
         "--preset",
         default="default",
         metavar="NAME",
         help=f"the provider preset to decide with: {', '.join(PRESETS)} (default: default)",
     )
     explain.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
+    explain.set_defaults(command_parser=explain)
     commands.add_parser(
         "demo",
         help="a tour against flaky providers on 127.0.0.1 (no API key needed)",
@@ -126,12 +137,38 @@ def _preset(parser: argparse.ArgumentParser, name: str) -> RetryConfig:
     return preset
 
 
+def _sdk_error(
+    parser: argparse.ArgumentParser,
+    sdk: str,
+    fault: str,
+    headers: dict[str, str],
+    body: object,
+    code: str | None,
+) -> Exception:
+    from .testing import provider_error
+
+    if body is not None and not isinstance(body, dict | str):
+        parser.error(f"--body must be a JSON object with --sdk, got {json.dumps(body)[:60]}")
+    try:
+        what: int | str = int(fault)
+    except ValueError:
+        what = fault
+    try:
+        return provider_error(sdk, what, code=code, headers=headers or None, body=body)
+    except (ValueError, TypeError) as exc:
+        parser.error(str(exc).replace("status_or_code", "STATUS").replace("provider must", "--sdk must"))
+
+
 def explain(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO) -> int:
     from ._decorators import classify
 
-    status = _status(parser, args.status)
     preset = _preset(parser, args.preset)
-    exc = ExplainedError(status, _headers(parser, args.header), _body(parser, args.body), args.code)
+    headers, body = _headers(parser, args.header), _body(parser, args.body)
+    exc: Exception
+    if args.sdk is None:
+        exc = ExplainedError(_status(parser, args.status), headers, body, args.code)
+    else:
+        exc = _sdk_error(parser, args.sdk, args.status, headers, body, args.code)
     verdict = classify(exc, preset=preset)
     decision = preset._policy.decide(exc, 1)  # type: ignore[attr-defined]
     hint = verdict.retry_after_s
@@ -175,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "explain":
-        return explain(args, parser, sys.stdout)
+        return explain(args, args.command_parser, sys.stdout)
     if args.command == "demo":
         from ._demo import run
 

@@ -69,7 +69,8 @@ class GiveUpEvent(Event):
     raised. ``attempts`` is how many attempts were made (0 when a breaker or a gate refused the first one);
     ``classification`` is the last failure's, None when no attempt failed. ``slept_s`` is the time the call
     waited between its attempts, ``elapsed_s`` the time since it started (or since its first failure, for a
-    call without a deadline).
+    call without a deadline). ``streamed`` is True for a stream that failed after its first chunk: its
+    answer began, and was told in a `SuccessEvent` if it had retried.
 
     >>> reason = GiveUpReason.ATTEMPTS_EXHAUSTED
     >>> event = GiveUpEvent("ask", reason, 3, TimeoutError(), None, 1.5, 1.6, "openai")
@@ -85,6 +86,7 @@ class GiveUpEvent(Event):
     slept_s: float
     elapsed_s: float
     config_name: str
+    streamed: bool = False
 
     @property
     def retries(self) -> int:

@@ -33,7 +33,7 @@ def after_first_chunk(call: Call, exc: Exception) -> None:
         reason = GiveUpReason.NOT_RETRYABLE
         elapsed_s = call._elapsed_s()
         event = GiveUpEvent(
-            r.name, reason, call.attempt, exc, failure, call.slept_s, elapsed_s, r.config.name
+            r.name, reason, call.attempt, exc, failure, call.slept_s, elapsed_s, r.config.name, streamed=True
         )
         emit(event, r.on_event)
 

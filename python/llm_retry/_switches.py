@@ -70,9 +70,5 @@ class Switches:
             self.recorders[-1].append(wait)
             return True
 
-    @property
-    def recording(self) -> bool:
-        return bool(self.recorders)
-
 
 switches = Switches()

@@ -49,8 +49,8 @@ def instrument(meter_provider: Any = None, tracer_provider: Any = None) -> Liste
     Metrics, from ``meter_provider`` (default: the global one), meter ``llm_retry``:
 
     - ``llm_retry.call.retries`` (histogram, ``{retry}``): the retries of each call that retried, answered
-      or not, with ``code.function.name``, ``llm_retry.config`` and ``llm_retry.outcome`` (``success`` or
-      ``give_up``).
+      or not (a stream once, when its first chunk arrives), with ``code.function.name``,
+      ``llm_retry.config`` and ``llm_retry.outcome`` (``success`` or ``give_up``).
     - ``llm_retry.call.retry_delay`` (histogram, ``s``): the seconds each such call waited between attempts.
     - ``llm_retry.give_ups`` (counter): calls that gave up, by ``llm_retry.give_up.reason`` (a
       `GiveUpReason` value), ``error.type`` and ``code.function.name``.
@@ -147,7 +147,8 @@ def _listener(provider: Any, current_span: Any) -> Listener:
         elif isinstance(event, SuccessEvent):
             per_call(event.function, event.config_name, "success", event.retries, event.slept_s)
         elif isinstance(event, GiveUpEvent):
-            if event.retries:
+            # A stream that broke after its first chunk was already counted by its `SuccessEvent`.
+            if event.retries and not event.streamed:
                 per_call(event.function, event.config_name, "give_up", event.retries, event.slept_s)
             give_ups.add(
                 1,

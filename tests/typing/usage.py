@@ -25,19 +25,33 @@ from llm_retry import (
     GateWaitEvent,
     GiveUpEvent,
     GiveUpReason,
+    Jitter,
     RateLimitGate,
     RefusalEvent,
     RetryBudget,
     RetryConfig,
     RetryEvent,
+    RetryExhausted,
+    RetryPolicy,
     SuccessEvent,
     async_retry_llm,
     attempts,
     fallback,
     give_up_reason,
+    predicates,
+    retry,
+    retry_async,
     retry_llm,
 )
-from llm_retry.testing import Wait, disable_retries, record_waits
+from llm_retry.testing import (
+    FlakyProvider,
+    ReceivedRequest,
+    StreamError,
+    Wait,
+    disable_retries,
+    provider_error,
+    record_waits,
+)
 
 # --- decorators keep the signature -------------------------------------------------------------------------
 
@@ -142,6 +156,33 @@ with record_waits() as waits:
 with disable_retries():
     pass
 disable_retries(False)
+
+# --- provider faults, the flaky provider, the llm-retry-py drop-in -----------------------------------------
+
+assert_type(provider_error("openai", 429, code="insufficient_quota", headers={"retry-after": "1"}), Exception)
+with FlakyProvider([529, (429, {"retry-after": "1"}), (200, {}, {"content": []}), StreamError()]) as flaky:
+    assert_type(flaky.base_url, str)
+    assert_type(flaky.requests, list[ReceivedRequest])
+    assert_type(flaky.requests[0].headers, dict[str, str])
+
+
+def compat_call() -> int:
+    return 1
+
+
+async def compat_async_call() -> str:
+    return ""
+
+
+policy = RetryPolicy(max_attempts=3, base_delay_ms=100, jitter=Jitter.EQUAL)
+assert_type(retry(compat_call, policy=policy, should_retry=predicates.is_retryable), int)
+assert_type(policy.delay_seconds(0), float)
+assert_type(RetryExhausted(ValueError(), 3).last_error, BaseException)
+
+
+async def compat_main() -> None:
+    assert_type(await retry_async(compat_async_call, policy=policy), str)
+
 
 config = RetryConfig(max_attempts=2).replace(deadline_s=10.0)
 assert_type(config, RetryConfig)

@@ -23,16 +23,19 @@ on 127.0.0.1 that real SDKs can be pointed at, waits recorded instead of slept, 
 # provider_error, FlakyProvider
 # record_waits, disable_retries
 from .._switches import Wait
-from ._faults import PROVIDERS, provider_error
-from ._flaky import REPLY_TEXT, FlakyProvider, ReceivedRequest, ScriptItem
+from ._faults import PROVIDERS, ProviderFaults, provider_error
+from ._flaky import REPLY_TEXT, FlakyProvider, ReceivedRequest, ScriptItem, Stall, StreamError
 from ._waits import disable_retries, record_waits
 
 __all__ = [
     "PROVIDERS",
     "REPLY_TEXT",
     "FlakyProvider",
+    "ProviderFaults",
     "ReceivedRequest",
     "ScriptItem",
+    "Stall",
+    "StreamError",
     "Wait",
     "disable_retries",
     "provider_error",

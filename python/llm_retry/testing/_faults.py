@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import _validate as valid
 
-__all__ = ["PROVIDERS", "provider_error"]
+__all__ = ["PROVIDERS", "ProviderFaults", "provider_error"]
 
 
 # --- fake classes --------------------------------------------------------------------------------------
@@ -229,14 +229,18 @@ OPENAI_ERROR_TYPES: dict[int, tuple[str, str | None]] = {
 # A spent quota is typed as its code: {"type": "insufficient_quota", "code": "insufficient_quota"}.
 _OPENAI_TYPED_AS_CODE = ("insufficient_quota",)
 _OPENAI_STREAM_TYPES = ("server_error", "rate_limit_exceeded", "invalid_request_error")
+_GROQ_STREAM_TYPES = ("internal_server_error", *_OPENAI_STREAM_TYPES)
 
 
-def _openai_error(status: int, fault: _Fault, *, groq: bool) -> dict[str, Any]:
+def _openai_error(status: int, fault: _Fault, module: str) -> dict[str, Any]:
     default_type, default_code = OPENAI_ERROR_TYPES.get(
         status, ("server_error" if status >= 500 else "invalid_request_error", None)
     )
-    if groq and status >= 500:
+    if module == "groq" and status >= 500:
         default_type = "internal_server_error"
+    if module in ("together", "fireworks"):
+        # Their APIs send few codes; OpenAI's (a 403's `unsupported_country_region_territory`) would mislead.
+        default_code = None
     code = fault.code if fault.code is not None else default_code
     error_type = code if code in _OPENAI_TYPED_AS_CODE else default_type
     return {"message": fault.message or _phrase(status), "type": error_type, "param": None, "code": code}
@@ -261,7 +265,7 @@ def _openai_like(fault: _Fault, module: str, root: str, transport: str, *, groq:
             **({} if groq else {"code": inner.get("code"), "type": inner.get("type"), "param": None}),
         )
     status = fault.what
-    envelope = fault.body if fault.body is not None else {"error": _openai_error(status, fault, groq=groq)}
+    envelope = fault.body if fault.body is not None else {"error": _openai_error(status, fault, module)}
     inner = envelope.get("error", envelope) if isinstance(envelope, dict) else envelope
     chain = (*base, (module, "APIStatusError"))
     name = "InternalServerError" if status >= 500 else _OPENAI_STATUS_CLASSES.get(status)
@@ -297,6 +301,15 @@ def _openai(fault: _Fault) -> Exception:
 
 def _groq(fault: _Fault) -> Exception:
     return _openai_like(fault, "groq", "GroqError", "httpx", groq=True)
+
+
+# together and fireworks-ai are Stainless SDKs of groq's generation: the whole envelope as `.body`.
+def _together(fault: _Fault) -> Exception:
+    return _openai_like(fault, "together", "TogetherError", "httpx", groq=True)
+
+
+def _fireworks(fault: _Fault) -> Exception:
+    return _openai_like(fault, "fireworks", "FireworksError", "httpx", groq=True)
 
 
 # --- mistralai (Speakeasy) -------------------------------------------------------------------------
@@ -408,7 +421,8 @@ GOOGLE_CANONICAL_STATUSES = {
     "UNAVAILABLE": 503,
     "DEADLINE_EXCEEDED": 504,
 }
-_GOOGLE_BY_STATUS = {
+# The canonical status Google's APIs send with each HTTP status.
+GOOGLE_STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",
@@ -431,7 +445,7 @@ def _gemini(fault: _Fault) -> Exception:
         canonical, status = fault.what, GOOGLE_CANONICAL_STATUSES[fault.what]
     else:
         status = fault.what
-        canonical = _GOOGLE_BY_STATUS.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
+        canonical = GOOGLE_STATUS_NAMES.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
     body = (
         fault.body
         if fault.body is not None
@@ -473,7 +487,8 @@ BEDROCK_CODES = {
     "ModelErrorException": 424,
     "ModelStreamErrorException": 424,
 }
-_BEDROCK_BY_STATUS = {
+# The code Bedrock sends with each HTTP status (the first modeled one; 401 is not modeled).
+BEDROCK_ERROR_CODES = {
     **{status: code for code, status in reversed(BEDROCK_CODES.items())},
     401: "UnrecognizedClientException",  # a bad key; not modeled, so a plain ClientError
 }
@@ -483,7 +498,6 @@ BEDROCK_STREAM_CODES = (
     "serviceUnavailableException",
     "internalServerException",
     "modelStreamErrorException",
-    "modelTimeoutException",
     "validationException",
 )
 _BOTOCORE = "botocore.exceptions"
@@ -519,7 +533,7 @@ def _bedrock(fault: _Fault) -> Exception:
             status = fault.what
             code = (
                 fault.code
-                or _BEDROCK_BY_STATUS.get(status)
+                or BEDROCK_ERROR_CODES.get(status)
                 or ("InternalServerException" if status >= 500 else "ValidationException")
             )
         headers = {
@@ -566,24 +580,33 @@ class _Fault:
 
 
 @dataclass(frozen=True, slots=True)
-class _Provider:
+class ProviderFaults:
+    """What `provider_error` can make for one provider: any HTTP status from 400 to 599, and ``faults``, its
+    own names for the rest ("connection", "timeout", error codes, errors inside a stream)."""
+
     make: Callable[[_Fault], Exception]
     faults: tuple[str, ...]
-    """The str faults it knows besides HTTP statuses."""
-    statuses: bool = True
 
 
-_STREAM = "an error type raised inside a stream"
-PROVIDERS: dict[str, _Provider] = {
-    "anthropic": _Provider(_anthropic, (*_NETWORK, *_ANTHROPIC_STREAM_TYPES)),
-    "openai": _Provider(_openai, (*_NETWORK, *_OPENAI_STREAM_TYPES)),
-    "groq": _Provider(_groq, (*_NETWORK, *_OPENAI_STREAM_TYPES)),
-    "mistral": _Provider(_mistral, _NETWORK),
-    "cohere": _Provider(_cohere, _NETWORK),
-    "gemini": _Provider(_gemini, (*_NETWORK, *GOOGLE_CANONICAL_STATUSES)),
-    "bedrock": _Provider(_bedrock, (*_NETWORK, *BEDROCK_CODES, *BEDROCK_STREAM_CODES)),
+PROVIDERS: dict[str, ProviderFaults] = {
+    # Each name is proven against its SDK in tests/conformance/test_provider_error.py.
+    "anthropic": ProviderFaults(_anthropic, (*_NETWORK, *_ANTHROPIC_STREAM_TYPES)),
+    "openai": ProviderFaults(_openai, (*_NETWORK, *_OPENAI_STREAM_TYPES)),
+    "groq": ProviderFaults(_groq, (*_NETWORK, *_GROQ_STREAM_TYPES)),
+    "together": ProviderFaults(_together, _NETWORK),
+    "fireworks": ProviderFaults(_fireworks, _NETWORK),
+    "mistral": ProviderFaults(_mistral, _NETWORK),
+    "cohere": ProviderFaults(_cohere, _NETWORK),
+    "gemini": ProviderFaults(_gemini, (*_NETWORK, *GOOGLE_CANONICAL_STATUSES)),
+    "bedrock": ProviderFaults(_bedrock, (*_NETWORK, *BEDROCK_CODES, *BEDROCK_STREAM_CODES)),
 }
-_ALIASES = {"google-genai": "gemini", "google": "gemini", "mistralai": "mistral", "botocore": "bedrock"}
+_ALIASES = {
+    "google-genai": "gemini",
+    "google": "gemini",
+    "mistralai": "mistral",
+    "botocore": "bedrock",
+    "fireworks-ai": "fireworks",
+}
 
 
 def _headers(headers: object) -> dict[str, str]:
@@ -607,7 +630,8 @@ def provider_error(
 ) -> Exception:
     """An exception shaped like the one ``provider``'s SDK raises for a fault, without the SDK.
 
-    ``provider`` is one of ``PROVIDERS`` (anthropic, openai, groq, mistral, cohere, gemini, bedrock).
+    ``provider`` is one of ``PROVIDERS`` (anthropic, openai, groq, together, fireworks, mistral, cohere,
+    gemini, bedrock).
     ``status_or_code`` is an HTTP status (``529``, ``429``), ``"connection"`` or ``"timeout"`` (a transport
     failure, wrapped as the SDK wraps it), or a provider's own name for a fault: Bedrock's error codes
     (``"ThrottlingException"``; lowerCamel ones are errors inside an event stream), Gemini's canonical

@@ -1,5 +1,6 @@
 """`FlakyProvider`: an HTTP server on 127.0.0.1 that answers from a script, speaking enough of Anthropic's
-Messages API and OpenAI's Chat Completions and Responses APIs for their real SDKs to parse what it sends.
+Messages API, OpenAI's Chat Completions and Responses APIs, Gemini's generateContent and Bedrock's Converse
+for their real SDKs to parse what it sends.
 
 It serves the status, headers and body each script item names, in order, one item per request; the error body
 a status gets when the item names none is the provider's own envelope, so the SDKs raise the very classes
@@ -8,8 +9,10 @@ they raise in production (``anthropic.OverloadedError`` for a 529, ``openai.Rate
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -20,17 +23,45 @@ from types import TracebackType
 from typing import Any, TypeAlias
 
 from .. import _validate as valid
+from ._faults import BEDROCK_ERROR_CODES, GOOGLE_CANONICAL_STATUSES, GOOGLE_STATUS_NAMES
 
 Body: TypeAlias = Mapping[str, Any] | str | bytes
-ScriptItem: TypeAlias = int | tuple[int, Mapping[str, str]] | tuple[int, Mapping[str, str], Body | None]
-"""One answer: a status, ``(status, headers)``, or ``(status, headers, body)``. A dict body is sent as JSON,
-a str or bytes body as it is; left out, the body is the provider's usual one for that status."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamError:
+    """A script item for a streamed request: HTTP 200, the first part of the answer, then an error inside
+    the stream, as providers send an overload that strikes mid-answer. ``error_type`` is the provider's
+    (Anthropic's ``overloaded_error``, ``api_error``; OpenAI's ``server_error``), sent as an Anthropic
+    ``event: error`` on ``/v1/messages`` and as an ``{"error": ...}`` chunk elsewhere; the SDKs raise it
+    while the stream is read (anthropic's ``APIStatusError`` with status 200, openai's bare ``APIError``)."""
+
+    error_type: str = "overloaded_error"
+    message: str = "Overloaded"
+
+
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """A script item that answers late: nothing for ``seconds`` (at most 60), then ``then``. A client whose
+    timeout is shorter gives up first, as it would with a provider that hangs."""
+
+    seconds: float
+    then: ScriptItem = 200
+
+
+ScriptItem: TypeAlias = (
+    int | StreamError | Stall | tuple[int, Mapping[str, str]] | tuple[int, Mapping[str, str], Body | None]
+)
+"""One answer: a status, ``(status, headers)``, ``(status, headers, body)``, a `StreamError` or a `Stall`.
+A dict body is sent as JSON, a str or bytes body as it is; left out, the body is the provider's usual one
+for that status."""
 
 REPLY_TEXT = "Hello from FlakyProvider"
 """The assistant's text in every success body the script does not spell out."""
 
-_SCRIPT_ITEM = "an int status, (status, headers) or (status, headers, body)"
+_SCRIPT_ITEM = "an int status, (status, headers), (status, headers, body) or a StreamError"
 _MAX_REQUEST_BYTES = 1 << 20
+_LONGEST_STALL_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +78,21 @@ class _Reply:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: Body | None
+    stream_error: StreamError | None = None
+    stall_s: float = 0.0
 
 
 def _reply(item: object, index: int) -> _Reply:
     name = f"script[{index}]"
+    if isinstance(item, Stall):
+        stall_s = valid.seconds(f"{name}'s seconds", item.seconds, maximum=_LONGEST_STALL_S)
+        if isinstance(item.then, Stall):
+            raise valid.wrong_type(f"{name}'s then", "a script item other than a Stall", item.then)
+        return dataclasses.replace(_reply(item.then, index), stall_s=stall_s)
+    if isinstance(item, StreamError):
+        if not isinstance(item.error_type, str) or not isinstance(item.message, str):
+            raise valid.wrong_type(f"{name}'s error_type and message", "str", item)
+        return _Reply(200, (), None, item)
     parts = item if isinstance(item, tuple) else (item,)
     if not 1 <= len(parts) <= 3:
         raise valid.out_of_range(name, _SCRIPT_ITEM, item)
@@ -76,7 +118,9 @@ class FlakyProvider:
     ``script`` lists the answers, one per request in the order they arrive: ``529``, ``(429, {"retry-after":
     "1"})``, ``(200, {}, {"content": ...})``. A status alone gets the provider's usual body: Anthropic's
     error envelope on ``/v1/messages`` (``overloaded_error`` for 529, ``rate_limit_error`` for 429...),
-    OpenAI's elsewhere, and for 200 a complete message, chat completion or response. A request past the end
+    Google's on ``...:generateContent``, Bedrock's code header on ``/model/.../converse``, OpenAI's
+    elsewhere; and for 200 a complete message, chat completion, response, Gemini candidate or Converse
+    output (streamed when the request asks for a stream). A request past the end
     of the script is answered 400 with a message saying so, which no client retries. Point a real SDK at
     ``base_url`` (with ``max_retries=0``, so that only your retries run); ``requests`` lists what arrived.
 
@@ -104,6 +148,7 @@ class FlakyProvider:
             raise valid.out_of_range("host", "a loopback address ('127.0.0.1', 'localhost' or '::1')", host)
         self._host = host
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         self._requests: list[ReceivedRequest] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -127,7 +172,8 @@ class FlakyProvider:
         if self._server is not None:
             raise RuntimeError("FlakyProvider is already running")
         handler = type("_Handler", (_Handler,), {"provider": self})
-        server_class = _IPv6Server if ":" in self._host else ThreadingHTTPServer
+        self._closing.clear()
+        server_class = _IPv6Server if ":" in self._host else _Server
         self._server = server_class((self._host, 0), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -140,11 +186,21 @@ class FlakyProvider:
     ) -> None:
         server, thread = self._server, self._thread
         self._server = self._thread = None
+        self._closing.set()
         if server is not None:
             server.shutdown()
             server.server_close()
         if thread is not None:
             thread.join(timeout=5)
+
+    async def __aenter__(self) -> FlakyProvider:
+        """``async with FlakyProvider(...)``: the same server, for async tests (it runs in its own thread)."""
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
 
     def _next(self, request: ReceivedRequest) -> tuple[_Reply | None, int]:
         with self._lock:
@@ -153,13 +209,23 @@ class FlakyProvider:
         return (self._script[n - 1] if n <= len(self._script) else None), n
 
 
-class _IPv6Server(ThreadingHTTPServer):
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hung up mid-answer (a test's timeout, a cancelled stream) is not the server's error.
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+class _IPv6Server(_Server):
     address_family = socket.AF_INET6
 
 
 class _Handler(BaseHTTPRequestHandler):
     provider: FlakyProvider
     server_version = "FlakyProvider"
+    timeout = 10  # seconds a request may take to arrive: a client that stalls cannot hold a thread for ever
 
     def _answer(self) -> None:
         length = int(self.headers.get("content-length") or 0)
@@ -172,22 +238,29 @@ class _Handler(BaseHTTPRequestHandler):
             request_body = {}
         received = ReceivedRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
         reply, n = self.provider._next(received)
+        if reply is not None and reply.stall_s > 0 and self.provider._closing.wait(reply.stall_s):
+            return  # the provider is shutting down: the stalled request is dropped unanswered
         api = _api_of(self.path)
         if reply is None:
             served = len(self.provider._script)
             message = f"FlakyProvider: the script has {served} answers and this is request {n}"
-            self._send(400, (), _error_body(api, 400, message))
+            self._send(400, *_error_reply(api, 400, message))
+            return
+        if reply.stream_error is not None:
+            self._send_stream(reply, api, request_body)
             return
         body = reply.body
+        headers = reply.headers
         if body is None:
             if reply.status < 300:
                 body = _success_body(api, request_body)
-                if request_body.get("stream") is True and api != "other":
+                if _streamed(api, self.path, request_body):
                     self._send_stream(reply, api, request_body)
                     return
             else:
-                body = _error_body(api, reply.status, None)
-        self._send(reply.status, reply.headers, body)
+                extra, body = _error_reply(api, reply.status, None)
+                headers = (*extra, *headers)
+        self._send(reply.status, headers, body)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
 
@@ -212,7 +285,10 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers:
             self.send_header(name, value)
         self.end_headers()
-        for event, data in _stream_events(api, request_body):
+        events = _stream_events(api, request_body)
+        if reply.stream_error is not None:
+            events = [*events[: _STARTED_EVENTS[api]], _stream_error_event(api, reply.stream_error)]
+        for event, data in events:
             line = (f"event: {event}\n" if event else "") + f"data: {data}\n\n"
             self.wfile.write(line.encode())
         self.wfile.flush()
@@ -223,6 +299,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _api_of(path: str) -> str:
     path = path.split("?", 1)[0].rstrip("/")
+    if ":generateContent" in path or ":streamGenerateContent" in path:
+        return "gemini"
+    if path.endswith("/converse") and "/model/" in path:
+        return "bedrock"
     if path.endswith("/messages") and "/chat/" not in path:
         return "anthropic"
     if path.endswith("/chat/completions"):
@@ -264,8 +344,31 @@ def _phrase(status: int) -> str:
         return "Overloaded" if status == 529 else f"HTTP {status}"
 
 
+def _streamed(api: str, path: str, request_body: Mapping[str, Any]) -> bool:
+    """Whether the request asks for a stream: Gemini says so in the path, the others in the body."""
+    if api == "gemini":
+        return ":streamGenerateContent" in path
+    return request_body.get("stream") is True and api in ("anthropic", "chat", "responses")
+
+
+def _error_reply(api: str, status: int, message: str | None) -> tuple[tuple[tuple[str, str], ...], Any]:
+    """The headers and body of the provider's error for ``status``."""
+    text = message or f"{_phrase(status)} (FlakyProvider)"
+    if api == "bedrock":
+        # botocore reads the code from this header (rest-json protocol), the message from the body.
+        code = BEDROCK_ERROR_CODES.get(
+            status, "InternalServerException" if status >= 500 else "ValidationException"
+        )
+        errortype = f"{code}:http://internal.amazon.com/coral/com.amazon.bedrock/"
+        return (("x-amzn-errortype", errortype),), {"message": text}
+    return (), _error_body(api, status, text)
+
+
 def _error_body(api: str, status: int, message: str | None) -> dict[str, Any]:
     text = message or f"{_phrase(status)} (FlakyProvider)"
+    if api == "gemini":
+        canonical = GOOGLE_STATUS_NAMES.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
+        return {"error": {"code": status, "message": text, "status": canonical}}
     if api == "anthropic":
         kind = _ANTHROPIC_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
         return {"type": "error", "error": {"type": kind, "message": text}, "request_id": "req_flaky"}
@@ -282,6 +385,33 @@ def _model(request_body: Mapping[str, Any], default: str) -> str:
 
 def _success_body(api: str, request_body: Mapping[str, Any]) -> dict[str, Any]:
     usage_in, usage_out = 5, 5
+    if api == "gemini":
+        return {
+            "candidates": [
+                {
+                    "content": {"parts": [{"text": REPLY_TEXT}], "role": "model"},
+                    "finishReason": "STOP",
+                    "index": 0,
+                }
+            ],
+            "usageMetadata": {
+                "promptTokenCount": usage_in,
+                "candidatesTokenCount": usage_out,
+                "totalTokenCount": usage_in + usage_out,
+            },
+            "modelVersion": "gemini-flaky",
+        }
+    if api == "bedrock":
+        return {
+            "output": {"message": {"role": "assistant", "content": [{"text": REPLY_TEXT}]}},
+            "stopReason": "end_turn",
+            "usage": {
+                "inputTokens": usage_in,
+                "outputTokens": usage_out,
+                "totalTokens": usage_in + usage_out,
+            },
+            "metrics": {"latencyMs": 1},
+        }
     if api == "anthropic":
         return {
             "id": "msg_flaky",
@@ -338,8 +468,34 @@ def _success_body(api: str, request_body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# How many events of a streamed success go out before a `StreamError` strikes: the answer has begun.
+_STARTED_EVENTS = {"anthropic": 3, "chat": 1, "responses": 2, "gemini": 1, "bedrock": 1, "other": 1}
+
+
+def _stream_error_event(api: str, error: StreamError) -> tuple[str | None, str]:
+    if api == "gemini":
+        # A canonical status (`UNAVAILABLE`) as the error type; its HTTP status as the code.
+        code = GOOGLE_CANONICAL_STATUSES.get(error.error_type, 500)
+        return None, json.dumps(
+            {"error": {"code": code, "message": error.message, "status": error.error_type}}
+        )
+    if api == "anthropic":
+        body = {"type": "error", "error": {"type": error.error_type, "message": error.message}}
+        return "error", json.dumps(body)
+    return None, json.dumps({"error": {"message": error.message, "type": error.error_type, "code": None}})
+
+
 def _stream_events(api: str, request_body: Mapping[str, Any]) -> list[tuple[str | None, str]]:
     """The SSE events of a streamed success: (event name or None, data)."""
+    if api == "gemini":
+        first = _success_body(api, request_body)
+        words = REPLY_TEXT.split(" ")
+        head, tail = " ".join(words[:2]) + " ", " ".join(words[2:])
+        chunks = []
+        for text, finish in ((head, None), (tail, "STOP")):
+            candidate = {"content": {"parts": [{"text": text}], "role": "model"}, "index": 0}
+            chunks.append({**first, "candidates": [candidate | ({"finishReason": finish} if finish else {})]})
+        return [(None, json.dumps(chunk)) for chunk in chunks]
     if api == "anthropic":
         message = _success_body(api, request_body) | {"content": [], "stop_reason": None}
         events: list[tuple[str, dict[str, Any]]] = [
