@@ -242,3 +242,44 @@ def test_the_block_retries_as_the_guide_says(
         assert len(warnings) >= 2, [r.getMessage() for r in caplog.records]  # one per retry at least
         if "count_retry" in namespace:
             assert metrics.increments == ["llm.retries", "llm.retries"]
+
+
+# --- the backoff the guides say is the same ----------------------------------------------------------------
+
+
+def llm_retry_ceilings(waits: int, **config: Any) -> list[float]:
+    """The full-jitter ceilings of the first ``waits`` computed waits of a call under OpenAIPreset with
+    ``config`` (no server hint), as `llm_retry.testing.record_waits` reports them."""
+    from llm_retry.testing import record_waits
+
+    @llm_retry.retry_llm(preset=llm_retry.OpenAIPreset, max_attempts=waits + 1, budget=None, **config)
+    def down() -> None:
+        raise ConnectionResetError("peer reset")
+
+    with record_waits() as recorded, pytest.raises(ConnectionResetError):
+        down()
+    return [wait.ceiling_s for wait in recorded]
+
+
+def test_tenacitys_random_exponential_is_llm_retrys_full_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guide's "`wait_random_exponential(multiplier=b, max=m)` is `base_delay_s=b, max_delay_s=m`": the
+    same ceilings, drawn from 0."""
+    tenacity = pytest.importorskip("tenacity")
+    import random
+
+    monkeypatch.setattr(random, "uniform", lambda low, high: (low, high))
+    wait = tenacity.wait_random_exponential(multiplier=0.5, max=6)
+    theirs = [wait(types.SimpleNamespace(attempt_number=n)) for n in range(1, 8)]
+    ours = llm_retry_ceilings(7, base_delay_s=0.5, max_delay_s=6)
+    assert theirs == [(0, ceiling) for ceiling in ours]
+    assert ours == [0.5, 1.0, 2.0, 4.0, 6.0, 6.0, 6.0]
+
+
+def test_backoffs_expo_with_full_jitter_is_llm_retrys_full_jitter() -> None:
+    """The guide's "`backoff.expo` with its defaults and `full_jitter` is `base_delay_s=1`", `max_value`
+    being `max_delay_s`: the same ceilings (`full_jitter` draws from 0 to each)."""
+    backoff = pytest.importorskip("backoff")
+    values = backoff.expo(max_value=20)
+    next(values)  # backoff primes its wait generators with one send(None)
+    theirs = [next(values) for _ in range(7)]
+    assert theirs == llm_retry_ceilings(7, base_delay_s=1.0, max_delay_s=20)

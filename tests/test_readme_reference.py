@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import llm_retry
+import llm_retry.otel
+import llm_retry.prometheus
+import llm_retry.testing
 import pytest
 from llm_retry import presets
 from llm_retry._budget import PER_PROVIDER
@@ -263,6 +266,7 @@ SAMPLES: dict[str, Callable[[], object]] = {
     "CircuitOpenError": lambda: llm_retry.CircuitOpenError("b", 1.0, llm_retry.BreakerState.OPEN),
     "RateLimitedError": lambda: llm_retry.RateLimitedError("g", 1.0, llm_retry.GiveUpReason.DEADLINE),
     "AllProvidersFailed": lambda: llm_retry.AllProvidersFailed("all failed", [ValueError("x")]),
+    "RetryExhausted": lambda: llm_retry.RetryExhausted(ValueError("x"), 3),
 }
 
 
@@ -385,14 +389,23 @@ def test_every_preset_value_is_the_real_one(row: dict[str, str]) -> None:
 # --- coverage ----------------------------------------------------------------------------------------------
 
 
+# The public modules whose names the reference must cover, by the prefix it writes them with.
+# (`llm_retry.testing` joins them once the testing helpers still in flight are merged.)
+MODULES = {"": llm_retry, "otel.": llm_retry.otel, "prometheus.": llm_retry.prometheus}
+
+
 def test_every_public_name_is_in_the_reference() -> None:
-    covered = {name.partition(".")[0] for block in blocks() for name in block.names}
-    covered |= {TICKED.findall(row["preset"])[0] for row in preset_rows()}
-    missing = sorted(set(llm_retry.__all__) - covered)
-    assert not missing, f"public names with no entry in the README's reference: {missing}"
+    """Every name in the ``__all__`` of `llm_retry` and its public modules has an entry
+    (``CircuitBreaker.stats`` covers ``CircuitBreaker``), and every name an entry describes exists."""
+    covered = {TICKED.findall(row["preset"])[0] for row in preset_rows()}
     for block in blocks():
         for name in block.names:
-            resolve(name)  # a name the reference describes exists
+            resolve(name)
+            parts = name.split(".")
+            covered |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    public = {prefix + name for prefix, module in MODULES.items() for name in module.__all__}
+    missing = sorted(public - covered)
+    assert not missing, f"public names with no entry in the README's reference: {missing}"
 
 
 def slug(heading: str) -> str:
