@@ -210,11 +210,16 @@ def test_exactly_half_open_max_calls_probes_are_in_flight_across_a_fleet_of_proc
     for p in processes:
         p.start()
     try:
-        reports = [results.get(timeout=60) for _ in range(4 * 3)]
+        # The 10 callers that get no probe in report after their 2 s of trying; the 2 probes hang meanwhile.
+        reports = [results.get(timeout=60) for _ in range(4 * 3 - 2)]
+        probes_in_flight = entered.value
+        release.set()
+        reports += [results.get(timeout=60) for _ in range(2)]
     finally:
         release.set()
         redis_fleet.join_all(processes)
     # 12 callers in 4 processes kept trying for 2 s while the fleet was half-open: 2 probes got in.
+    assert probes_in_flight == 2
     assert entered.value == 2
     assert sum(made for made, _, _ in reports) == 2
     assert sum(refused for _, refused, _ in reports) > 0
