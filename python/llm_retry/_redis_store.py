@@ -284,6 +284,16 @@ class RedisStore(InMemoryStore):
             for script, keys, args, then in fleet.requests():
                 then(await self._acall(script, keys, args))
 
+    def close(self) -> None:
+        """Stops the background rounds (a sync client's thread, or an async client's task, at its next
+        wake); the objects go on with local state, and the client stays yours to close. Never raises."""
+        with self._fleets_lock:
+            self.autosync = False
+            wake, self._ticker = self._wake, None
+        if wake is not None:
+            self._kick()
+            self._wake = None
+
     def _snapshot(self) -> list[_Fleet]:
         with self._fleets_lock:
             return list(self._fleets)
