@@ -465,20 +465,24 @@ def check_pairing(objects: Sequence[object], asynchronous: bool, what: str) -> N
 
 def running_rounds(objects: Sequence[object]) -> Callable[[], None] | None:
     """What an async caller calls first: starts its objects' async stores' rounds on its loop (None when no
-    object is on an async `RedisStore`)."""
-    stores = []
+    object is on an async `RedisStore`, the common case, checked fast: `attempts()` asks at every block)."""
+    stores: list[RedisStore] | None = None
     for obj in objects:
         fleet = getattr(obj, "_fleet", None)
-        if fleet is not None and fleet.store.asynchronous and fleet.store not in stores:
-            stores.append(fleet.store)
-    if not stores:
+        if fleet is not None and fleet.store._is_async:
+            if stores is None:
+                stores = [fleet.store]
+            elif fleet.store not in stores:
+                stores.append(fleet.store)
+    if stores is None:
         return None
     if len(stores) == 1:
         only: Callable[[], None] = stores[0]._running_here
         return only
+    found = stores
 
     def start_all() -> None:
-        for store in stores:
+        for store in found:
             store._running_here()
 
     return start_all
