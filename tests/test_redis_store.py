@@ -107,6 +107,23 @@ def test_failures_counted_across_processes_open_every_processs_breaker(redis_ser
     assert redis_server.command("HGET", a.key("breaker", "p"), "st") == b"o"
 
 
+def test_a_failure_rate_over_the_fleets_window_trips_it(redis_server: RedisServer) -> None:
+    """Two answers here, three failures there: neither process alone has the minimum_calls or the rate,
+    the fleet's window has 3 failures in 5 calls."""
+    a, b = manual(redis_server), manual(redis_server)
+    settings = {"failure_threshold": 100, "failure_rate_threshold": 0.5, "minimum_calls": 4}
+    breaker_a = CircuitBreaker(name="r", store=a, **settings)  # type: ignore[arg-type]
+    breaker_b = CircuitBreaker(name="r", store=b, **settings)  # type: ignore[arg-type]
+    assert calls_through(breaker_a, lambda: "ok", 2) == ["ok", "ok"]
+    assert calls_through(breaker_b, fail_with(503), 3) == ["503"] * 3
+    a.sync()
+    assert breaker_a.state is BreakerState.CLOSED
+    b.sync()
+    assert breaker_b.state is BreakerState.OPEN
+    a.sync()
+    assert breaker_a.state is BreakerState.OPEN
+
+
 def test_a_success_elsewhere_breaks_the_run_of_failures(redis_server: RedisServer) -> None:
     a, b = manual(redis_server), manual(redis_server)
     breaker_a = CircuitBreaker(name="p", failure_threshold=5, store=a)
