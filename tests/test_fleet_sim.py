@@ -75,6 +75,7 @@ def test_policies_that_need_missing_names_are_skipped_and_said_so(smoke: Any) ->
     ran = {run.policy for run in smoke.runs}
     for name, policy in fleet_sim.POLICIES.items():
         absent = [n for n in policy.needs if not hasattr(llm_retry, n)]
+        absent += [m for m in policy.modules if importlib.util.find_spec(m) is None]
         assert (name in smoke.skipped) == bool(absent)
         assert (name in ran) != bool(absent)
         if absent:
