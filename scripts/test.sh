@@ -29,6 +29,9 @@ python -m ruff check python tests benches examples scripts
 python -m ruff format --check python tests benches examples scripts
 python -m mypy
 python -m mypy.stubtest llm_retry._core
+# The public API as typed user code sees it, under both checkers' strict modes.
+python -m mypy --strict tests/typing/usage.py
+python -m pyright --pythonpath "$(command -v python)" tests/typing/usage.py
 
 echo "== pytest"
 python -m pytest -q -p no:cacheprovider tests

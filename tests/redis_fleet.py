@@ -5,6 +5,7 @@ through a queue. Module-level functions, so that a spawned child can import them
 
 from __future__ import annotations
 
+import logging
 import multiprocessing.synchronize
 import threading
 import time
@@ -93,6 +94,7 @@ def budget_worker(
 ) -> None:
     """``first_attempts`` answered calls, then (once every worker has made theirs) one call that fails until
     the fleet's budget refuses its retry. Reports the retries it made and any error other than the call's."""
+    logging.getLogger("llm_retry").setLevel(logging.ERROR)  # a WARNING per retry, from 4 processes
     # Exact while the store answers: a generous bound, so that a loaded machine does not degrade it.
     shared = store(port, timeout_s=5.0)
     budget = RetryBudget(name="provider", min_retries=3, retry_ratio=0.1, store=shared)

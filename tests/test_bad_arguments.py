@@ -307,6 +307,8 @@ DECORATOR_ARGUMENTS: list[Row] = [
     ({"on_retry": "print"}, TypeError, says("on_retry", HOOKS, typed("'print'", "str"))),
     ({"on_retry": [print, "x"]}, TypeError, says("on_retry", HOOKS, typed("'x'", "str"))),
     ({"on_retry": (None,)}, TypeError, says("on_retry", HOOKS, typed("None", "NoneType"))),
+    ({"on_event": 3}, TypeError, says("on_event", HOOKS, typed("3", "int"))),
+    ({"on_event": [print, "x"]}, TypeError, says("on_event", HOOKS, typed("'x'", "str"))),
     ({"breaker": "b"}, TypeError, says("breaker", "None or a CircuitBreaker", typed("'b'", "str"))),
     (
         {"breaker": CircuitBreaker},
@@ -589,6 +591,8 @@ FALLBACK: list[Row] = [
     ({"replace_defaults": None}, TypeError, says("replace_defaults", "a bool", typed("None", "NoneType"))),
     ({"on_fallback": "log"}, TypeError, says("on_fallback", "None or callable", typed("'log'", "str"))),
     ({"on_fallback": 5}, TypeError, says("on_fallback", "None or callable", typed("5", "int"))),
+    ({"on_event": "log"}, TypeError, says("on_event", HOOKS, typed("'log'", "str"))),
+    ({"on_event": [print, 5]}, TypeError, says("on_event", HOOKS, typed("5", "int"))),
 ]
 
 # --- the table: every row against every call that takes it ------------------------------------------------
@@ -715,6 +719,8 @@ GOOD_DECORATOR: list[dict[str, Any]] = [
     {"on_retry": []},
     {"on_retry": print},
     {"on_retry": (print, print)},
+    {"on_event": print},
+    {"on_event": [print, print]},
     {"breaker": None, "budget": None},
     {"budget": None},
     {"breaker": CircuitBreaker()},
@@ -815,6 +821,8 @@ GOOD: list[tuple[str, Callable[..., object], dict[str, Any]]] = [
             {"replace_defaults": False},
             {"on_fallback": None},
             {"on_fallback": print},
+            {"on_event": None},
+            {"on_event": (print,)},
         ]
     ],
 ]

@@ -189,7 +189,7 @@ def test_slow_start_paces_a_backlog_at_a_rate_that_doubles() -> None:
     with pytest.raises(ServiceUnavailableError):
         call(ServiceUnavailableError())
     before = breaker.stats["rate_before_trip"]
-    assert 18.0 <= before <= 20.0, before
+    assert 18.0 <= before <= 20.5, before  # 201 calls admitted over the 10 s window
     clock.advance(breaker.retry_in_s())
     assert call() == "ok"
     assert breaker.state is CLOSED

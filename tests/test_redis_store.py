@@ -16,7 +16,7 @@ import pytest
 import redis
 import redis.asyncio
 import redis_fleet
-from doubles import APIStatusError, status_error
+from doubles import APIStatusError, FakeClock, status_error
 from llm_retry import (
     BreakerState,
     CircuitBreaker,
@@ -24,8 +24,11 @@ from llm_retry import (
     RateLimitGate,
     RedisStore,
     RetryBudget,
+    StoreEvent,
+    add_listener,
     async_retry_llm,
     attempts,
+    remove_listener,
     retry_llm,
 )
 from redis_server import RedisServer, free_port, redis_server
@@ -128,6 +131,28 @@ def test_a_probe_that_answers_anywhere_closes_the_fleet(redis_server: RedisServe
     assert breaker_a.state is BreakerState.CLOSED
 
 
+def test_every_object_hears_of_the_fleets_transitions_and_closing_by_hand_is_the_fleets(
+    redis_server: RedisServer,
+) -> None:
+    a, b = manual(redis_server), manual(redis_server)
+    heard: list[tuple[str, str, str]] = []
+
+    def hook(name: str) -> object:
+        return lambda breaker, old, new: heard.append((name, old.value, new.value))
+
+    breaker_a = CircuitBreaker(name="p", store=a)
+    kept = [CircuitBreaker(name="p", store=b, on_state_change=hook(name)) for name in ("b1", "b2")]
+    breaker_a.open()
+    a.sync()
+    b.sync()
+    assert sorted(heard) == [("b1", "closed", "open"), ("b2", "closed", "open")]
+    breaker_a.close()
+    a.sync()
+    b.sync()
+    assert sorted(heard[2:]) == [("b1", "open", "closed"), ("b2", "open", "closed")]
+    assert [k.state for k in kept] == [BreakerState.CLOSED] * 2
+
+
 def test_a_failed_probe_reopens_the_fleet_for_longer(redis_server: RedisServer) -> None:
     a = manual(redis_server)
     breaker = CircuitBreaker(name="p", cooldown_s=0.1, max_cooldown_s=5.0, store=a)
@@ -139,6 +164,24 @@ def test_a_failed_probe_reopens_the_fleet_for_longer(redis_server: RedisServer) 
     assert redis_server.command("HGET", a.key("breaker", "p"), "opens") == b"2"
     left_ms = int(redis_server.command("HGET", a.key("breaker", "p"), "until")) - server_ms(redis_server)  # type: ignore[arg-type]
     assert 100 < left_ms <= 200 * 1.2 + 50  # doubled (0.2 s), jittered upward at most 20 %
+
+
+def test_stores_on_a_fake_clock_run_the_fleet_in_virtual_time(redis_server: RedisServer) -> None:
+    clock = FakeClock(start_s=1_000.0)
+    a, b = manual(redis_server, clock=clock), manual(redis_server, clock=clock)
+    breaker_a = CircuitBreaker(name="p", cooldown_s=30.0, slow_start_s=5.0, store=a)
+    breaker_b = CircuitBreaker(name="p", cooldown_s=30.0, slow_start_s=5.0, store=b)
+    breaker_a.open()
+    a.sync()
+    b.sync()
+    assert breaker_b.state is BreakerState.OPEN
+    clock.advance(40.0)  # the open period passes in virtual time, for the scripts as for the local breakers
+    assert calls_through(breaker_b, lambda: "ok", 1) == ["ok"]
+    b.sync()
+    a.sync()
+    assert breaker_a.state is BreakerState.CLOSED
+    # Closed as by a probe of its own: A's backlog, too, is let back in at a rate.
+    assert breaker_a.stats["slow_start_left_s"] > 0
 
 
 def server_ms(server: RedisServer) -> int:
@@ -167,11 +210,16 @@ def test_exactly_half_open_max_calls_probes_are_in_flight_across_a_fleet_of_proc
     for p in processes:
         p.start()
     try:
-        reports = [results.get(timeout=60) for _ in range(4 * 3)]
+        # The 10 callers that get no probe in report after their 2 s of trying; the 2 probes hang meanwhile.
+        reports = [results.get(timeout=60) for _ in range(4 * 3 - 2)]
+        probes_in_flight = entered.value
+        release.set()
+        reports += [results.get(timeout=60) for _ in range(2)]
     finally:
         release.set()
         redis_fleet.join_all(processes)
     # 12 callers in 4 processes kept trying for 2 s while the fleet was half-open: 2 probes got in.
+    assert probes_in_flight == 2
     assert entered.value == 2
     assert sum(made for made, _, _ in reports) == 2
     assert sum(refused for _, refused, _ in reports) > 0
@@ -301,6 +349,9 @@ def test_a_paused_server_adds_at_most_the_timeout_once_and_recovers_by_itself(
     store = RedisStore(client(redis_server), prefix="t", timeout_s=TIMEOUT_S, sync_interval_s=0.05)
     _, _, call = traffic(store)
     baseline_s = max(timed(call) for _ in range(20))
+    events: list[StoreEvent] = []
+    listener = lambda event: events.append(event) if isinstance(event, StoreEvent) else None  # noqa: E731
+    add_listener(listener)
     with caplog.at_level(logging.WARNING, logger="llm_retry"):
         redis_server.pause()
         try:
@@ -313,6 +364,9 @@ def test_a_paused_server_adds_at_most_the_timeout_once_and_recovers_by_itself(
         assert max(paused) < TIMEOUT_S + MARGIN_S
         assert sorted(paused)[len(paused) // 2] < TIMEOUT_S  # most calls waited for nothing
         assert until(lambda: not store.stats()["degraded"] and timed(call) >= 0, timeout_s=15.0)
+    remove_listener(listener)
+    assert [(e.store, e.degraded) for e in events] == [("t", True), ("t", False)]
+    assert events[1].degraded_s is not None and events[1].degraded_s > 0
     warnings = [r.getMessage() for r in caplog.records if r.name == "llm_retry" and "store" in r.getMessage()]
     assert len([w for w in warnings if "is not answering" in w]) == 1
     assert len([w for w in warnings if "answers again" in w]) == 1
@@ -400,6 +454,90 @@ def test_a_store_that_never_answered_costs_nothing_and_raises_nothing() -> None:
     _, _, call = traffic(dead)
     assert [call() for _ in range(20)] == ["ok"] * 20
     assert until(lambda: dead.stats()["degraded"])
+
+
+def test_an_async_store_paused_or_killed_costs_a_call_at_most_the_timeout(redis_server: RedisServer) -> None:
+    async def scenario() -> list[float]:
+        aclient = redis.asyncio.Redis(host=redis_server.host, port=redis_server.port)
+        store = RedisStore(aclient, prefix="t", timeout_s=TIMEOUT_S, sync_interval_s=0.05)
+        budget = RetryBudget(name="p", min_retries=1000, store=store)
+        state = {"n": 0}
+
+        @async_retry_llm(budget=budget, max_attempts=3, base_delay_s=0.0)
+        async def call() -> str:
+            state["n"] += 1
+            if state["n"] % 2:
+                raise status_error(503)
+            return "ok"
+
+        async def timed_call() -> float:
+            started = time.monotonic()
+            assert await call() == "ok"  # each call retries once: it asks the store for the retry
+            return time.monotonic() - started
+
+        for _ in range(5):
+            await timed_call()
+        durations = []
+        redis_server.pause()
+        try:
+            durations += [await timed_call() for _ in range(20)]
+        finally:
+            redis_server.resume()
+        redis_server.kill()
+        durations += [await timed_call() for _ in range(20)]
+        assert store.stats()["degraded"]
+        await aclient.aclose()
+        return durations
+
+    durations = asyncio.run(scenario())
+    print(f"async, paused then killed: slowest call {max(durations) * 1000:.1f} ms")
+    assert max(durations) < TIMEOUT_S + MARGIN_S
+    assert sorted(durations)[len(durations) // 2] < TIMEOUT_S
+
+
+def test_an_async_sleep_that_never_yields_still_gets_an_answer_in_time(redis_server: RedisServer) -> None:
+    """A fake sleep that never lets the loop run keeps the store's answer from arriving: the call goes on
+    with local state after ``timeout_s`` instead of polling forever."""
+
+    async def never_yields(_: float) -> None:
+        pass
+
+    async def scenario() -> tuple[str, int]:
+        aclient = redis.asyncio.Redis(host=redis_server.host, port=redis_server.port)
+        store = RedisStore(aclient, prefix="t", autosync=False)
+        budget = RetryBudget(name="p", min_retries=5, store=store)
+        failures = 0
+
+        @async_retry_llm(budget=budget, max_attempts=3, base_delay_s=0.0, sleep=never_yields)
+        async def call() -> str:
+            nonlocal failures
+            failures += 1
+            if failures == 1:
+                raise status_error(503)
+            return "ok"
+
+        answer = await call()
+        await aclient.aclose()
+        return answer, failures
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 30)) == ("ok", 2)
+
+
+def test_the_prometheus_adapter_shows_a_degraded_store() -> None:
+    prometheus_client = pytest.importorskip("prometheus_client")
+    import llm_retry.prometheus
+
+    registry = prometheus_client.CollectorRegistry()
+    listener = llm_retry.prometheus.instrument(registry)
+    try:
+        dead = RedisStore(redis.Redis(host="127.0.0.1", port=free_port()), prefix="metrics")
+        CircuitBreaker(name="p", store=dead)
+        assert until(lambda: dead.stats()["degraded"])
+    finally:
+        remove_listener(listener)
+    labels = {"store": "metrics"}
+    assert registry.get_sample_value("llm_retry_store_degraded", labels) == 1
+    assert registry.get_sample_value("llm_retry_store_degradations_total", labels) == 1
 
 
 # --- pairing and async ------------------------------------------------------------------------------------

@@ -452,7 +452,12 @@ def test_one_warning_per_retry_with_structured_fields_and_no_arguments(caplog, f
         ask(SECRET, system=SECRET + "-system")
 
     ours = [r for r in caplog.records if r.name == "llm_retry"]
+    # One WARNING per retry, then one INFO line saying the call gave up, and why.
+    *ours, gave_up = ours
     assert len(ours) == 2
+    assert gave_up.levelno == logging.INFO
+    assert gave_up.reason == "attempts_exhausted"  # type: ignore[attr-defined]
+    assert gave_up.attempts == 3  # type: ignore[attr-defined]
     for attempt, record in enumerate(ours, start=1):
         assert record.levelno == logging.WARNING
         assert record.function == ask.__qualname__  # type: ignore[attr-defined]

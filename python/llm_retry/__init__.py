@@ -7,15 +7,32 @@ and stops them fast when retrying cannot help (bad key, bad request, spent quota
 ...     return "..."
 """
 
-from . import _one_interpreter  # noqa: F401  (first: refuses a second interpreter)
+from . import (
+    _one_interpreter,  # noqa: F401  (first: refuses a second interpreter)
+    predicates,  # llm-retry-py 0.1.0
+)
 from ._attempts import Attempts, attempts
 from ._breaker import CircuitBreaker, CircuitOpenError
 from ._budget import BudgetStats, RetryBudget
+from ._compat import Jitter, RetryError, RetryExhausted, RetryPolicy, retry, retry_async  # llm-retry-py 0.1.0
 from ._config import RetryConfig
 from ._core import VERSION as __version__
 from ._core import Classification
 from ._decorators import async_retry_llm, classify, retry_llm
-from ._engine import Attempt, RetryEvent
+from ._engine import Attempt
+from ._events import (
+    BreakerEvent,
+    Event,
+    GateWaitEvent,
+    GiveUpEvent,
+    RefusalEvent,
+    RetryEvent,
+    StoreEvent,
+    SuccessEvent,
+    add_listener,
+    give_up_reason,
+    remove_listener,
+)
 from ._fallback import DEFAULT_FALLBACK_KINDS, AllProvidersFailed, FallbackEvent, fallback
 from ._gate import GateStats, RateLimitedError, RateLimitGate
 from ._kinds import BreakerState, ErrorKind, GiveUpReason, RefusalReason
@@ -50,6 +67,7 @@ __all__ = [
     "AzureAIPreset",
     "AzureOpenAIPreset",
     "BedrockPreset",
+    "BreakerEvent",
     "BreakerState",
     "BudgetStats",
     "CircuitBreaker",
@@ -59,31 +77,47 @@ __all__ = [
     "DeepSeekPreset",
     "DefaultPreset",
     "ErrorKind",
+    "Event",
     "FallbackEvent",
     "FireworksPreset",
     "GateStats",
+    "GateWaitEvent",
     "GeminiPreset",
+    "GiveUpEvent",
     "GiveUpReason",
     "GroqPreset",
     "HTTPPreset",
     "HuggingFacePreset",
     "InMemoryStore",
+    "Jitter",
     "MistralPreset",
     "OllamaPreset",
     "OpenAIPreset",
     "RateLimitGate",
     "RateLimitedError",
     "RedisStore",
+    "RefusalEvent",
     "RefusalReason",
     "RetryBudget",
     "RetryConfig",
+    "RetryError",
     "RetryEvent",
+    "RetryExhausted",
+    "RetryPolicy",
+    "StoreEvent",
+    "SuccessEvent",
     "TogetherPreset",
     "XAIPreset",
     "__version__",
+    "add_listener",
     "async_retry_llm",
     "attempts",
     "classify",
     "fallback",
+    "give_up_reason",
+    "predicates",
+    "remove_listener",
+    "retry",
+    "retry_async",
     "retry_llm",
 ]

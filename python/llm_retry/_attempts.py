@@ -15,6 +15,7 @@ from ._breaker import CircuitBreaker
 from ._budget import PER_PROVIDER, DefaultBudget, RetryBudget
 from ._config import RetryConfig
 from ._engine import AsyncAttempts, Attempt, Call, OnRetry, Retrier, SyncAttempts, retrier
+from ._events import Listener
 from ._gate import RateLimitGate
 
 
@@ -55,6 +56,7 @@ def attempts(
     preset: RetryConfig | None = None,
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
+    on_event: Listener | Iterable[Listener] | None = None,
     breaker: CircuitBreaker | None = None,
     budget: RetryBudget | DefaultBudget | None = PER_PROVIDER,
     gate: RateLimitGate | None = None,
@@ -66,9 +68,9 @@ def attempts(
     """Retry a block of code: ``for attempt in attempts(...): with attempt: ...``, or ``async for``.
 
     Takes the decorators' arguments (``preset`` or ``config``, any `RetryConfig` field by keyword,
-    ``breaker``, ``gate``, ``budget``, ``on_retry``, ``sleep``, ``clock``, ``wait_for_breaker``), validated
-    here; the budget, left out, is the provider's, shared with its decorated functions (see `retry_llm`),
-    and each block on a custom ``clock`` has one of its own.
+    ``breaker``, ``gate``, ``budget``, ``on_retry``, ``on_event``, ``sleep``, ``clock``,
+    ``wait_for_breaker``), validated here; the budget, left out, is the provider's, shared with its
+    decorated functions (see `retry_llm`), and each block on a custom ``clock`` has one of its own.
     ``with attempt:`` suppresses a failure that will be retried, and the loop goes on after the wait; a
     block that does not raise ends the loop. Giving up re-raises the last exception itself, with a note
     saying why, exactly as the decorators do; ``KeyboardInterrupt``, ``CancelledError`` and the like are
@@ -100,5 +102,7 @@ def attempts(
     """
     valid.optional_function("sleep", sleep)
     name = sys._getframe(1).f_code.co_qualname
-    r = retrier(name, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate)
+    r = retrier(
+        name, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate, on_event
+    )
     return Attempts(r, sleep)

@@ -7,16 +7,20 @@ The state machine lives in Rust (`_core.BreakerCore`); this wrapper reads the cl
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from . import _core
+from . import _core, _events
 from . import _validate as valid
+from ._events import BreakerEvent
 from ._hooks import call_hook
 from ._kinds import BreakerState, RefusalReason
 from ._redis_store import FleetRefusal, Pending
 from ._store import InMemoryStore, store_clock
+
+logger = logging.getLogger("llm_retry")
 
 StateChangeHook = Callable[["CircuitBreaker", BreakerState, BreakerState], object]
 
@@ -87,9 +91,11 @@ class CircuitBreaker:
     After a probe closes it, admissions are paced for at least ``slow_start_s`` (default 5 s): a rate, not a
     share of calls, starting at half the traffic the breaker carried before it tripped (never below 2 calls
     a second, so a quiet process is not held back), doubling for a second, then growing by 20 % of that
-    traffic a second up to 1.6 times it, and cut by 30 % when a 429 says the provider is full. Calls over the
-    pace get `CircuitOpenError` with ``reason`` ``SLOW_START`` and a ``retry_in_s`` spread so that waiters
-    come back at different moments; the pacing ends once nobody has been refused for a second. A backlog
+    traffic a second up to 1.6 times it, and cut by 30 % when a 429 says the provider is full. Past
+    ``slow_start_s``, with callers still waiting, the ceiling rises by 2 calls a second each second, so a
+    backlog far larger than the traffic before the trip still drains. Calls over the pace get
+    `CircuitOpenError` with ``reason`` ``SLOW_START`` and a ``retry_in_s`` spread so that waiters come back
+    at different moments; the pacing ends once nobody has been refused for a second. A backlog
     that waited out the outage is let in at a rate, never as one herd. 0 turns it off. Every ``retry_in_s``
     a refusal carries is jittered upward (never early). A breaker that carried much traffic also stops
     growing its open periods where probes would be more than 1 call in 200 of it, so it finds the
@@ -240,14 +246,32 @@ class CircuitBreaker:
         return permit if self._fleet is None else cast(Any, self._fleet.lease(permit))
 
     def _fire(self, transition: _core.Transition | None, *, from_fleet: bool = False) -> None:
-        """Tells the hook about a transition, under the rule of every hook (`_hooks.call_hook`): one that
+        """Logs a transition (WARNING when it opens, else INFO), hands it to the process-wide listeners as a
+        `BreakerEvent`, then tells the hook, under the rule of every hook (`_hooks.call_hook`): one that
         raises must not turn an answered call into a failure, nor keep a probe permit from being used or
-        handed back. A transition this process made that opens the breaker goes to the fleet at once
-        (``from_fleet``: one the fleet made, merged here)."""
+        handed back. On a `RedisStore`, a transition this process made that opens the breaker goes to the
+        fleet at once (``from_fleet``: one the fleet made, merged here)."""
         if transition is None:
             return
         if self._fleet is not None and not from_fleet and transition.new is BreakerState.OPEN:
             self._fleet.store._kick()
+        old, new = transition.old, transition.new
+        level = logging.WARNING if new is BreakerState.OPEN else logging.INFO
+        if logger.isEnabledFor(level):
+            logger.log(
+                level,
+                "llm-retry: circuit breaker %r %s -> %s",
+                self.name,
+                old.value,
+                new.value,
+                extra={"breaker": self.name, "old_state": old.value, "new_state": new.value},
+            )
+        if _events._listeners:
+            _events.emit(BreakerEvent(self.name, old, new))
+        self._hear(transition)
+
+    def _hear(self, transition: _core.Transition) -> None:
+        """The ``on_state_change`` hook, told of a transition."""
         if self._on_state_change is None:
             return
         old, new = transition.old, transition.new

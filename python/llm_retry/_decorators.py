@@ -13,8 +13,8 @@ import functools
 import inspect
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from typing import Any, ParamSpec, TypeVar, cast, overload
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from typing import Any, ParamSpec, Protocol, TypeVar, cast, overload
 
 from . import _core
 from . import _validate as valid
@@ -22,11 +22,13 @@ from ._breaker import CircuitBreaker
 from ._budget import PER_PROVIDER, DefaultBudget, RetryBudget
 from ._config import RetryConfig
 from ._engine import AsyncSleep, Call, OnRetry, Retrier, Sleep, async_sleep, retrier
+from ._events import Listener
 from ._gate import RateLimitGate
 from ._streams import wrap_async_stream, wrap_sync_stream
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 classify = _core.classify
 
@@ -444,9 +446,12 @@ def _settings(
     wait_for_breaker: object,
     overrides: dict[str, Any],
     gate: object,
+    on_event: object,
 ) -> Retrier:
     name = _name(valid.function("func", fn))
-    return retrier(name, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate)
+    return retrier(
+        name, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate, on_event
+    )
 
 
 def _is_async_callable(fn: object) -> bool:
@@ -463,6 +468,7 @@ def retry_llm(
     preset: RetryConfig | None = None,
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
+    on_event: Listener | Iterable[Listener] | None = None,
     breaker: CircuitBreaker | None = None,
     budget: RetryBudget | None = ...,
     gate: RateLimitGate | None = None,
@@ -480,6 +486,7 @@ def retry_llm(
     preset: RetryConfig | None = None,
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
+    on_event: Listener | Iterable[Listener] | None = None,
     breaker: CircuitBreaker | None = None,
     budget: RetryBudget | DefaultBudget | None = PER_PROVIDER,
     gate: RateLimitGate | None = None,
@@ -492,7 +499,9 @@ def retry_llm(
 
     ``preset`` (or ``config``) is a `RetryConfig`; any of its fields can be overridden by keyword
     (``max_attempts=3``, ``deadline_s=30``...). ``on_retry`` hooks receive a `RetryEvent` before each
-    wait; ``breaker``, ``gate`` (a `RateLimitGate`) and ``budget`` may be shared between functions;
+    wait; ``on_event`` listeners receive every `Event` of this function's calls (retries, give-ups,
+    answers after retries, refusals, gate waits), before the process-wide ones (`add_listener`);
+    ``breaker``, ``gate`` (a `RateLimitGate`) and ``budget`` may be shared between functions;
     ``sleep`` and ``clock`` are injectable for tests. Exhausted attempts re-raise the last exception
     itself, with a note.
 
@@ -522,13 +531,29 @@ def retry_llm(
                 f"retry_llm cannot wrap the async callable {getattr(fn, '__qualname__', fn)!r}; "
                 "use async_retry_llm"
             )
-        r = _settings(fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate)
+        r = _settings(
+            fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate, on_event
+        )
         r.check_pairing(asynchronous=False)
         if inspect.isgeneratorfunction(fn):
             return cast(Callable[P, R], wrap_sync_stream(fn, r, sleep))
         return _wrap_sync(fn, r, sleep)
 
     return decorate(func) if func is not None else decorate
+
+
+class AsyncRetryDecorator(Protocol):
+    """What ``async_retry_llm(...)`` returns: a decorator of coroutine functions and of async generator
+    functions, each keeping its signature."""
+
+    @overload
+    def __call__(self, fn: Callable[P, AsyncIterator[T]], /) -> Callable[P, AsyncIterator[T]]: ...
+    @overload
+    def __call__(self, fn: Callable[P, Awaitable[R]], /) -> Callable[P, Coroutine[Any, Any, R]]: ...
+
+
+@overload
+def async_retry_llm(func: Callable[P, AsyncIterator[T]], /) -> Callable[P, AsyncIterator[T]]: ...
 
 
 @overload
@@ -541,6 +566,7 @@ def async_retry_llm(
     preset: RetryConfig | None = None,
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
+    on_event: Listener | Iterable[Listener] | None = None,
     breaker: CircuitBreaker | None = None,
     budget: RetryBudget | None = ...,
     gate: RateLimitGate | None = None,
@@ -548,16 +574,17 @@ def async_retry_llm(
     clock: Callable[[], float] = ...,
     wait_for_breaker: bool = False,
     **overrides: Any,
-) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Coroutine[Any, Any, R]]]: ...
+) -> AsyncRetryDecorator: ...
 
 
 def async_retry_llm(
-    func: Callable[P, Awaitable[R]] | None = None,
+    func: Callable[..., Any] | None = None,
     /,
     *,
     preset: RetryConfig | None = None,
     config: RetryConfig | None = None,
     on_retry: OnRetry | Iterable[OnRetry] | None = None,
+    on_event: Listener | Iterable[Listener] | None = None,
     breaker: CircuitBreaker | None = None,
     budget: RetryBudget | DefaultBudget | None = PER_PROVIDER,
     gate: RateLimitGate | None = None,
@@ -565,10 +592,7 @@ def async_retry_llm(
     clock: Callable[[], float] = time.monotonic,
     wait_for_breaker: bool = False,
     **overrides: Any,
-) -> (
-    Callable[P, Coroutine[Any, Any, R]]
-    | Callable[[Callable[P, Awaitable[R]]], Callable[P, Coroutine[Any, Any, R]]]
-):
+) -> Any:
     """`retry_llm` for ``async def`` functions (and async generators); the result is still a coroutine
     function. Waits use the running library's sleep (asyncio or trio) unless ``sleep`` is given; a task
     being cancelled stops at once, even mid-wait. The budget is the provider's unless ``budget`` says
@@ -590,7 +614,17 @@ def async_retry_llm(
     def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
         if inspect.isasyncgenfunction(fn):
             r = _settings(
-                fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate
+                fn,
+                preset,
+                config,
+                on_retry,
+                breaker,
+                budget,
+                clock,
+                wait_for_breaker,
+                overrides,
+                gate,
+                on_event,
             )
             r.check_pairing(asynchronous=True)
             return cast(Callable[P, Coroutine[Any, Any, R]], wrap_async_stream(fn, r, sleep))
@@ -599,7 +633,9 @@ def async_retry_llm(
                 f"async_retry_llm wraps async callables; {getattr(fn, '__qualname__', fn)!r} is not one "
                 "(use retry_llm)"
             )
-        r = _settings(fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate)
+        r = _settings(
+            fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate, on_event
+        )
         r.check_pairing(asynchronous=True)
         wrapped = _wrap_async(fn, r, sleep)
         return wrapped if r.rounds is None else _with_rounds(wrapped, r.rounds)

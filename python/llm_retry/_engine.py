@@ -15,7 +15,6 @@ import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, cast
 
@@ -24,10 +23,22 @@ from . import _validate as valid
 from ._breaker import CircuitBreaker, Permit, refusal_says
 from ._budget import PER_PROVIDER, RetryBudget, budget_for
 from ._config import FIELD_NAMES, RetryConfig
+from ._events import (
+    GateWaitEvent,
+    GiveUpEvent,
+    Listener,
+    RefusalEvent,
+    RetryEvent,
+    SuccessEvent,
+    emit,
+    listening,
+    mark_give_up,
+)
 from ._gate import RateLimitGate, hold_says
 from ._hooks import call_hook
-from ._kinds import ErrorKind
+from ._kinds import GiveUpReason
 from ._redis_store import FleetRefusal, Pending, check_pairing, running_rounds
+from ._switches import Wait, backoff_ceiling_s, switches
 from .presets import DefaultPreset
 
 logger = logging.getLogger("llm_retry")
@@ -42,35 +53,6 @@ _ANSWER_POLL_S = 0.002
 ``timeout_s``."""
 
 
-@dataclass(frozen=True, slots=True)
-class RetryEvent:
-    """What happened, handed to ``on_retry`` hooks before each wait.
-
-    ``attempt`` is the 1-based number of the attempt that just failed; ``delay_s`` the wait before the next
-    one; ``elapsed_s`` the seconds since the call started (since its first failure when the call has no
-    deadline: the success path reads no clock it does not need).
-    """
-
-    function: str
-    attempt: int
-    max_attempts: int
-    exception: BaseException
-    classification: _core.Classification
-    delay_s: float
-    from_hint: bool
-    elapsed_s: float
-    deadline_remaining_s: float | None
-    config_name: str
-
-    @property
-    def kind(self) -> ErrorKind:
-        return self.classification.kind
-
-    @property
-    def status(self) -> int | None:
-        return self.classification.status
-
-
 class Retrier:
     """The settings of one decorated function or one `attempts()` block, validated once."""
 
@@ -82,6 +64,7 @@ class Retrier:
         "deadline_s",
         "gate",
         "name",
+        "on_event",
         "on_retry",
         "policy",
         "rounds",
@@ -98,6 +81,7 @@ class Retrier:
         clock: Callable[[], float],
         wait_for_breaker: bool,
         gate: RateLimitGate | None = None,
+        on_event: tuple[Listener, ...] = (),
     ) -> None:
         self.name = name
         self.config = config
@@ -109,6 +93,7 @@ class Retrier:
         self.clock = clock
         self.wait_for_breaker = wait_for_breaker
         self.gate = gate
+        self.on_event = on_event
         # Objects on an async `RedisStore`: what an async call runs first (starts the store's sync rounds).
         self.rounds = running_rounds((breaker, budget, gate))
 
@@ -117,7 +102,8 @@ class Retrier:
         check_pairing((self.breaker, self.budget, self.gate), asynchronous, f"{self.name!r}")
 
     def report(self, event: RetryEvent) -> None:
-        """One WARNING line (never the call's arguments: they are prompts), then the ``on_retry`` hooks."""
+        """One WARNING line (never the call's arguments: they are prompts), then the ``on_retry`` hooks,
+        then the event listeners."""
         if logger.isEnabledFor(logging.WARNING):
             status = event.status
             remaining = event.deadline_remaining_s
@@ -147,6 +133,8 @@ class Retrier:
             )
         for hook in self.on_retry:
             call_hook(hook, event, name="on_retry", about=f"{event.function}, attempt {event.attempt}")
+        if listening(self.on_event):
+            emit(event, self.on_event)
 
 
 def add_note(exc: BaseException, note: str) -> None:
@@ -154,6 +142,9 @@ def add_note(exc: BaseException, note: str) -> None:
     with or without its note."""
     with contextlib.suppress(Exception):
         exc.add_note(note)
+
+
+_RETRIES_OFF = "llm-retry: not retried: retries are disabled (llm_retry.testing.disable_retries)"
 
 
 class Call:
@@ -165,12 +156,14 @@ class Call:
         "attempt",
         "delay_s",
         "done",
+        "failure",
         "in_attempt",
         "in_task",
         "last",
         "pending",
         "permit",
         "r",
+        "slept_s",
         "started",
     )
 
@@ -188,7 +181,9 @@ class Call:
         self.attempt = 1
         self.permit = permit  # the permit of the attempt under way, if its breaker admitted it
         self.last: Exception | None = None
+        self.failure: _core.Classification | None = None  # the last failure's classification
         self.delay_s = 0.0  # the wait owed before the next attempt
+        self.slept_s = 0.0  # the waits owed so far, for the events
         self.done = False
         self.in_attempt = False
         # An async `RedisStore`'s answer still on its way (a probe lease, a retry): (what, the answer).
@@ -217,9 +212,10 @@ class Call:
             if what == "lease":
                 self.permit, leased = None, verdict
             elif not verdict:
-                budget = cast(RetryBudget, self.r.budget)
-                add_note(cast(Exception, self.last), budget._refusal(self.attempt - 1, kind))
-                raise cast(Exception, self.last)
+                budget, last = cast(RetryBudget, self.r.budget), cast(Exception, self.last)
+                add_note(last, budget._refusal(self.attempt - 1, kind))
+                self._gave_up(last, GiveUpReason.BUDGET_EMPTY, self.attempt - 1)
+                raise last
         gate = self.r.gate
         if (
             leased is None
@@ -227,7 +223,12 @@ class Call:
             and not gate._core.quiet()
             and (held_s := self._held_s(gate)) > 0
         ):
-            return held_s
+            if listening(self.r.on_event):
+                emit(GateWaitEvent(self.r.name, gate.name, held_s, self.attempt), self.r.on_event)
+            # Recorded by `record_waits`, the hold is skipped and the attempt goes ahead.
+            if not (switches.active and self._recorded(held_s, held_s, True, "gate")):
+                self.slept_s += held_s
+                return held_s
         breaker = self.r.breaker
         if breaker is None:
             self._begin()
@@ -252,15 +253,25 @@ class Call:
         retry_in_s = grant.retry_in_s
         remaining = self.remaining_s()
         wait_s = max(retry_in_s, 0.001)
-        if self.r.wait_for_breaker and remaining is not None and wait_s < remaining:
+        waits = self.r.wait_for_breaker and remaining is not None and wait_s < remaining
+        if listening(self.r.on_event):
+            refusal = RefusalEvent(self.r.name, breaker.name, grant.reason, retry_in_s, self.attempt, waits)
+            emit(refusal, self.r.on_event)
+        # Recorded by `record_waits`, a wait is not slept; the breaker's clock does not move with it, so the
+        # call then gives up as if it could not wait.
+        if waits and not (switches.active and self._recorded(wait_s, wait_s, False, "breaker")):
+            self.slept_s += wait_s
             return wait_s
         if self.last is None:
-            raise breaker._rejection(grant)
+            rejection = breaker._rejection(grant)
+            self._gave_up(rejection, GiveUpReason.BREAKER_OPEN, 0)
+            raise rejection
         refused = refusal_says(breaker.name, grant.reason)
         add_note(
             self.last,
             f"llm-retry: gave up after attempt {self.attempt - 1}: {refused} (retry in {retry_in_s:.2f} s)",
         )
+        self._gave_up(self.last, GiveUpReason.BREAKER_OPEN, self.attempt - 1)
         raise self.last
 
     def _held_s(self, gate: RateLimitGate) -> float:
@@ -270,10 +281,52 @@ class Call:
             return held
         hold = cast(_core.HoldTooLong, held)
         if self.last is None:
-            raise gate._rejection(hold)
+            rejection = gate._rejection(hold)
+            self._gave_up(rejection, hold.reason, 0)
+            raise rejection
         says = hold_says(gate.name, hold)
         add_note(self.last, f"llm-retry: gave up after attempt {self.attempt - 1}: {says}")
+        self._gave_up(self.last, hold.reason, self.attempt - 1)
         raise self.last
+
+    def _recorded(self, delay_s: float, ceiling_s: float, from_hint: bool, cause: str) -> bool:
+        """Hands a wait to `record_waits`, if one is on: True when it took it, and the wait is skipped."""
+        attempt = self.attempt - 1 if cause == "retry" else self.attempt
+        return switches.record(Wait(delay_s, ceiling_s, attempt, self.r.name, from_hint, cause))
+
+    def _gave_up(self, exc: BaseException, reason: GiveUpReason, attempts: int) -> None:
+        """The call ends by raising ``exc``: its reason goes on the exception (`give_up_reason`), into the
+        log (INFO, after retries only: a call that retried nothing logs nothing; never the call's arguments)
+        and to the listeners."""
+        mark_give_up(exc, reason)
+        r = self.r
+        failure = self.failure
+        if attempts > 1 and logger.isEnabledFor(logging.INFO):
+            kind = None if failure is None else failure.kind.value
+            logger.info(
+                "llm-retry: %s gave up after %d attempt%s (%s): %s",
+                r.name,
+                attempts,
+                "" if attempts == 1 else "s",
+                kind or type(exc).__name__,
+                reason.value,
+                extra={
+                    "function": r.name,
+                    "attempts": attempts,
+                    "reason": reason.value,
+                    "kind": kind,
+                    "status": None if failure is None else failure.status,
+                    "slept_s": self.slept_s,
+                },
+            )
+        if listening(r.on_event):
+            event = GiveUpEvent(
+                r.name, reason, attempts, exc, failure, self.slept_s, self._elapsed_s(), r.config.name
+            )
+            emit(event, r.on_event)
+
+    def _elapsed_s(self) -> float:
+        return 0.0 if self.started is None else max(0.0, self.r.clock() - self.started)
 
     def _begin(self) -> None:
         """An attempt is admitted; a first attempt is reported to the budget (a driver that makes the first
@@ -283,12 +336,29 @@ class Call:
             self.r.budget._deposit()
 
     def succeeded(self) -> None:
-        """The attempt answered: the breaker hears of it, and the call is over."""
+        """The attempt answered: the breaker hears of it, and the call is over. An answer after retries is
+        logged (INFO) and told to the listeners; a first attempt's is not."""
         r = self.r
         self.done, self.in_attempt = True, False
         permit, self.permit = self.permit, None
         if permit is not None:
             cast(CircuitBreaker, r.breaker)._record(permit, None)
+        if self.attempt > 1:
+            self._answered_after_retries()
+
+    def _answered_after_retries(self) -> None:
+        r = self.r
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "llm-retry: %s answered on attempt %d, after %.2f s of waits",
+                r.name,
+                self.attempt,
+                self.slept_s,
+                extra={"function": r.name, "attempts": self.attempt, "slept_s": self.slept_s},
+            )
+        if listening(r.on_event):
+            event = SuccessEvent(r.name, self.attempt, self.slept_s, self._elapsed_s(), r.config.name)
+            emit(event, r.on_event)
 
     def interrupted(self) -> None:
         """The attempt ended without an answer from the provider (cancelled, interrupted, misused): its
@@ -325,6 +395,7 @@ class Call:
             # under `asyncio.run` becomes a cancellation of this task, not an exception.
             self._stop_if_cancelling(exc)
         classification = decision.classification
+        self.failure = classification
         permit, self.permit = self.permit, None
         if permit is not None:
             cast(CircuitBreaker, r.breaker)._record(permit, classification)
@@ -333,6 +404,11 @@ class Call:
         if not decision.retry:
             if decision.note is not None:
                 add_note(exc, decision.note)
+            self._gave_up(exc, decision.give_up or GiveUpReason.NOT_RETRYABLE, self.attempt)
+            return None
+        if switches.active and switches.retries_off:
+            add_note(exc, _RETRIES_OFF)
+            self._gave_up(exc, GiveUpReason.ATTEMPTS_EXHAUSTED, self.attempt)
             return None
         if r.budget is not None:
             allowed = r.budget._withdraw()
@@ -340,7 +416,9 @@ class Call:
                 self.pending = ("retry", allowed, classification.kind.value)
             elif not allowed:
                 add_note(exc, r.budget._refusal(self.attempt, classification.kind.value))
+                self._gave_up(exc, GiveUpReason.BUDGET_EMPTY, self.attempt)
                 return None
+        delay_s = decision.delay_s
         r.report(
             RetryEvent(
                 function=r.name,
@@ -348,7 +426,7 @@ class Call:
                 max_attempts=r.policy.max_attempts,
                 exception=exc,
                 classification=classification,
-                delay_s=decision.delay_s,
+                delay_s=delay_s,
                 from_hint=decision.from_hint,
                 elapsed_s=max(0.0, now - self.started),
                 deadline_remaining_s=remaining,
@@ -356,8 +434,13 @@ class Call:
             )
         )
         self.attempt += 1
-        self.delay_s = decision.delay_s
-        return decision.delay_s
+        self.slept_s += delay_s
+        if switches.active:
+            ceiling_s = delay_s if decision.from_hint else backoff_ceiling_s(r.config, self.attempt - 1)
+            if self._recorded(delay_s, ceiling_s, decision.from_hint, "retry"):
+                delay_s = 0.0
+        self.delay_s = delay_s
+        return delay_s
 
     def _stop_if_cancelling(self, failure: Exception) -> None:
         try:
@@ -527,13 +610,14 @@ def retrier(
     wait_for_breaker: object,
     overrides: dict[str, Any],
     gate: object = None,
+    on_event: object = None,
 ) -> Retrier:
     """The settings every way in takes, validated alike: a TypeError or ValueError naming the parameter.
     ``budget`` left at its default is the provider's (`_budget.budget_for`)."""
     resolved = resolve_config(preset, config, overrides)
     # `attempts()` makes its settings at every block, mostly with these defaults, which need no checks.
     unset = on_retry is None and breaker is None and budget is PER_PROVIDER and wait_for_breaker is False
-    unset = unset and gate is None
+    unset = unset and gate is None and on_event is None
     if unset and clock is time.monotonic:
         provider_budget = budget_for(budget, resolved.name, clock)
         return Retrier(name, resolved, (), None, provider_budget, time.monotonic, False)
@@ -550,6 +634,7 @@ def retrier(
         the_clock,
         valid.flag("wait_for_breaker", wait_for_breaker),
         checked_gate,
+        valid.hooks("on_event", on_event),
     )
     if checked.wait_for_breaker and (checked.breaker is None or checked.deadline_s is None):
         raise ValueError("wait_for_breaker=True needs a breaker and a deadline_s to bound the wait")

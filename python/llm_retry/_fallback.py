@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from . import _validate as valid
 from ._breaker import CircuitOpenError
 from ._decorators import _is_async_callable, classify
+from ._events import Event, Listener, emit, listening
 from ._gate import RateLimitedError
 from ._hooks import call_hook
 from ._kinds import ErrorKind
@@ -53,8 +54,8 @@ class AllProvidersFailed(ExceptionGroup[Exception]):
 
 
 @dataclass(frozen=True, slots=True)
-class FallbackEvent:
-    """Handed to ``on_fallback`` when a provider fails and the next is tried."""
+class FallbackEvent(Event):
+    """Handed to ``on_fallback`` and the event listeners when a provider fails and the next is tried."""
 
     failed: str
     next: str
@@ -72,11 +73,13 @@ class _Chain:
         providers: tuple[Callable[..., Any], ...],
         kinds: frozenset[ErrorKind],
         on_fallback: Callable[[FallbackEvent], object] | None,
+        on_event: tuple[Listener, ...],
     ) -> None:
         self.providers = providers
         self.names = tuple(_name(p) for p in providers)
         self.kinds = kinds
         self.on_fallback = on_fallback
+        self.on_event = on_event
 
     def moves_on(self, exc: Exception) -> tuple[bool, ErrorKind | None]:
         if isinstance(exc, CircuitOpenError | RateLimitedError):
@@ -104,6 +107,8 @@ class _Chain:
         )
         if self.on_fallback is not None:
             call_hook(self.on_fallback, event, name="on_fallback", about=f"{event.failed} -> {event.next}")
+        if listening(self.on_event):
+            emit(event, self.on_event)
 
     def answered(self, index: int) -> None:
         if index > 0:
@@ -120,6 +125,7 @@ def fallback(
     on: Iterable[ErrorKind | str] = (),
     replace_defaults: bool = False,
     on_fallback: Callable[[FallbackEvent], object] | None = None,
+    on_event: Listener | Iterable[Listener] | None = None,
 ) -> Callable[P, R]:
     """One callable that tries ``primary``, then each of ``others``, until one answers.
 
@@ -130,7 +136,9 @@ def fallback(
     ``on={ErrorKind.CONTEXT_OVERFLOW}`` also falls over to a model with a larger window. With
     ``replace_defaults=True`` the kinds in ``on`` are the only ones (an open breaker or a holding gate still
     moves on). Any other failure is raised at once. When every provider fails, `AllProvidersFailed`
-    carries each exception in ``errors``. An ``on_fallback`` hook that raises is logged, not propagated.
+    carries each exception in ``errors``. Each move to the next provider is a `FallbackEvent`, handed to
+    ``on_fallback``, then to the ``on_event`` listeners and the process-wide ones (`add_listener`). A hook
+    or listener that raises is logged, not propagated.
 
     >>> def primary(prompt: str) -> str:
     ...     raise ConnectionRefusedError("primary is down")
@@ -160,7 +168,12 @@ def fallback(
     kinds = valid.kinds("on", on)
     if not valid.flag("replace_defaults", replace_defaults):
         kinds |= DEFAULT_FALLBACK_KINDS
-    chain = _Chain(providers, kinds, valid.optional_function("on_fallback", on_fallback))
+    chain = _Chain(
+        providers,
+        kinds,
+        valid.optional_function("on_fallback", on_fallback),
+        valid.hooks("on_event", on_event),
+    )
     asyncs = [_is_async_callable(p) for p in providers]
     if any(asyncs) and not all(asyncs):
         raise TypeError("fallback needs all-sync or all-async callables, not a mix")

@@ -1,5 +1,6 @@
 """The Lua scripts of `RedisStore`: each transition of a shared breaker, budget or gate is one script, run in
-one round trip, atomic on the server, reading the server's clock (``TIME``), never a client's.
+one round trip, atomic on the server, reading the server's clock (``TIME``), never a client's (but for a
+store on a custom clock, a simulation's: its reading goes as the last argument).
 
 Every script treats what it did not write as absent: a key of the wrong type is deleted, a field that is not
 a number reads as its default, a gate value without the store's marker is no hold. Every key written gets a
@@ -10,7 +11,11 @@ of integers (milliseconds and counts), whatever the client's ``decode_responses`
 from __future__ import annotations
 
 _COMMON = """
+-- The last argument is empty (the server's clock) or, for a store on a custom clock (a simulation's), that
+-- clock's reading in ms.
 local function now_ms()
+  local given = tonumber(ARGV[#ARGV])
+  if given then return given end
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
@@ -43,7 +48,9 @@ local s = redis.call('HMGET', KEYS[1], 'st', 'until', 'consec', 'gen', 'opens')
 local st = s[1]
 if st ~= 'o' then st = 'c' end
 local untl, consec = num(s[2], 0), num(s[3], 0)
-local gen, opens = num(s[4], 0), num(s[5], 0)
+-- A fresh state (first use, a flush, an expiry) starts its generations at the server's time, never where an
+-- earlier one left off, so that no process mistakes a new transition for one it has seen.
+local gen, opens = num(s[4], now), num(s[5], 0)
 local ok, failed, trailing = num(ARGV[1], 0), num(ARGV[2], 0), num(ARGV[3], 0)
 local force, threshold, rate = ARGV[4], num(ARGV[5], 1), num(ARGV[6], -1)
 local min_calls, window = num(ARGV[7], 1), num(ARGV[8], 60)

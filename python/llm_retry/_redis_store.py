@@ -104,18 +104,26 @@ def _is_async_client(client: object) -> bool:
 
 
 class Pending:
-    """An async store's answer to one call, asked on the caller's loop and settled before its next attempt."""
+    """An async store's answer to one call, asked on the caller's loop and settled before its next attempt.
 
-    __slots__ = ("_task", "_then")
+    Settled within ``timeout_s`` of real time whatever the caller's sleep does: one that never yields to
+    the loop (a test's fake sleep) would otherwise keep the answer from ever arriving."""
 
-    def __init__(self, task: asyncio.Task[Any], then: Callable[[Any], Any]) -> None:
+    __slots__ = ("_deadline", "_task", "_then")
+
+    def __init__(self, task: asyncio.Task[Any], then: Callable[[Any], Any], timeout_s: float) -> None:
         self._task = task
         self._then = then
+        self._deadline = time.monotonic() + timeout_s
 
     def verdict(self) -> Any:
-        """None while the store has not answered, else what ``then`` made of the reply."""
+        """None while the store has not answered, else what ``then`` made of the reply (of None, when the
+        store did not answer in time)."""
         if not self._task.done():
-            return None
+            if time.monotonic() < self._deadline:
+                return None
+            self._task.cancel()
+            return self._then(None)
         try:
             reply = self._task.result()
         except BaseException:  # cancelled with its loop, or a bug: the local state decides
@@ -152,7 +160,8 @@ class RedisStore(InMemoryStore):
     both. Values under its keys that it did not write read as absent state.
 
     ``autosync=False`` leaves the rounds to you (`sync`, `async_sync`): a simulation on a fake ``clock``
-    drives them itself. The store connects to nothing until an object is used.
+    drives them itself, and its scripts then run on that clock too (the default clock leaves time to
+    Redis). The store connects to nothing until an object is used.
 
     >>> import redis
     >>> from llm_retry import CircuitBreaker, RedisStore, RetryBudget
@@ -203,7 +212,7 @@ class RedisStore(InMemoryStore):
         self.timeout_s = valid.seconds("timeout_s", timeout_s, positive=True, maximum=_LONGEST_TIMEOUT_S)
         self.sync_interval_s = valid.seconds("sync_interval_s", sync_interval_s, positive=True, maximum=60.0)
         self.autosync = valid.flag("autosync", autosync)
-        self._health = LinkHealth(repr(self.prefix), self.clock)
+        self._health = LinkHealth(self.prefix, self.clock)
         self._sync_link: SyncLink | None = None
         self._async_link: AsyncLink | None = None
         if self._is_async:
@@ -279,17 +288,23 @@ class RedisStore(InMemoryStore):
         with self._fleets_lock:
             return list(self._fleets)
 
+    def _now_ms(self) -> str:
+        """The scripts' last argument: empty for the server's clock; a custom clock's reading in ms, so that
+        a simulation on a fake clock runs its fleet's windows and leases in the same virtual time."""
+        clock = self.clock
+        return "" if clock is time.monotonic else str(int(clock() * 1000))
+
     def _call(self, script: _Script, keys: Sequence[str], args: Sequence[object]) -> Any:
         link = self._sync_link
         assert link is not None
-        client = self._client
-        return link.call(lambda: script.run(client, keys, args))
+        client, full = self._client, (*args, self._now_ms())
+        return link.call(lambda: script.run(client, keys, full))
 
     async def _acall(self, script: _Script, keys: Sequence[str], args: Sequence[object]) -> Any:
         link = self._async_link
         assert link is not None
-        client = self._client
-        return await link.call(lambda: script.run_async(client, keys, args))
+        client, full = self._client, (*args, self._now_ms())
+        return await link.call(lambda: script.run_async(client, keys, full))
 
     def _ask(
         self, script: _Script, keys: Sequence[str], args: Sequence[object], then: Callable[[Any], Any]
@@ -305,7 +320,7 @@ class RedisStore(InMemoryStore):
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return then(None)
-        return Pending(loop.create_task(self._acall(script, keys, args)), then)
+        return Pending(loop.create_task(self._acall(script, keys, args)), then, self.timeout_s)
 
     def _kick(self) -> None:
         """Something worth sending now (a hold, a probe's outcome): the next round starts at once."""
@@ -343,7 +358,10 @@ class RedisStore(InMemoryStore):
         started by the first call made on it (and again on a new loop)."""
         if not self.autosync:
             return
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on asyncio (trio): no rounds, local state decides
+            return
         if self._ticker is loop:
             return
         with self._fleets_lock:
@@ -564,10 +582,10 @@ class _FleetBreaker(_Fleet):
     def _synced(self, ok: int, failed: int, opened: int, force: int) -> Callable[[Any], None]:
         def then(reply: Any) -> None:
             answer = _ints(reply, 3)
-            if answer is None:  # not counted: given back for the next round
+            if answer is None:
+                # Not counted, and not sent later either: outcomes from before an outage of the store would
+                # trip the fleet's breaker on stale failures (and a timeout may have been counted after all).
                 with self.lock:
-                    self.sent_ok -= ok
-                    self.sent_failed -= failed
                     self.force = self.force or force
                 return
             self.answered()
@@ -589,15 +607,20 @@ class _FleetBreaker(_Fleet):
         if state == 0 and local is not BreakerState.CLOSED:
             if self.core.stats(now)["opened_count"] != opened_before:
                 return  # it tripped here while the round was on its way: that trip stands
-            self._fire(self.core.force_close(now))
+            # As a probe here would have: the slow start lets this process's backlog in at a rate.
+            self._fire(self.core.close_after_probe(now))
         elif state != 0 and local is BreakerState.CLOSED:
             self._fire(self.core.force_open(now))
 
     def _fire(self, transition: _core.Transition | None) -> None:
         if transition is None:
             return
-        for owner in list(self.owners):
-            owner._fire(transition, from_fleet=True)
+        # Logged and emitted once, as one transition; every object of this name hears of it.
+        owners = list(self.owners)
+        if owners:
+            owners[0]._fire(transition, from_fleet=True)
+        for owner in owners[1:]:
+            owner._hear(transition)
 
     # The caller's side.
 
@@ -689,8 +712,8 @@ class _FleetBudget(_Fleet):
         self.retries_refused = 0
 
     def _take(self) -> int:
-        """The first attempts made since the last batch the fleet counted, taken for one request (given
-        back when it is not answered), so that two requests never send the same ones."""
+        """The first attempts made since the last batch, taken for one request, so that two requests never
+        send the same ones; not sent again when it is not answered (a timeout may have been counted)."""
         firsts: int = self.core.stats(self.now()).first_attempts
         with self.lock:
             delta, self.sent_firsts = firsts - self.sent_firsts, firsts
@@ -704,14 +727,12 @@ class _FleetBudget(_Fleet):
         delta = self._take()
         if not delta:
             return []  # nothing to send; the fleet's counts are read with a withdrawal
-        return [(_BUDGET, self.keys, self._args(delta, 0), self._counted(delta))]
+        return [(_BUDGET, self.keys, self._args(delta, 0), self._counted())]
 
-    def _counted(self, delta: int) -> Callable[[Any], bool | None]:
+    def _counted(self) -> Callable[[Any], bool | None]:
         def then(reply: Any) -> bool | None:
             answer = _ints(reply, 3)
             if answer is None:
-                with self.lock:
-                    self.sent_firsts -= delta
                 return None
             allowed, self.fleet_first_attempts, self.fleet_retries = answer
             self.answered()
@@ -723,7 +744,7 @@ class _FleetBudget(_Fleet):
         """A retry from the fleet's budget: True or False, at most ``timeout_s`` away (on an async client a
         `Pending` of it); when the store does not answer, the local budget decides."""
         delta = self._take()
-        counted = self._counted(delta)
+        counted = self._counted()
 
         def then(reply: Any) -> bool:
             allowed = counted(reply)
@@ -744,19 +765,22 @@ class _FleetGate(_Fleet):
     def __init__(self, store: RedisStore, name: str, core: Any, settings: dict[str, Any]) -> None:
         super().__init__(store, name, core, settings)
         self.keys = (self.key,)
-        self.hold_ms = 0  # a hold set here, to send
+        self.unsent = False  # a hold set here that the fleet has not heard of yet
 
     def requests(self) -> list[Request]:
         with self.lock:
-            hold_ms, self.hold_ms = self.hold_ms, 0
-        return [(_GATE, self.keys, (hold_ms,), self._held(hold_ms))]
+            unsent, self.unsent = self.unsent, False
+        # What is left of this process's hold when it is sent: one kept through an outage of the store
+        # goes out shorter, or not at all.
+        hold_ms = int(self.core.retry_in_s(self.now()) * 1000) if unsent else 0
+        return [(_GATE, self.keys, (hold_ms,), self._held(unsent))]
 
-    def _held(self, hold_ms: int) -> Callable[[Any], None]:
+    def _held(self, unsent: bool) -> Callable[[Any], None]:
         def then(reply: Any) -> None:
             answer = _ints(reply, 1)
             if answer is None:
                 with self.lock:
-                    self.hold_ms = max(self.hold_ms, hold_ms)
+                    self.unsent = self.unsent or unsent
                 return
             self.answered()
             left_s = answer[0] / 1000
@@ -769,11 +793,8 @@ class _FleetGate(_Fleet):
 
     def held(self) -> None:
         """A hint here set or extended this gate's hold: it goes to the fleet now."""
-        left_s = self.core.retry_in_s(self.now())
-        if left_s <= 0:
-            return
         with self.lock:
-            self.hold_ms = max(self.hold_ms, int(left_s * 1000))
+            self.unsent = True
         self.store._kick()
 
 

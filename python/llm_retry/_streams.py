@@ -11,6 +11,8 @@ from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any, TypeVar
 
 from ._engine import AsyncAttempts, AsyncSleep, Call, Retrier, Sleep, SyncAttempts, add_note
+from ._events import GiveUpEvent, emit, listening, mark_give_up
+from ._kinds import GiveUpReason
 
 T = TypeVar("T")
 
@@ -20,12 +22,29 @@ _AFTER_FIRST_CHUNK = (
 )
 
 
+def after_first_chunk(call: Call, exc: Exception) -> None:
+    """A stream failed after its first chunk: not retried (``NOT_RETRYABLE``), said in a note, on the
+    exception (`give_up_reason`) and to the listeners; the attempt that yielded the chunk is its last."""
+    add_note(exc, _AFTER_FIRST_CHUNK)
+    mark_give_up(exc, GiveUpReason.NOT_RETRYABLE)
+    r = call.r
+    if listening(r.on_event):
+        failure = r.policy.classify(exc)
+        reason = GiveUpReason.NOT_RETRYABLE
+        elapsed_s = call._elapsed_s()
+        event = GiveUpEvent(
+            r.name, reason, call.attempt, exc, failure, call.slept_s, elapsed_s, r.config.name, streamed=True
+        )
+        emit(event, r.on_event)
+
+
 def wrap_sync_stream(
     fn: Callable[..., Generator[T, Any, Any]], r: Retrier, sleep: Sleep
 ) -> Callable[..., Generator[T, Any, Any]]:
     @functools.wraps(fn)
     def stream(*args: Any, **kwargs: Any) -> Generator[T, Any, Any]:
-        for attempt in SyncAttempts(Call(r, r.clock(), in_task=False), sleep):
+        call = Call(r, r.clock(), in_task=False)
+        for attempt in SyncAttempts(call, sleep):
             with attempt:
                 chunks = fn(*args, **kwargs)
                 try:
@@ -51,7 +70,7 @@ def wrap_sync_stream(
                 except StopIteration as stop:
                     return stop.value
         except Exception as exc:
-            add_note(exc, _AFTER_FIRST_CHUNK)
+            after_first_chunk(call, exc)
             raise
         finally:
             chunks.close()
@@ -64,7 +83,8 @@ def wrap_async_stream(
 ) -> Callable[..., AsyncGenerator[T, Any]]:
     @functools.wraps(fn)
     async def stream(*args: Any, **kwargs: Any) -> AsyncGenerator[T, Any]:
-        async for attempt in AsyncAttempts(Call(r, r.clock(), in_task=True), sleep):
+        call = Call(r, r.clock(), in_task=True)
+        async for attempt in AsyncAttempts(call, sleep):
             with attempt:
                 chunks = fn(*args, **kwargs)
                 try:
@@ -87,7 +107,7 @@ def wrap_async_stream(
                 except StopAsyncIteration:
                     return
         except Exception as exc:
-            add_note(exc, _AFTER_FIRST_CHUNK)
+            after_first_chunk(call, exc)
             raise
         finally:
             await chunks.aclose()

@@ -54,10 +54,19 @@ pub const PACE_CUT: f64 = 0.7;
 pub const PACE_CUT_EVERY_S: f64 = 0.5;
 /// Above the pre-trip traffic, and after a 429, the rate grows by this share of that traffic a second...
 pub const PACE_ADDITIVE: f64 = 0.2;
-/// ...up to this multiple of it. A backlog drains at up to 60 % above the traffic the provider carried before
-/// the incident, not at whatever a provider's burst allowance lets through before its first 429 (in the
-/// fleet simulation that was 1.45 times capacity).
+/// ...up to this multiple of it, for `slow_start_s`. A backlog drains at up to 60 % above the traffic the
+/// provider carried before the incident, not at whatever a provider's burst allowance lets through before its
+/// first 429 (in the fleet simulation that was 1.45 times capacity).
 pub const PACE_CEILING: f64 = 1.6;
+/// Past `slow_start_s`, with callers still refused, the ceiling rises by this many admissions a second,
+/// each second. The traffic before the trip can be far below what waits (a breaker that tripped on its first
+/// call knew of one call a second, then 300 callers queued behind it, and a fixed ceiling starved them), but
+/// a lift in proportion to that traffic drained the fleet simulation's backlog at 1.4 times capacity, the
+/// provider's burst allowance hiding the overshoot until its 429s came too late. An absolute lift drains a
+/// small backlog in seconds and moves a large one's pace by a percent a second.
+pub const PACE_LIFT: f64 = 2.0;
+/// An upper bound on any paced rate, which keeps the compounding finite.
+pub const MAX_PACE_RATE: f64 = 1e9;
 /// The slow start ends once it has lasted `slow_start_s` and nobody has been refused for this long.
 pub const PACE_QUIET_S: f64 = 1.0;
 /// Callers refused by the pacing are told to come back spread over a mean interval that is steered so that
@@ -398,6 +407,8 @@ pub fn counts_against_health(kind: ErrorKind) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Pace {
     since_s: f64,
+    /// The end of `slow_start_s`: from here the ceiling lifts (`PACE_CEILING`).
+    lift_at_s: f64,
     /// Admissions a second as of `grown_at_s`.
     rate: f64,
     grown_at_s: f64,
@@ -420,14 +431,15 @@ struct Pace {
 }
 
 impl Pace {
-    fn new(rate_before_trip: f64, t: f64) -> Pace {
+    fn new(rate_before_trip: f64, slow_start_s: f64, t: f64) -> Pace {
         let base = rate_before_trip.max(MIN_PACE_RATE);
         Pace {
             since_s: t,
+            lift_at_s: t + slow_start_s,
             rate: (SLOW_START_FLOOR * base).max(MIN_PACE_RATE),
             grown_at_s: t,
             congested: false,
-            step: PACE_ADDITIVE * base,
+            step: (PACE_ADDITIVE * base).max(PACE_LIFT),
             threshold: base,
             ceiling: PACE_CEILING * base,
             cut_at_s: f64::NEG_INFINITY,
@@ -443,17 +455,30 @@ impl Pace {
     /// The paced rate at `t` (growth since `grown_at_s` included).
     fn rate_at(&self, t: f64) -> f64 {
         let elapsed_s = non_negative(t - self.grown_at_s);
-        let rate = if self.congested || self.rate >= self.threshold {
+        let rate = if self.congested {
             self.rate + self.step * elapsed_s
         } else {
-            let doubling_for_s = PACE_DOUBLING_S * (self.threshold / self.rate).log2();
-            if elapsed_s <= doubling_for_s {
-                self.rate * (elapsed_s / PACE_DOUBLING_S).exp2()
-            } else {
-                self.threshold + self.step * (elapsed_s - doubling_for_s)
-            }
+            self.curve(elapsed_s)
         };
-        rate.min(self.ceiling).max(MIN_PACE_RATE)
+        rate.min(self.ceiling_at(t)).max(MIN_PACE_RATE)
+    }
+
+    /// Doubling up to the pre-trip traffic, then `step` more a second, `elapsed_s` after `grown_at_s`.
+    fn curve(&self, elapsed_s: f64) -> f64 {
+        if self.rate >= self.threshold {
+            return self.rate + self.step * elapsed_s;
+        }
+        let doubling_for_s = PACE_DOUBLING_S * (self.threshold / self.rate).log2();
+        if elapsed_s <= doubling_for_s {
+            self.rate * (elapsed_s / PACE_DOUBLING_S).exp2()
+        } else {
+            self.threshold + self.step * (elapsed_s - doubling_for_s)
+        }
+    }
+
+    /// `PACE_CEILING` of the pre-trip traffic for `slow_start_s`, then rising by `PACE_LIFT` a second.
+    fn ceiling_at(&self, t: f64) -> f64 {
+        (self.ceiling + PACE_LIFT * non_negative(t - self.lift_at_s)).min(MAX_PACE_RATE)
     }
 
     fn grow(&mut self, t: f64) {
@@ -500,7 +525,7 @@ impl Pace {
         self.grow(t);
         self.rate = (self.rate * PACE_CUT).max(MIN_PACE_RATE);
         self.congested = true;
-        self.step = PACE_ADDITIVE * rate_before_trip.max(MIN_PACE_RATE);
+        self.step = (PACE_ADDITIVE * rate_before_trip.max(MIN_PACE_RATE)).max(PACE_LIFT);
         self.cut_at_s = t;
     }
 }
@@ -612,6 +637,12 @@ pub struct BreakerStatus {
     /// Calls a second over the window when the breaker last tripped: what a slow start paces from and what
     /// bounds the growth of open periods (`PROBE_SHARE`).
     rate_before_trip: f64,
+    /// (time, `total_calls`) marks at least `window_s` apart, the older one over a window old: admissions
+    /// over the last window or two, which `trip` also reads. Outcomes alone undercount the traffic when calls
+    /// hang: a breaker tripped by the first timeouts of an outage had seen almost no outcome for 30 s while
+    /// admitting 140 calls a second, and paced the fleet's return from 2 a second.
+    admitted_mark: (f64, u64),
+    admitted_mark_before: (f64, u64),
     consecutive_failures: u32,
     window: Window,
     probes: Vec<Probe>,
@@ -725,6 +756,13 @@ impl Breaker {
         self.status.force_close(&self.config, now_s)
     }
 
+    /// Closes an open or half-open breaker as a probe's answer would, slow start included: a probe
+    /// elsewhere (another process sharing a store) found the provider back. `None`, and nothing changed,
+    /// when it was already closed.
+    pub fn close_after_probe(&mut self, now_s: f64) -> Option<Transition> {
+        self.status.close_after_probe(&self.config, now_s)
+    }
+
     pub fn stats(&self, now_s: f64) -> BreakerStats {
         self.status.stats(&self.config, now_s)
     }
@@ -746,6 +784,8 @@ impl BreakerStatus {
             nominal_cooldown_s: config.cooldown_s,
             pace: None,
             rate_before_trip: 0.0,
+            admitted_mark: (start_s, 0),
+            admitted_mark_before: (start_s, 0),
             consecutive_failures: 0,
             probes: Vec::new(),
             total_calls: 0,
@@ -765,6 +805,7 @@ impl BreakerStatus {
         rng: &mut R,
     ) -> (Admission, Option<Transition>) {
         let t = self.tick(now_s);
+        self.mark_admissions(config, t);
         match self.state {
             State::Closed => (self.admit_closed(config, t, rng), None),
             State::Open if t < self.open_until_s => {
@@ -826,6 +867,15 @@ impl BreakerStatus {
         self.close(config, t, false)
     }
 
+    /// See `Breaker::close_after_probe`.
+    pub fn close_after_probe(&mut self, config: &BreakerConfig, now_s: f64) -> Option<Transition> {
+        let t = self.tick(now_s);
+        if self.state == State::Closed {
+            return None;
+        }
+        self.close(config, t, true)
+    }
+
     /// See `Breaker::stats`.
     pub fn stats(&self, config: &BreakerConfig, now_s: f64) -> BreakerStats {
         let t = self.clock(now_s);
@@ -883,6 +933,13 @@ impl BreakerStatus {
         }
     }
 
+    fn mark_admissions(&mut self, config: &BreakerConfig, t: f64) {
+        if t - self.admitted_mark.0 >= config.window_s {
+            self.admitted_mark_before = self.admitted_mark;
+            self.admitted_mark = (t, self.total_calls);
+        }
+    }
+
     fn tick(&mut self, now_s: f64) -> f64 {
         let t = self.clock(now_s);
         self.last_now_s = t;
@@ -935,6 +992,7 @@ impl BreakerStatus {
         rng: &mut R,
     ) -> Option<Transition> {
         let t = self.tick(now_s);
+        self.mark_admissions(config, t);
         let total = match outcome {
             Outcome::Success => &mut self.successes,
             Outcome::Failure => &mut self.failures,
@@ -1030,7 +1088,10 @@ impl BreakerStatus {
         let span_s = non_negative(t - self.entered_at_s)
             .min(config.window_s)
             .max(config.bucket_s);
-        self.rate_before_trip = calls as f64 / span_s;
+        let (mark_s, mark_calls) = self.admitted_mark_before;
+        let admitted = self.total_calls.saturating_sub(mark_calls) as f64;
+        let admitted_rate = admitted / non_negative(t - mark_s).max(config.bucket_s);
+        self.rate_before_trip = (calls as f64 / span_s).max(admitted_rate);
         self.nominal_cooldown_s = config.cooldown_s;
         self.open_for(config.cooldown_s, t)
     }
@@ -1079,8 +1140,10 @@ impl BreakerStatus {
         self.nominal_cooldown_s = config.cooldown_s;
         self.open_period_s = config.cooldown_s;
         let transition = self.enter(State::Closed, t);
+        self.admitted_mark = (t, self.total_calls);
+        self.admitted_mark_before = self.admitted_mark;
         if slow_start && config.slow_start_s > 0.0 {
-            self.pace = Some(Pace::new(self.rate_before_trip, t));
+            self.pace = Some(Pace::new(self.rate_before_trip, config.slow_start_s, t));
         }
         transition
     }
@@ -2099,6 +2162,16 @@ mod tests {
     }
 
     #[test]
+    fn close_after_probe_closes_with_the_slow_start_and_leaves_a_closed_breaker_alone() {
+        let mut b = tripped(slow_config(), 0.0);
+        assert_eq!(b.close_after_probe(31.0), t(State::Open, State::Closed));
+        assert!(b.stats(31.0).slow_start_left_s > 0.0);
+        fail_n(&mut b, 2, 40.0);
+        assert_eq!(b.close_after_probe(41.0), None);
+        assert_eq!(b.stats(41.0).consecutive_failures, 2);
+    }
+
+    #[test]
     fn force_close_of_elapsed_open_reports_from_open() {
         let mut b = tripped(config(), 0.0);
         assert_eq!(b.state(100.0), State::HalfOpen);
@@ -2480,15 +2553,17 @@ mod tests {
     }
 
     /// Admissions the pace allows from `from_s` to `to_s` after closing, for a breaker that carried `before`
-    /// calls a second: half of that doubling for a second, then `PACE_ADDITIVE` of it more each second.
+    /// calls a second (default config, a 5 s slow start): half of that doubling for a second, then
+    /// `PACE_ADDITIVE` of it more each second up to the ceiling, which rises by `PACE_LIFT` a second past 5 s.
     fn paced_admissions(before: f64, from_s: f64, to_s: f64) -> f64 {
-        let rate = |t: f64| {
+        let curve = |t: f64| {
             if t <= 1.0 {
                 0.5 * before * t.exp2()
             } else {
-                before * (1.0 + PACE_ADDITIVE * (t - 1.0)).min(PACE_CEILING)
+                before * (1.0 + PACE_ADDITIVE * (t - 1.0))
             }
         };
+        let rate = |t: f64| curve(t).min(before * PACE_CEILING + PACE_LIFT * (t - 5.0).max(0.0));
         let steps = 1000;
         (0..steps)
             .map(|i| rate(from_s + (f64::from(i) + 0.5) * (to_s - from_s) / f64::from(steps)))
@@ -2498,11 +2573,37 @@ mod tests {
     }
 
     #[test]
+    fn calls_that_hang_count_as_the_traffic_a_slow_start_paces_from() {
+        // 100 calls a second answered for 20 s, then an outage where every call hangs: 30 s of admissions
+        // with no outcome, until the first timeouts trip it. The traffic it carried is still 100 a second.
+        let mut b = match Breaker::new(BreakerConfig::default(), Some(4), 0.0) {
+            Ok(b) => b,
+            Err(e) => panic!("{e}"),
+        };
+        for i in 0..2000u32 {
+            let now_s = f64::from(i) / 100.0;
+            let p = allowed(b.acquire(now_s).0);
+            b.on_success(p, now_s);
+        }
+        let hanging: Vec<Permit> = (0..3000u32)
+            .map(|i| allowed(b.acquire(20.0 + f64::from(i) / 100.0).0))
+            .collect();
+        let mut tripped = None;
+        for (i, p) in hanging.into_iter().take(5).enumerate() {
+            tripped = b.on_failure(p, 50.0 + i as f64 * 0.01).or(tripped);
+        }
+        assert_eq!(tripped, t(State::Closed, State::Open));
+        let before = b.stats(50.1).rate_before_trip;
+        assert!(before > 90.0, "{before}");
+    }
+
+    #[test]
     fn slow_start_paces_at_a_rate_that_doubles_from_half_the_old_traffic() {
         let mut b = busy_then_closed(BreakerConfig::default(), 100, 3);
-        // The window (10 s) held 905 calls when it tripped.
+        // 1,005 calls admitted over the 10 s before the trip (the window's outcomes, pruned by time, held
+        // 905 of them: admissions are the traffic carried).
         let before = b.stats(13.0).rate_before_trip;
-        assert!((before - 90.5).abs() < 1e-9, "{before}");
+        assert!((before - 100.5).abs() < 1e-9, "{before}");
         // 4,000 asks a second: whatever the crowd, each second admits what the rate allows, and every
         // refusal names the slow start.
         for second in 0..4u32 {
@@ -2595,6 +2696,7 @@ mod tests {
         // 3,000 callers that waited out an outage ask at once when it closes; each refused one comes back
         // after the wait it was told. The pace, not the crowd, sets the admissions; the asks spread out.
         let mut b = busy_then_closed(BreakerConfig::default(), 100, 5);
+        let before = b.stats(13.0).rate_before_trip;
         let mut asks: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
         let key = |s: f64| (s * 1e6) as u64;
         for i in 0..3000u32 {
@@ -2620,12 +2722,13 @@ mod tests {
             }
         }
         let done_s = last_s - 13.0;
-        // All in within seconds (about 22 s at this pace, at most 1.6 x the old 90 a second, for 3,000, plus
-        // a poll interval of slack), and never faster than the pace allows.
-        assert!(done_s < 27.0, "{done_s}");
+        // All in within seconds (about 19 s at this pace: 1.6 x the old 100 a second, rising by 2 a second
+        // each second after the 5 s slow start, for 3,000, plus a poll interval of slack), and never faster
+        // than the pace allows.
+        assert!(done_s < 24.0, "{done_s}");
         for (second, &n) in admitted_per_s.iter().enumerate() {
             let from_s = second as f64;
-            let ceiling = 1.05 * paced_admissions(90.5, from_s, from_s + 1.0) + 2.0;
+            let ceiling = 1.05 * paced_admissions(before, from_s, from_s + 1.0) + 2.0;
             assert!(f64::from(n) <= ceiling, "second {second}: {n}");
         }
         // After the first wave the asks are spread: no 100 ms holds a quarter of the crowd (exact waits
