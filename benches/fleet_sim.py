@@ -183,6 +183,7 @@ class Settings:
     fallback_share: float = 0.5  # model B's capacity, a share of C
     store_latency_ms: float = 1.0  # each Redis command's round trip, -redis policies
     fake_redis: str = "lupa"  # the server of the -redis policies: FAKE_REDIS
+    script_clock: str = "server"  # whose clock the store's scripts read: fleet_store.SCRIPT_CLOCKS
 
     @property
     def incident(self) -> tuple[float, float]:
@@ -500,7 +501,7 @@ def shared_redis(*, wait: bool) -> Callable[[World], Wrap]:
         def on_redis(i: int, provider: Provider) -> Call:
             store = stores.get(i)
             if store is None:  # one per client, shared by its providers (fallback) as in one process
-                client = fleet_store.CountingClient(server, traffic, latency_s)
+                client = fleet_store.CountingClient(server, traffic, latency_s, world.s.script_clock)
                 store_class = llm_retry.RedisStore  # type: ignore[attr-defined]
                 store = stores[i] = store_class(client, prefix="fleet", clock=world.clock)
             guards = _guards(world, provider.name, i, gate=True, store=store)
@@ -971,7 +972,7 @@ def store_lines(s: Settings, summaries: Sequence[Summary]) -> list[str]:
         lines.append(
             f"- `{m.policy}`: {per_call:.2f} store commands per call ({total} in all, {kinds}); a call"
             f" waited for {waited / max(1, m.offered):.3f} of them; {s.store_latency_ms:g} ms each, on"
-            f" {s.fake_redis}"
+            f" {s.fake_redis}, scripts on the {s.script_clock}'s clock"
         )
     return lines
 
@@ -1065,10 +1066,17 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, list[str], argpars
         default="lupa",
         help="the -redis policies' server: the store's commands on lupa (fast), or fakeredis (a cross-check)",
     )
+    parser.add_argument(
+        "--script-clock",
+        choices=("server", "store"),
+        default="server",
+        help="the store's scripts read the server's TIME (as in production; the default) or the store's",
+    )
     args = parser.parse_args(argv)
     changes: dict[str, Any] = dict(SMOKE) if args.smoke else {}
     changes.update(scenario=args.scenario, seed=args.seed)
     changes.update(store_latency_ms=args.store_latency_ms, fake_redis=args.fake_redis)
+    changes.update(script_clock=args.script_clock)
     if args.clients is not None:
         changes["clients"] = args.clients
     if args.duration is not None:

@@ -15,6 +15,12 @@ virtual clock, and a client per simulated process that counts every command and 
 command is counted by kind, and takes ``latency_s`` of virtual time, half on the way to the server and half
 back, the command itself running at the server in between (Redis's atomicity: one script at a time). The
 store sends no pipelines: each script is one command, one round trip.
+
+Whose clock the scripts read: a store on a custom clock (the simulation's) sends that clock's reading as each
+script's last argument, and the scripts then use it instead of ``TIME``. With ``script_clock="server"`` (the
+default) the client sends what a production store on the default clock sends, an empty last argument, so
+that the scripts read the server's ``TIME`` when they run, half a round trip after the store's reading;
+``"store"`` passes the store's reading through.
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ SCRIPT_NAMES = {
     )
 }
 """The store's scripts by SHA-1, to count commands by what they are for."""
+
+SCRIPT_CLOCKS = ("server", "store")
+"""Whose clock the store's scripts read: the server's ``TIME`` (as in production), or the store's reading."""
 
 ON_THE_CALL_PATH = ("probe lease", "budget withdrawal")
 """Commands a call waits for (at most the store's ``timeout_s``); the others are the background rounds'."""
@@ -422,11 +431,26 @@ class CountingClient:
     """An async Redis client (it passes for ``redis.asyncio.Redis``) for one process: each command is
     counted in ``traffic`` and spends ``latency_s`` of virtual time, the server running it at half-way."""
 
-    def __init__(self, server: LuaServer | FakeRedisServer, traffic: StoreTraffic, latency_s: float) -> None:
+    def __init__(
+        self,
+        server: LuaServer | FakeRedisServer,
+        traffic: StoreTraffic,
+        latency_s: float,
+        script_clock: str = "server",
+    ) -> None:
+        if script_clock not in SCRIPT_CLOCKS:
+            raise ValueError(f"script_clock must be one of {', '.join(SCRIPT_CLOCKS)}, got {script_clock!r}")
         self._server = server
         self._connection = server.connect() if isinstance(server, FakeRedisServer) else None
         self._traffic = traffic
         self._half_s = latency_s / 2
+        self._server_clock = script_clock == "server"
+
+    def _clocked(self, sha: str, keys_and_args: tuple[object, ...]) -> tuple[object, ...]:
+        """A store script's arguments, its last one (the store's clock reading) emptied for the server's."""
+        if self._server_clock and sha in SCRIPT_NAMES and keys_and_args:
+            return (*keys_and_args[:-1], "")
+        return keys_and_args
 
     async def _round_trip(self, kind: str, run: Callable[[], Any]) -> Any:
         self._traffic.by_kind[kind] += 1
@@ -442,12 +466,14 @@ class CountingClient:
     async def evalsha(self, sha: str, numkeys: int, *keys_and_args: object) -> Any:
         kind = _kind("EVALSHA", sha, keys_and_args[numkeys:])
         target = self._connection if self._connection is not None else self._server
-        return await self._round_trip(kind, lambda: target.evalsha(sha, numkeys, *keys_and_args))
+        sent = self._clocked(sha, keys_and_args)
+        return await self._round_trip(kind, lambda: target.evalsha(sha, numkeys, *sent))
 
     async def eval(self, source: str, numkeys: int, *keys_and_args: object) -> Any:
         kind = "EVAL"  # after a NOSCRIPT: the first of a script on a fresh server, once per store or so
         target = self._connection if self._connection is not None else self._server
-        return await self._round_trip(kind, lambda: target.eval(source, numkeys, *keys_and_args))
+        sent = self._clocked(hashlib.sha1(source.encode()).hexdigest(), keys_and_args)
+        return await self._round_trip(kind, lambda: target.eval(source, numkeys, *sent))
 
     async def ping(self) -> bool:
         if self._connection is not None:

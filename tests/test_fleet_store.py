@@ -78,13 +78,17 @@ def workload(seed: int, steps: int) -> list[tuple[float, str, tuple[str, ...], t
     return out
 
 
+# A store on the default clock ends every script's arguments with an empty one: the script reads TIME.
+SERVER_CLOCK = ""
+
+
 def lua_replies(steps: list[Any]) -> list[Any]:
     clock = Clock()
     server = fleet_store.LuaServer(clock)
     replies = []
     for advance, script, keys, args in steps:
         clock.now_s += advance
-        replies.append(server.eval(SCRIPTS[script], len(keys), *keys, *args))
+        replies.append(server.eval(SCRIPTS[script], len(keys), *keys, *args, SERVER_CLOCK))
     return replies
 
 
@@ -97,7 +101,7 @@ def fakeredis_replies(steps: list[Any]) -> list[Any]:
     with fleet_store.fakeredis_on(clock):
         for advance, script, keys, args in steps:
             clock.now_s += advance
-            replies.append(client.eval(SCRIPTS[script], len(keys), *keys, *args))
+            replies.append(client.eval(SCRIPTS[script], len(keys), *keys, *args, SERVER_CLOCK))
     return replies
 
 
@@ -124,11 +128,11 @@ def test_time_is_the_virtual_clock_and_keys_expire_on_it() -> None:
     clock.now_s = 12.345678
     seconds, micros = server.eval(read_time, 0)
     assert seconds * 1_000_000 + micros == round((fleet_store.EPOCH_S + 12.345678) * 1_000_000)
-    assert server.eval(_redis_lua.GATE, 1, "g", 1500) == [1500]
+    assert server.eval(_redis_lua.GATE, 1, "g", 1500, SERVER_CLOCK) == [1500]
     clock.now_s += 1.0
-    assert server.eval(_redis_lua.GATE, 1, "g", 0) == [500]
+    assert server.eval(_redis_lua.GATE, 1, "g", 0, SERVER_CLOCK) == [500]
     clock.now_s += 0.6
-    assert server.eval(_redis_lua.GATE, 1, "g", 0) == [0]
+    assert server.eval(_redis_lua.GATE, 1, "g", 0, SERVER_CLOCK) == [0]
     assert b"g" not in server.data or server._live(b"g") is None
 
 
@@ -186,10 +190,40 @@ def test_commands_are_counted_by_what_they_are_for() -> None:
     sha = server.script_load(_redis_lua.BUDGET)
 
     async def go() -> None:
-        await client.evalsha(sha, 1, "b", 3, 0, 3, "0.1", 10, 70000)
-        await client.evalsha(sha, 1, "b", 0, 1, 3, "0.1", 10, 70000)
+        await client.evalsha(sha, 1, "b", 3, 0, 3, "0.1", 10, 70000, SERVER_CLOCK)
+        await client.evalsha(sha, 1, "b", 0, 1, 3, "0.1", 10, 70000, SERVER_CLOCK)
         await client.ping()
 
     asyncio.run(go())
     assert traffic.by_kind == {"budget batch": 1, "budget withdrawal": 1, "PING": 1}
     assert traffic.commands == 3 and traffic.on_call_path == 1
+
+
+@pytest.mark.parametrize("script_clock", ["server", "store"])
+def test_the_scripts_read_the_servers_time_or_the_stores_reading(script_clock: str) -> None:
+    """A store on the simulation's clock sends its reading (ms) last; the client empties it for the server's
+    TIME, which the script reads when it runs, half a round trip later."""
+    loop = fleet_sim.VirtualTimeLoop()
+    server = fleet_store.LuaServer(loop.time)
+    client = fleet_store.CountingClient(server, fleet_store.StoreTraffic(), 0.004, script_clock)
+    sha = server.script_load(_redis_lua.GATE)
+
+    async def go() -> Any:
+        await asyncio.sleep(5.0)
+        return await client.evalsha(sha, 1, "g", 1000, str(int(loop.time() * 1000)))
+
+    try:
+        assert loop.run_until_complete(go()) == [1000]
+    finally:
+        loop.close()
+    _, value = server.data[b"g"]
+    until_ms = int(value.split(b":")[1])
+    if script_clock == "server":
+        assert until_ms == round((fleet_store.EPOCH_S + 5.002) * 1000) + 1000
+    else:
+        assert until_ms == 6000
+
+
+def test_a_script_clock_other_than_server_or_store_is_refused() -> None:
+    with pytest.raises(ValueError, match="script_clock must be one of server, store, got 'wall'"):
+        fleet_store.CountingClient(fleet_store.LuaServer(Clock()), fleet_store.StoreTraffic(), 0.0, "wall")
