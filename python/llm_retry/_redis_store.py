@@ -284,6 +284,16 @@ class RedisStore(InMemoryStore):
             for script, keys, args, then in fleet.requests():
                 then(await self._acall(script, keys, args))
 
+    def close(self) -> None:
+        """Stops the background rounds (a sync client's thread, or an async client's task, at its next
+        wake); the objects go on with local state, and the client stays yours to close. Never raises."""
+        with self._fleets_lock:
+            self.autosync = False
+            wake, self._ticker = self._wake, None
+        if wake is not None:
+            self._kick()
+            self._wake = None
+
     def _snapshot(self) -> list[_Fleet]:
         with self._fleets_lock:
             return list(self._fleets)
@@ -455,20 +465,24 @@ def check_pairing(objects: Sequence[object], asynchronous: bool, what: str) -> N
 
 def running_rounds(objects: Sequence[object]) -> Callable[[], None] | None:
     """What an async caller calls first: starts its objects' async stores' rounds on its loop (None when no
-    object is on an async `RedisStore`)."""
-    stores = []
+    object is on an async `RedisStore`, the common case, checked fast: `attempts()` asks at every block)."""
+    stores: list[RedisStore] | None = None
     for obj in objects:
         fleet = getattr(obj, "_fleet", None)
-        if fleet is not None and fleet.store.asynchronous and fleet.store not in stores:
-            stores.append(fleet.store)
-    if not stores:
+        if fleet is not None and fleet.store._is_async:
+            if stores is None:
+                stores = [fleet.store]
+            elif fleet.store not in stores:
+                stores.append(fleet.store)
+    if stores is None:
         return None
     if len(stores) == 1:
         only: Callable[[], None] = stores[0]._running_here
         return only
+    found = stores
 
     def start_all() -> None:
-        for store in stores:
+        for store in found:
             store._running_here()
 
     return start_all
