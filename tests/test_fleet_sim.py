@@ -176,3 +176,20 @@ def test_fakeredis_and_the_lua_server_give_the_same_table() -> None:
     theirs = fleet_sim.simulate(fleet_sim.Settings(**tiny, fake_redis="fakeredis"), ["shared-wait-redis"])
     assert ours.runs[0].store_commands == theirs.runs[0].store_commands
     assert ours.table.replace("on lupa", "on fakeredis") == theirs.table
+
+
+def test_the_store_options_reach_the_settings_and_bad_ones_are_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings, _, _ = fleet_sim.parse_args(
+        ["--smoke", "--store-latency-ms", "5", "--fake-redis", "fakeredis", "--script-clock", "store"]
+    )
+    assert (settings.store_latency_ms, settings.fake_redis, settings.script_clock) == (
+        5.0,
+        "fakeredis",
+        "store",
+    )
+    assert fleet_sim.parse_args(["--smoke"])[0].store_latency_ms == 1.0
+    with pytest.raises(SystemExit):
+        fleet_sim.parse_args(["--store-latency-ms", "50"])
+    assert "--store-latency-ms must be between 0 and 40" in capsys.readouterr().err
