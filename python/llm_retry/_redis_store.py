@@ -684,7 +684,13 @@ class _FleetBreaker(_Fleet):
         def then(reply: Any) -> Any:
             answer = _ints(reply, 3)
             if answer is None:
-                return permit  # the store is away: the local breaker decides
+                # The store is away, or its answer came too late: the local breaker decides. A lease the
+                # server may have granted all the same is given back with the next round, else it would
+                # hold one of the fleet's probe slots for probe_lease_s (minutes) with no probe behind it.
+                with self.lock:
+                    self.reports.append((lease_id, -1, -1))
+                self.store._kick()
+                return permit
             verdict, wait_ms, generation = answer
             if verdict == 2:
                 with self.lock:
