@@ -67,12 +67,29 @@ class RedisServer:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 log = Path(self._log).read_text(errors="replace") if Path(self._log).exists() else ""
+                if "Address already in use" in log:  # taken since free_port(): another port
+                    Path(self._log).unlink()
+                    self.port = free_port()
+                    self.start()
+                    return
                 raise RuntimeError(f"redis-server exited at start ({self._process.returncode}): {log}")
             with contextlib.suppress(OSError):
                 if self.command("PING", timeout_s=0.5) == b"+PONG":
+                    if self._answered_by_ours():
+                        return
+                    # Another test's server took the port between free_port() and ours binding it (tests
+                    # running side by side): ours exits; start again on another port.
+                    self.kill()
+                    self.port = free_port()
+                    self.start()
                     return
             time.sleep(0.02)
         raise RuntimeError(f"redis-server did not answer PING on port {self.port} within {READY_TIMEOUT_S} s")
+
+    def _answered_by_ours(self) -> bool:
+        assert self._process is not None
+        info = self.command("INFO", "server", timeout_s=0.5)
+        return isinstance(info, bytes) and f"process_id:{self._process.pid}\r\n".encode() in info
 
     def command(self, *args: str, timeout_s: float = 2.0) -> object:
         """Sends one command; the reply decoded from RESP: bytes for a status or bulk string (a status keeps

@@ -27,6 +27,7 @@ from ._events import (
     GiveUpEvent,
     RefusalEvent,
     RetryEvent,
+    StoreEvent,
     SuccessEvent,
     add_listener,
     give_up_reason,
@@ -35,6 +36,7 @@ from ._events import (
 from ._fallback import DEFAULT_FALLBACK_KINDS, AllProvidersFailed, FallbackEvent, fallback
 from ._gate import GateStats, RateLimitedError, RateLimitGate
 from ._kinds import BreakerState, ErrorKind, GiveUpReason, RefusalReason
+from ._redis_store import RedisStore
 from ._store import InMemoryStore
 from .presets import (
     AnthropicPreset,
@@ -93,6 +95,7 @@ __all__ = [
     "OpenAIPreset",
     "RateLimitGate",
     "RateLimitedError",
+    "RedisStore",
     "RefusalEvent",
     "RefusalReason",
     "RetryBudget",
@@ -101,6 +104,7 @@ __all__ = [
     "RetryEvent",
     "RetryExhausted",
     "RetryPolicy",
+    "StoreEvent",
     "SuccessEvent",
     "TogetherPreset",
     "XAIPreset",

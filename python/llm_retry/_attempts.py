@@ -39,9 +39,11 @@ class Attempts:
             sleep = time.sleep
         elif inspect.iscoroutinefunction(sleep):
             raise TypeError("sleep is an async function: iterate with `async for`, or pass a blocking sleep")
+        self._r.check_pairing(asynchronous=False)
         return SyncAttempts(self._call(in_task=False), sleep)
 
     def __aiter__(self) -> AsyncIterator[Attempt]:
+        self._r.check_pairing(asynchronous=True)
         return AsyncAttempts(self._call(in_task=True), self._sleep)
 
     def __repr__(self) -> str:

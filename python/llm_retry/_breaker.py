@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from . import _core, _events
 from . import _validate as valid
 from ._events import BreakerEvent
 from ._hooks import call_hook
 from ._kinds import BreakerState, RefusalReason
+from ._redis_store import FleetRefusal, Pending
 from ._store import InMemoryStore, store_clock
 
 logger = logging.getLogger("llm_retry")
@@ -104,7 +105,8 @@ class CircuitBreaker:
     seconds failed, once ``minimum_calls`` calls have been seen.
 
     ``clock`` is a monotonic clock in seconds; tests pass a fake one. With ``store`` (an `InMemoryStore`),
-    every breaker of this ``name`` on that store shares one state, and reads the store's clock.
+    every breaker of this ``name`` on that store shares one state, and reads the store's clock; on a
+    `RedisStore`, every breaker of this ``name`` in the fleet.
 
     Bad arguments fail here, naming the parameter: counts are ints from 1 to 1,000,000; ``cooldown_s``,
     ``probe_lease_s`` and ``max_cooldown_s`` are above 0 and at most a year (31,536,000 s; longer is refused,
@@ -174,9 +176,10 @@ class CircuitBreaker:
         def make() -> _core.BreakerCore:
             return _core.BreakerCore(now_s=valid.reading("clock", self._now()), seed=seed, **settings)
 
-        self._core = (
-            make() if store is None else store._shared("breaker", self.name, tuple(settings.items()), make)
-        )
+        shared = tuple(settings.items())
+        self._core = make() if store is None else store._shared("breaker", self.name, shared, make)
+        # On a `RedisStore`: the link to the fleet's breaker of this name (probe leases, batched outcomes).
+        self._fleet = None if store is None else store._fleet("breaker", self.name, self._core, shared, self)
 
     def _now(self) -> float | None:
         clock = self._custom_clock
@@ -201,12 +204,17 @@ class CircuitBreaker:
         return self._core.retry_in_s(self._now())
 
     def open(self) -> None:
-        """Open the breaker by hand (for ``cooldown_s``), e.g. during a known incident."""
+        """Open the breaker by hand (for ``cooldown_s``), e.g. during a known incident; on a `RedisStore`,
+        the fleet's too."""
         self._fire(self._core.force_open(self._now()))
+        if self._fleet is not None:
+            self._fleet.by_hand(opened=True)
 
     def close(self) -> None:
-        """Close the breaker by hand and forget its failures."""
+        """Close the breaker by hand and forget its failures; on a `RedisStore`, the fleet's too."""
         self._fire(self._core.force_close(self._now()))
+        if self._fleet is not None:
+            self._fleet.by_hand(opened=False)
 
     def __repr__(self) -> str:
         return f"CircuitBreaker(name={self.name!r}, state={self.state.value!r})"
@@ -214,27 +222,39 @@ class CircuitBreaker:
     # The attempt engine's side of the protocol (`_engine.Call`); admission is `_core.acquire` itself, with
     # ``_now()``, and the transition it reports goes to `_fire`.
 
-    def _rejection(self, refusal: _core.Refusal) -> CircuitOpenError:
+    def _rejection(self, refusal: _core.Refusal | FleetRefusal) -> CircuitOpenError:
         return CircuitOpenError(self.name, refusal.retry_in_s, self.state, refusal.reason)
 
     def _record(self, permit: Permit, failure: _core.Classification | None) -> None:
         """Report a call's outcome: None for an answer, else the classification of the failure. Which
         failures count against the provider is the core's decision."""
         transition = self._core.record(permit, failure, self._now())
+        if self._fleet is not None and permit.probe:
+            self._fleet.probe_done(permit, transition, answered=failure is None)
         if transition is not None:
             self._fire(transition)
 
     def _release(self, permit: Permit) -> None:
         """The call ended without an answer from the provider (cancelled, interrupted)."""
-        self._fire(self._core.release(permit, self._now()))
+        transition = self._core.release(permit, self._now())
+        if self._fleet is not None and permit.probe:
+            self._fleet.probe_done(permit, None, answered=False)
+        self._fire(transition)
 
-    def _fire(self, transition: _core.Transition | None) -> None:
+    def _lease(self, permit: Permit) -> Permit | FleetRefusal | Pending:
+        """A probe permit, checked with the fleet's leases on a `RedisStore` (`_FleetBreaker.lease`)."""
+        return permit if self._fleet is None else cast(Any, self._fleet.lease(permit))
+
+    def _fire(self, transition: _core.Transition | None, *, from_fleet: bool = False) -> None:
         """Logs a transition (WARNING when it opens, else INFO), hands it to the process-wide listeners as a
         `BreakerEvent`, then tells the hook, under the rule of every hook (`_hooks.call_hook`): one that
         raises must not turn an answered call into a failure, nor keep a probe permit from being used or
-        handed back."""
+        handed back. On a `RedisStore`, a transition this process made that opens the breaker goes to the
+        fleet at once (``from_fleet``: one the fleet made, merged here)."""
         if transition is None:
             return
+        if self._fleet is not None and not from_fleet and transition.new is BreakerState.OPEN:
+            self._fleet.store._kick()
         old, new = transition.old, transition.new
         level = logging.WARNING if new is BreakerState.OPEN else logging.INFO
         if logger.isEnabledFor(level):
@@ -248,8 +268,13 @@ class CircuitBreaker:
             )
         if _events._listeners:
             _events.emit(BreakerEvent(self.name, old, new))
+        self._hear(transition)
+
+    def _hear(self, transition: _core.Transition) -> None:
+        """The ``on_state_change`` hook, told of a transition."""
         if self._on_state_change is None:
             return
+        old, new = transition.old, transition.new
         call_hook(
             self._on_state_change,
             self,

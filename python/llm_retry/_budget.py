@@ -41,7 +41,8 @@ class RetryBudget:
     of your own between functions with ``budget=``. Thread-safe, in Rust. ``clock`` is a monotonic clock in
     seconds; tests pass a fake one (the default is read in Rust, to within a few milliseconds). ``stats``
     is a `BudgetStats`. With ``store`` (an `InMemoryStore`), every budget of this ``name`` on that store
-    shares one account, and reads the store's clock.
+    shares one account, and reads the store's clock; on a `RedisStore`, every budget of this ``name`` in the
+    fleet (``min_retries`` is then the fleet's floor, not each process's; ``stats`` stay this process's).
 
     ``window_s`` is from 1 s to a year; ``min_retries`` an int from 0 to 1,000,000; ``retry_ratio`` a number
     from 0 to 1000. Anything else fails here, naming the parameter.
@@ -57,7 +58,7 @@ class RetryBudget:
     ValueError: window_s must be a number of seconds from 1 to 31536000 (a year), got 0.5
     """
 
-    __slots__ = ("_clock", "_core", "_custom_clock", "_deposit", "name")
+    __slots__ = ("_clock", "_core", "_custom_clock", "_deposit", "_fleet", "name")
 
     def __init__(
         self,
@@ -87,9 +88,10 @@ class RetryBudget:
         def make() -> _core.BudgetCore:
             return _core.BudgetCore(now_s=self._now(), **settings)
 
-        self._core = (
-            make() if store is None else store._shared("budget", self.name, tuple(settings.items()), make)
-        )
+        shared = tuple(settings.items())
+        self._core = make() if store is None else store._shared("budget", self.name, shared, make)
+        # On a `RedisStore`: the fleet's account of this name (first attempts batched, retries exact).
+        self._fleet = None if store is None else store._fleet("budget", self.name, self._core, shared, self)
         # What the engine calls at each first attempt: on the default clock, straight into the core.
         self._deposit: Callable[[], None] = (
             self._core.deposit if clock is time.monotonic else self._deposit_now
@@ -132,7 +134,11 @@ class RetryBudget:
         the next (a decorator's, `_decorators._sync_budgeted`)."""
         return self._core.deposit_batch(count, self._now())
 
-    def _withdraw(self) -> bool:
+    def _withdraw(self) -> Any:
+        """True or False; on a `RedisStore` with an async client, a pending answer the engine settles before
+        the next attempt."""
+        if self._fleet is not None:
+            return self._fleet.withdraw()
         return self._core.try_withdraw(self._now())
 
     def _refusal(self, attempt: int, kind: str) -> str:

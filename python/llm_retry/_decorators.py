@@ -419,6 +419,18 @@ def _inline_gate(gate: RateLimitGate | None) -> Callable[[], bool] | None:
     return None if gate is None else gate._core.quiet
 
 
+def _with_rounds(wrapped: Wrapped[P, R], rounds: Callable[[], None]) -> Wrapped[P, R]:
+    """An async function whose objects are on an async `RedisStore`: each call first makes sure the store's
+    sync rounds run on its event loop (a comparison once they do)."""
+
+    @functools.wraps(wrapped)
+    async def with_rounds(*args: P.args, **kwargs: P.kwargs) -> R:
+        rounds()
+        return await wrapped(*args, **kwargs)
+
+    return with_rounds
+
+
 def _name(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__qualname__", None) or type(fn).__qualname__
 
@@ -522,6 +534,7 @@ def retry_llm(
         r = _settings(
             fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate, on_event
         )
+        r.check_pairing(asynchronous=False)
         if inspect.isgeneratorfunction(fn):
             return cast(Callable[P, R], wrap_sync_stream(fn, r, sleep))
         return _wrap_sync(fn, r, sleep)
@@ -613,6 +626,7 @@ def async_retry_llm(
                 gate,
                 on_event,
             )
+            r.check_pairing(asynchronous=True)
             return cast(Callable[P, Coroutine[Any, Any, R]], wrap_async_stream(fn, r, sleep))
         if (inspect.isfunction(fn) and not _is_async_callable(fn)) or inspect.isgeneratorfunction(fn):
             raise TypeError(
@@ -622,6 +636,8 @@ def async_retry_llm(
         r = _settings(
             fn, preset, config, on_retry, breaker, budget, clock, wait_for_breaker, overrides, gate, on_event
         )
-        return _wrap_async(fn, r, sleep)
+        r.check_pairing(asynchronous=True)
+        wrapped = _wrap_async(fn, r, sleep)
+        return wrapped if r.rounds is None else _with_rounds(wrapped, r.rounds)
 
     return decorate(func) if func is not None else decorate

@@ -37,6 +37,7 @@ from ._events import (
 from ._gate import RateLimitGate, hold_says
 from ._hooks import call_hook
 from ._kinds import GiveUpReason
+from ._redis_store import FleetRefusal, Pending, check_pairing, running_rounds
 from ._switches import Wait, backoff_ceiling_s, switches
 from .presets import DefaultPreset
 
@@ -46,6 +47,10 @@ OnRetry = Callable[["RetryEvent"], object]
 Sleep = Callable[[float], object]
 AsyncSleep = Callable[[float], Awaitable[object]]
 Clock = Callable[[], float]
+
+_ANSWER_POLL_S = 0.002
+"""How often an async call asks whether its store has answered (a probe lease, a retry), at most its
+``timeout_s``."""
 
 
 class Retrier:
@@ -62,6 +67,7 @@ class Retrier:
         "on_event",
         "on_retry",
         "policy",
+        "rounds",
         "wait_for_breaker",
     )
 
@@ -88,6 +94,17 @@ class Retrier:
         self.wait_for_breaker = wait_for_breaker
         self.gate = gate
         self.on_event = on_event
+        # Objects on an async `RedisStore`: what an async call runs first (starts the store's sync rounds).
+        self.rounds = (
+            None
+            if breaker is None and gate is None and (budget is None or budget._fleet is None)
+            else running_rounds((breaker, budget, gate))
+        )
+
+    def check_pairing(self, asynchronous: bool) -> None:
+        """A sync function's objects on stores with sync clients, an async one's on async clients."""
+        if self.breaker is not None or self.gate is not None or getattr(self.budget, "_fleet", None):
+            check_pairing((self.breaker, self.budget, self.gate), asynchronous, repr(self.name))
 
     def report(self, event: RetryEvent) -> None:
         """One WARNING line (never the call's arguments: they are prompts), then the ``on_retry`` hooks,
@@ -148,6 +165,7 @@ class Call:
         "in_attempt",
         "in_task",
         "last",
+        "pending",
         "permit",
         "r",
         "slept_s",
@@ -173,6 +191,8 @@ class Call:
         self.slept_s = 0.0  # the waits owed so far, for the events
         self.done = False
         self.in_attempt = False
+        # An async `RedisStore`'s answer still on its way (a probe lease, a retry): (what, the answer).
+        self.pending: tuple[str, Pending, str] | None = None
 
     def remaining_s(self, now: float | None = None) -> float | None:
         """Seconds left before the deadline (None without one); ``now`` a reading already made."""
@@ -187,8 +207,27 @@ class Call:
         then the breaker. Raises when the call must not wait: `RateLimitedError` or `CircuitOpenError`
         before the first attempt, else the last failure with a note."""
         self.delay_s = 0.0
+        leased: Permit | FleetRefusal | None = None
+        if self.pending is not None:
+            what, pending, kind = self.pending
+            verdict = pending.verdict()
+            if verdict is None:
+                return _ANSWER_POLL_S
+            self.pending = None
+            if what == "lease":
+                self.permit, leased = None, verdict
+            elif not verdict:
+                budget, last = cast(RetryBudget, self.r.budget), cast(Exception, self.last)
+                add_note(last, budget._refusal(self.attempt - 1, kind))
+                self._gave_up(last, GiveUpReason.BUDGET_EMPTY, self.attempt - 1)
+                raise last
         gate = self.r.gate
-        if gate is not None and not gate._core.quiet() and (held_s := self._held_s(gate)) > 0:
+        if (
+            leased is None
+            and gate is not None
+            and not gate._core.quiet()
+            and (held_s := self._held_s(gate)) > 0
+        ):
             if listening(self.r.on_event):
                 emit(GateWaitEvent(self.r.name, gate.name, held_s, self.attempt), self.r.on_event)
             # Recorded by `record_waits`, the hold is skipped and the attempt goes ahead.
@@ -199,9 +238,19 @@ class Call:
         if breaker is None:
             self._begin()
             return 0.0
-        grant = breaker._core.acquire(breaker._now())
-        if grant.transition is not None:
-            breaker._fire(grant.transition)
+        grant: Permit | _core.Refusal | FleetRefusal | Pending
+        if leased is not None:
+            grant = leased
+        else:
+            grant = breaker._core.acquire(breaker._now())
+            if grant.transition is not None:
+                breaker._fire(grant.transition)
+            if isinstance(grant, Permit) and grant.probe:
+                # On a `RedisStore` a probe takes one of the fleet's leases first.
+                permit, grant = grant, breaker._lease(grant)
+                if isinstance(grant, Pending):
+                    self.permit, self.pending = permit, ("lease", grant, "")
+                    return _ANSWER_POLL_S
         if isinstance(grant, Permit):
             self.permit = grant
             self._begin()
@@ -320,6 +369,9 @@ class Call:
         """The attempt ended without an answer from the provider (cancelled, interrupted, misused): its
         permit is handed back and counts for nothing."""
         self.in_attempt = False
+        if self.pending is not None:
+            self.pending[1].abandon()
+            self.pending = None
         permit, self.permit = self.permit, None
         if permit is not None:
             cast(CircuitBreaker, self.r.breaker)._release(permit)
@@ -363,10 +415,14 @@ class Call:
             add_note(exc, _RETRIES_OFF)
             self._gave_up(exc, GiveUpReason.ATTEMPTS_EXHAUSTED, self.attempt)
             return None
-        if r.budget is not None and not r.budget._withdraw():
-            add_note(exc, r.budget._refusal(self.attempt, classification.kind.value))
-            self._gave_up(exc, GiveUpReason.BUDGET_EMPTY, self.attempt)
-            return None
+        if r.budget is not None:
+            allowed = r.budget._withdraw()
+            if isinstance(allowed, Pending):  # an async `RedisStore`'s answer, settled by `admit`
+                self.pending = ("retry", allowed, classification.kind.value)
+            elif not allowed:
+                add_note(exc, r.budget._refusal(self.attempt, classification.kind.value))
+                self._gave_up(exc, GiveUpReason.BUDGET_EMPTY, self.attempt)
+                return None
         delay_s = decision.delay_s
         r.report(
             RetryEvent(
@@ -483,6 +539,8 @@ class AsyncAttempts:
         call = self._call
         if call.done:
             raise StopAsyncIteration
+        if call.r.rounds is not None:
+            call.r.rounds()
         call.check_previous()
         if call.delay_s > 0:
             await async_sleep(self._sleep, call.delay_s)

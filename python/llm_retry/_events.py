@@ -21,8 +21,8 @@ from ._kinds import BreakerState, ErrorKind, GiveUpReason, RefusalReason
 
 class Event:
     """The base of every event llm-retry emits: `RetryEvent`, `GiveUpEvent`, `SuccessEvent`,
-    `RefusalEvent`, `GateWaitEvent`, `BreakerEvent` and `FallbackEvent`. Listeners tell them apart with
-    ``isinstance`` or ``match``; every one is a frozen dataclass.
+    `RefusalEvent`, `GateWaitEvent`, `BreakerEvent`, `StoreEvent` and `FallbackEvent`. Listeners tell them
+    apart with ``isinstance`` or ``match``; every one is a frozen dataclass.
 
     >>> issubclass(GiveUpEvent, Event)
     True
@@ -150,6 +150,22 @@ class BreakerEvent(Event):
     breaker: str
     old: BreakerState
     new: BreakerState
+
+
+@dataclass(frozen=True, slots=True)
+class StoreEvent(Event):
+    """A `RedisStore` stopped answering (``degraded`` True: breakers, budgets and gates on it use local
+    state; ``why`` says what failed) or answers again (``degraded`` False; ``degraded_s`` is how long it was
+    away). One of each per outage, to the process-wide listeners (`add_listener`).
+
+    >>> StoreEvent("llm-retry", True, "no answer within 50 ms", None).degraded
+    True
+    """
+
+    store: str
+    degraded: bool
+    why: str
+    degraded_s: float | None
 
 
 # The process-wide listeners: a tuple replaced whole under the lock, so that emitting reads it without one.

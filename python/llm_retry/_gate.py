@@ -70,7 +70,8 @@ class RateLimitGate:
     Checking the gate costs one read of a Rust atomic per call while nothing is held. ``clock`` is a
     monotonic clock in seconds; tests pass a fake one. ``jitter`` is from 0 to 1; bad arguments fail here,
     naming the parameter. With ``store`` (an `InMemoryStore`), every gate of this ``name`` on that store
-    shares one hold, and reads the store's clock.
+    shares one hold, and reads the store's clock; on a `RedisStore`, every gate of this ``name`` in the fleet
+    is held within the store's staleness (``sync_interval_s + timeout_s``).
 
     >>> gate = RateLimitGate("openai")
     >>> gate.retry_in_s()
@@ -79,7 +80,7 @@ class RateLimitGate:
     GateStats(holds_set=0, callers_held=0, callers_failed_fast=0, retry_in_s=0.0)
     """
 
-    __slots__ = ("_clock", "_core", "_custom_clock", "name")
+    __slots__ = ("_clock", "_core", "_custom_clock", "_fleet", "name")
 
     def __init__(
         self,
@@ -102,9 +103,10 @@ class RateLimitGate:
         def make() -> _core.GateCore:
             return _core.GateCore(now_s=valid.reading("clock", self._now()), jitter=jitter, seed=seed)
 
-        self._core = (
-            make() if store is None else store._shared("gate", self.name, (("jitter", jitter),), make)
-        )
+        shared = (("jitter", jitter),)
+        self._core = make() if store is None else store._shared("gate", self.name, shared, make)
+        # On a `RedisStore`: the fleet's hold of this name (sent when set here, read every round).
+        self._fleet = None if store is None else store._fleet("gate", self.name, self._core, shared, self)
 
     def _now(self) -> float | None:
         clock = self._custom_clock
@@ -125,8 +127,10 @@ class RateLimitGate:
     # The attempt engine's side (`_engine.Call`).
 
     def _record(self, failure: _core.Classification) -> None:
-        """A failed attempt: the core decides whether its hint holds the gate."""
-        self._core.record(failure, self._now())
+        """A failed attempt: the core decides whether its hint holds the gate (and, on a `RedisStore`, the
+        fleet's at once)."""
+        if self._core.record(failure, self._now()) and self._fleet is not None:
+            self._fleet.held()
 
     def _rejection(self, hold: _core.HoldTooLong) -> RateLimitedError:
         return RateLimitedError(self.name, hold.retry_in_s, hold.reason)

@@ -5,7 +5,7 @@ and wait for nothing) and a background check brings it back by itself.
 A sync client is used from one worker thread of the link's own, so that a caller waits at most
 ``timeout_s`` for an answer however the server behaves (down, paused, slow): the client's own timeouts and
 retries are never on a caller's path. An async client is awaited on the caller's event loop, under the same
-bound. The link logs one WARNING when it degrades and one when it recovers.
+bound. The link logs one WARNING when it degrades and one when it recovers, and emits a `StoreEvent` for each.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+
+from . import _events
 
 logger = logging.getLogger("llm_retry")
 
@@ -57,13 +59,16 @@ class LinkHealth:
                 return
             self._degraded_since = now
             self.degradations += 1
+        said = why if isinstance(why, str) else f"{type(why).__name__}: {why}"
         logger.warning(
-            "llm-retry: store %s is not answering (%s); breakers, budgets and gates use local state until "
+            "llm-retry: store %r is not answering (%s); breakers, budgets and gates use local state until "
             "it does",
             self.name,
-            why if isinstance(why, str) else f"{type(why).__name__}: {why}",
+            said,
             extra={"store": self.name, "store_state": "degraded"},
         )
+        if _events._listeners:
+            _events.emit(_events.StoreEvent(self.name, True, said, None))
 
     def answered(self) -> None:
         if self._degraded_since is None:
@@ -75,11 +80,13 @@ class LinkHealth:
             self.recoveries += 1
             down_s = self._clock() - since
         logger.warning(
-            "llm-retry: store %s answers again after %.1f s; shared state is back",
+            "llm-retry: store %r answers again after %.1f s; shared state is back",
             self.name,
             down_s,
             extra={"store": self.name, "store_state": "recovered", "degraded_s": down_s},
         )
+        if _events._listeners:
+            _events.emit(_events.StoreEvent(self.name, False, "answers again", down_s))
 
     def due_for_recheck(self) -> bool:
         """While degraded: True once in a while (the caller then checks the server in the background)."""
@@ -126,10 +133,8 @@ class SyncLink:
         if self.health.degraded:
             self._recheck_in_background()
             return None
-        if self._pending is not None and not self._pending.done():
-            # The worker is still stuck on an earlier command: the server is not answering.
-            self.health.failed("an earlier command is still waiting for an answer")
-            return None
+        # Queued behind any earlier command (a sync round from another thread): the wait counts from here,
+        # so a worker stuck on a server that stopped answering fails this call within the bound too.
         future = self._submit(command)
         self._pending = future
         try:

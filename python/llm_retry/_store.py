@@ -30,7 +30,7 @@ class InMemoryStore:
     on it reads that clock: an object given another one is refused when it is made.
 
     Thread-safe. This is the default kind of store, the one a single process needs; ``RedisStore`` (issue 11)
-    is the same idea across processes.
+    is the same across processes.
 
     >>> from llm_retry import CircuitBreaker, InMemoryStore
     >>> store = InMemoryStore()
@@ -84,6 +84,11 @@ class InMemoryStore:
         if had != settings:
             raise _mismatch(kind, name, had, settings)
         return core
+
+    def _fleet(self, kind: str, name: str, core: Any, settings: Settings, owner: Any) -> Any:
+        """What shares the ``kind`` object ``name`` beyond this process: nothing on this store (a
+        `RedisStore` links it to its fleet)."""
+        return None
 
 
 def _mismatch(kind: str, name: str, had: Settings, got: Settings) -> ValueError:

@@ -19,6 +19,7 @@ from ._events import (
     GiveUpEvent,
     Listener,
     RetryEvent,
+    StoreEvent,
     SuccessEvent,
     add_listener,
 )
@@ -56,6 +57,8 @@ def instrument(meter_provider: Any = None, tracer_provider: Any = None) -> Liste
       `GiveUpReason` value), ``error.type`` and ``code.function.name``.
     - ``llm_retry.breaker.transitions`` (counter): breaker state changes, by ``llm_retry.breaker.name``,
       ``llm_retry.breaker.state`` and ``llm_retry.breaker.previous_state``.
+    - ``llm_retry.store.changes`` (counter): a `RedisStore` that stopped answering or answers again, by
+      ``llm_retry.store.name`` and ``llm_retry.store.state`` (``degraded`` or ``recovered``).
 
     Each retry adds the event ``llm_retry.retry`` to the span current where the call runs (the GenAI span
     of the operation covers all its retries), with ``http.request.resend_count`` (1 for the first retry),
@@ -120,6 +123,11 @@ def _listener(provider: Any, current_span: Any) -> Listener:
     transitions = meter.create_counter(
         "llm_retry.breaker.transitions", unit="{transition}", description="Circuit breaker state changes."
     )
+    store_changes = meter.create_counter(
+        "llm_retry.store.changes",
+        unit="{change}",
+        description="A RedisStore that stopped answering (degraded) or answers again (recovered).",
+    )
 
     def per_call(function: str, config: str, outcome: str, count: int, slept_s: float) -> None:
         attributes = {
@@ -165,6 +173,14 @@ def _listener(provider: Any, current_span: Any) -> Listener:
                     "llm_retry.breaker.name": event.breaker,
                     "llm_retry.breaker.state": event.new.value,
                     "llm_retry.breaker.previous_state": event.old.value,
+                },
+            )
+        elif isinstance(event, StoreEvent):
+            store_changes.add(
+                1,
+                {
+                    "llm_retry.store.name": event.store,
+                    "llm_retry.store.state": "degraded" if event.degraded else "recovered",
                 },
             )
 

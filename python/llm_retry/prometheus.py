@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ._events import BreakerEvent, Event, GiveUpEvent, Listener, RetryEvent, add_listener
+from ._events import BreakerEvent, Event, GiveUpEvent, Listener, RetryEvent, StoreEvent, add_listener
 from ._kinds import BreakerState
 
 __all__ = ["BREAKER_STATE_VALUES", "instrument"]
@@ -37,6 +37,8 @@ def instrument(registry: Any = None) -> Listener:
     - ``llm_retry_retry_delay_seconds{function}``: a histogram of each wait before a retry.
     - ``llm_retry_breaker_state{breaker}``: each breaker's state once it has changed (0 closed,
       1 half-open, 2 open; `BREAKER_STATE_VALUES`).
+    - ``llm_retry_store_degraded{store}``: 1 while a `RedisStore` is not answering (its objects use local
+      state), 0 once it answers again; ``llm_retry_store_degradations_total{store}`` counts the outages.
 
     Returns the listener it added (`llm_retry.remove_listener` takes it off); instrumenting the same registry
     again returns the same listener (a registry refuses a metric registered twice).
@@ -103,6 +105,19 @@ def _listener(prometheus_client: Any, registry: Any) -> Listener:
         registry=registry,
     )
 
+    degraded = prometheus_client.Gauge(
+        "llm_retry_store_degraded",
+        "1 while a RedisStore is not answering (local state decides), else 0.",
+        ["store"],
+        registry=registry,
+    )
+    degradations = prometheus_client.Counter(
+        "llm_retry_store_degradations",
+        "Times a RedisStore stopped answering.",
+        ["store"],
+        registry=registry,
+    )
+
     def listener(event: Event) -> None:
         if isinstance(event, RetryEvent):
             retries.labels(event.function, event.kind.value).inc()
@@ -111,5 +126,9 @@ def _listener(prometheus_client: Any, registry: Any) -> Listener:
             give_ups.labels(event.function, event.reason.value).inc()
         elif isinstance(event, BreakerEvent):
             state.labels(event.breaker).set(BREAKER_STATE_VALUES[event.new])
+        elif isinstance(event, StoreEvent):
+            degraded.labels(event.store).set(1 if event.degraded else 0)
+            if event.degraded:
+                degradations.labels(event.store).inc()
 
     return listener

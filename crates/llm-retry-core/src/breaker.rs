@@ -756,6 +756,13 @@ impl Breaker {
         self.status.force_close(&self.config, now_s)
     }
 
+    /// Closes an open or half-open breaker as a probe's answer would, slow start included: a probe
+    /// elsewhere (another process sharing a store) found the provider back. `None`, and nothing changed,
+    /// when it was already closed.
+    pub fn close_after_probe(&mut self, now_s: f64) -> Option<Transition> {
+        self.status.close_after_probe(&self.config, now_s)
+    }
+
     pub fn stats(&self, now_s: f64) -> BreakerStats {
         self.status.stats(&self.config, now_s)
     }
@@ -858,6 +865,15 @@ impl BreakerStatus {
     pub fn force_close(&mut self, config: &BreakerConfig, now_s: f64) -> Option<Transition> {
         let t = self.tick(now_s);
         self.close(config, t, false)
+    }
+
+    /// See `Breaker::close_after_probe`.
+    pub fn close_after_probe(&mut self, config: &BreakerConfig, now_s: f64) -> Option<Transition> {
+        let t = self.tick(now_s);
+        if self.state == State::Closed {
+            return None;
+        }
+        self.close(config, t, true)
     }
 
     /// See `Breaker::stats`.
@@ -2143,6 +2159,16 @@ mod tests {
         allowed(b.acquire(34.0).0);
         assert_eq!(b.force_close(35.0), t(State::HalfOpen, State::Closed));
         assert_eq!(b.stats(35.0).probes_in_flight, 0);
+    }
+
+    #[test]
+    fn close_after_probe_closes_with_the_slow_start_and_leaves_a_closed_breaker_alone() {
+        let mut b = tripped(slow_config(), 0.0);
+        assert_eq!(b.close_after_probe(31.0), t(State::Open, State::Closed));
+        assert!(b.stats(31.0).slow_start_left_s > 0.0);
+        fail_n(&mut b, 2, 40.0);
+        assert_eq!(b.close_after_probe(41.0), None);
+        assert_eq!(b.stats(41.0).consecutive_failures, 2);
     }
 
     #[test]

@@ -363,6 +363,19 @@ impl BreakerCore {
         transition(py, t)
     }
 
+    /// Closes an open or half-open breaker as a probe's answer would, slow start included (a probe in
+    /// another process found the provider back); None when it was already closed.
+    #[pyo3(signature = (now_s=None))]
+    fn close_after_probe(
+        &self,
+        py: Python<'_>,
+        now_s: Option<f64>,
+    ) -> PyResult<Option<Py<Transition>>> {
+        let now_s = now_or_monotonic(py, now_s)?;
+        let t = lock(&self.inner)?.close_after_probe(now_s);
+        transition(py, t)
+    }
+
     /// Counters and the current state, as `CircuitBreaker.stats` shows them.
     #[pyo3(signature = (now_s=None))]
     fn stats<'py>(&self, py: Python<'py>, now_s: Option<f64>) -> PyResult<Bound<'py, PyDict>> {

@@ -10,6 +10,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PyFloat};
 
+use llm_retry_core::classify::ErrorKind;
 use llm_retry_core::gate::{self, Gate, GateAdmission, GateConfig};
 use llm_retry_core::policy::GiveUpReason;
 
@@ -151,6 +152,17 @@ impl GateCore {
         let now_s = now_or_monotonic(py, now_s)?;
         let mut gate = lock(&self.inner)?;
         let changed = gate.record(c.kind, c.retry_after_s, now_s);
+        self.publish(&gate);
+        Ok(changed)
+    }
+
+    /// Holds the gate for `hold_s` from now, as a rate-limit hint of that length would (a hold another
+    /// process set, merged in by a shared store). Returns whether it set a hold or moved its end later.
+    #[pyo3(signature = (hold_s, now_s=None))]
+    fn hold_for(&self, py: Python<'_>, hold_s: f64, now_s: Option<f64>) -> PyResult<bool> {
+        let now_s = now_or_monotonic(py, now_s)?;
+        let mut gate = lock(&self.inner)?;
+        let changed = gate.record(ErrorKind::RateLimited, Some(hold_s), now_s);
         self.publish(&gate);
         Ok(changed)
     }
