@@ -23,6 +23,7 @@ from llm_retry import (
     CircuitOpenError,
     RateLimitGate,
     RedisStore,
+    RefusalReason,
     RetryBudget,
     StoreEvent,
     add_listener,
@@ -104,6 +105,23 @@ def test_failures_counted_across_processes_open_every_processs_breaker(redis_ser
     assert breaker_a.state is BreakerState.OPEN
     assert calls_through(breaker_a, lambda: "ok", 1) == ["refused"]
     assert redis_server.command("HGET", a.key("breaker", "p"), "st") == b"o"
+
+
+def test_a_failure_rate_over_the_fleets_window_trips_it(redis_server: RedisServer) -> None:
+    """Two answers here, three failures there: neither process alone has the minimum_calls or the rate,
+    the fleet's window has 3 failures in 5 calls."""
+    a, b = manual(redis_server), manual(redis_server)
+    settings = {"failure_threshold": 100, "failure_rate_threshold": 0.5, "minimum_calls": 4}
+    breaker_a = CircuitBreaker(name="r", store=a, **settings)  # type: ignore[arg-type]
+    breaker_b = CircuitBreaker(name="r", store=b, **settings)  # type: ignore[arg-type]
+    assert calls_through(breaker_a, lambda: "ok", 2) == ["ok", "ok"]
+    assert calls_through(breaker_b, fail_with(503), 3) == ["503"] * 3
+    a.sync()
+    assert breaker_a.state is BreakerState.CLOSED
+    b.sync()
+    assert breaker_b.state is BreakerState.OPEN
+    a.sync()
+    assert breaker_a.state is BreakerState.OPEN
 
 
 def test_a_success_elsewhere_breaks_the_run_of_failures(redis_server: RedisServer) -> None:
@@ -229,6 +247,59 @@ def test_exactly_half_open_max_calls_probes_are_in_flight_across_a_fleet_of_proc
     assert sum(made for made, _, _ in reports) == 2
     assert sum(refused for _, refused, _ in reports) > 0
     assert [others for _, _, others in reports if others] == []
+
+
+def test_a_caller_refused_a_lease_another_process_holds_asks_again_within_a_round(
+    redis_server: RedisServer,
+) -> None:
+    """The fleet's one probe hangs in process A (its lease lasts probe_lease_s, 300 s): B's caller is told
+    to come back within about a sync round, not at the end of A's lease, so a caller that waits within its
+    deadline gets in once the probe has answered."""
+    import threading
+
+    a, b = manual(redis_server), manual(redis_server)
+    breaker_a = CircuitBreaker(name="p", cooldown_s=0.1, store=a)
+    breaker_b = CircuitBreaker(name="p", cooldown_s=0.1, store=b)
+    breaker_a.open()
+    a.sync()
+    b.sync()
+    time.sleep(0.3)  # past the open period, on the server's clock and the local ones
+    entered, release = threading.Event(), threading.Event()
+
+    def hang() -> str:
+        entered.set()
+        release.wait(10)
+        return "ok"
+
+    probe = threading.Thread(target=calls_through, args=(breaker_a, hang, 1))
+    probe.start()
+    try:
+        assert entered.wait(10)
+        with pytest.raises(CircuitOpenError) as refused:
+            retry_llm(breaker=breaker_b, max_attempts=1, budget=None)(lambda: "ok")()
+    finally:
+        release.set()
+        probe.join(10)
+    assert refused.value.reason is RefusalReason.HALF_OPEN_FULL
+    assert refused.value.retry_in_s <= 2 * b.sync_interval_s, refused.value.retry_in_s
+
+
+def test_a_quiet_store_syncs_less_often_and_a_call_brings_its_rounds_back(redis_server: RedisServer) -> None:
+    store = manual(redis_server)
+    breaker = CircuitBreaker(name="q", store=store)
+    gate = RateLimitGate("q", store=store)
+    call = retry_llm(breaker=breaker, gate=gate, max_attempts=1, budget=None)(lambda: "ok")
+    call()
+    store.sync()
+    assert store.stats()["next_round_s"] == store.sync_interval_s  # it had an answer to send
+    quiet = []
+    for _ in range(5):
+        store.sync()
+        quiet.append(store.stats()["next_round_s"])
+    assert quiet == [0.5, 1.0, 2.0, 2.0, 2.0]
+    call()
+    store.sync()
+    assert store.stats()["next_round_s"] == store.sync_interval_s
 
 
 # --- the budget -------------------------------------------------------------------------------------------

@@ -29,6 +29,24 @@ local function num(v, default)
   return n
 end
 local function int(n) return string.format('%d', math.floor(n)) end
+-- A window hash counts per second under fields '<a>:<sec>' and '<b>:<sec>' (two-letter prefixes): the sums
+-- of each over the last `window` seconds; fields older than that, or not the store's, are deleted.
+local function window_sums(key, sec, window, a, b)
+  local all = redis.call('HGETALL', key)
+  local sum_a, sum_b = 0, 0
+  for i = 1, #all, 2 do
+    local field, n = all[i], tonumber(all[i + 1])
+    local at, what = tonumber(string.sub(field, 3)), string.sub(field, 1, 2)
+    if at == nil or n == nil or at <= sec - window or (what ~= a and what ~= b) then
+      redis.call('HDEL', key, field)
+    elseif what == a then
+      sum_a = sum_a + n
+    else
+      sum_b = sum_b + n
+    end
+  end
+  return sum_a, sum_b
+end
 -- A breaker's state hash carries this mark; one without it was not written by the store.
 local function claim_state(key)
   claim(key, 'hash')
@@ -73,18 +91,8 @@ elseif st == 'c' and ok + failed > 0 then
     local sec = math.floor(now / 1000)
     if ok > 0 then redis.call('HINCRBY', KEYS[2], 'o:' .. sec, ok) end
     if failed > 0 then redis.call('HINCRBY', KEYS[2], 'f:' .. sec, failed) end
-    local all = redis.call('HGETALL', KEYS[2])
-    local calls, failures = 0, 0
-    for i = 1, #all, 2 do
-      local field, n = all[i], tonumber(all[i + 1])
-      local at, what = tonumber(string.sub(field, 3)), string.sub(field, 1, 2)
-      if at == nil or n == nil or at <= sec - window or (what ~= 'o:' and what ~= 'f:') then
-        redis.call('HDEL', KEYS[2], field)
-      else
-        calls = calls + n
-        if what == 'f:' then failures = failures + n end
-      end
-    end
+    local answers, failures = window_sums(KEYS[2], sec, window, 'o:', 'f:')
+    local calls = answers + failures
     redis.call('PEXPIRE', KEYS[2], ttl)
     if calls >= min_calls and failures / calls >= rate then tripped = true end
   end
@@ -168,19 +176,7 @@ local sec = math.floor(now_ms() / 1000)
 claim(KEYS[1], 'hash')
 local firsts_in, window = num(ARGV[1], 0), num(ARGV[5], 60)
 if firsts_in > 0 then redis.call('HINCRBY', KEYS[1], 'f:' .. sec, firsts_in) end
-local all = redis.call('HGETALL', KEYS[1])
-local firsts, retries = 0, 0
-for i = 1, #all, 2 do
-  local field, n = all[i], tonumber(all[i + 1])
-  local at, what = tonumber(string.sub(field, 3)), string.sub(field, 1, 2)
-  if at == nil or n == nil or at <= sec - window or (what ~= 'f:' and what ~= 'r:') then
-    redis.call('HDEL', KEYS[1], field)
-  elseif what == 'f:' then
-    firsts = firsts + n
-  else
-    retries = retries + n
-  end
-end
+local firsts, retries = window_sums(KEYS[1], sec, window, 'f:', 'r:')
 local allowed = 0
 if ARGV[2] == '1' and retries + 1 <= num(ARGV[3], 0) + num(ARGV[4], 0) * firsts then
   redis.call('HINCRBY', KEYS[1], 'r:' .. sec, 1)

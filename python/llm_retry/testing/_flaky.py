@@ -23,7 +23,12 @@ from types import TracebackType
 from typing import Any, TypeAlias
 
 from .. import _validate as valid
-from ._faults import BEDROCK_ERROR_CODES, GOOGLE_CANONICAL_STATUSES, GOOGLE_STATUS_NAMES
+from ._faults import (
+    ANTHROPIC_ERROR_TYPES,
+    BEDROCK_ERROR_CODES,
+    GOOGLE_CANONICAL_STATUSES,
+    GOOGLE_STATUS_NAMES,
+)
 
 Body: TypeAlias = Mapping[str, Any] | str | bytes
 
@@ -312,21 +317,6 @@ def _api_of(path: str) -> str:
     return "other"
 
 
-# Anthropic's `error.type` per status (its docs and SDK); anything else >= 500 is `api_error`.
-_ANTHROPIC_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    408: "timeout_error",
-    409: "conflict_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
-
 # OpenAI's (`type`, `code`) per status, as its API sends them.
 _OPENAI_TYPES = {
     400: ("invalid_request_error", None),
@@ -370,7 +360,8 @@ def _error_body(api: str, status: int, message: str | None) -> dict[str, Any]:
         canonical = GOOGLE_STATUS_NAMES.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
         return {"error": {"code": status, "message": text, "status": canonical}}
     if api == "anthropic":
-        kind = _ANTHROPIC_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+        # Anthropic's `error.type` per status; anything else >= 500 is `api_error`.
+        kind = ANTHROPIC_ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
         return {"type": "error", "error": {"type": kind, "message": text}, "request_id": "req_flaky"}
     kind, code = _OPENAI_TYPES.get(
         status, ("server_error" if status >= 500 else "invalid_request_error", None)
