@@ -23,10 +23,13 @@ The real library runs inside an asyncio event loop whose clock jumps to the next
   ``response.headers``), so llm-retry classifies them by name and attributes as in production.
 
 Limits, as in the research: shared objects are zero-latency (one object in the process, or the in-memory
-store); rejections cost the provider nothing; no network delay, no provider-side queue.
+store); rejections cost the provider nothing; no network delay, no provider-side queue. The ``-redis``
+policies are the exception: each client has its own `RedisStore` (one per process, as in production) on
+one fake Redis whose clock is the virtual one, every command counted and costing ``--store-latency-ms``
+(`benches/fleet_store.py`; needs ``lupa``, and ``fakeredis`` for ``--fake-redis fakeredis``).
 
     python3 benches/fleet_sim.py --scenario hard --clients 1000 --seed 1 [--policies a,b]
-        [--markdown FILE] [--png FILE] [--jobs 2]
+        [--markdown FILE] [--png FILE] [--jobs 2] [--store-latency-ms 1] [--fake-redis lupa|fakeredis]
     python3 benches/fleet_sim.py --smoke        # 50 clients, 60 s, every policy, seconds of wall time
 
 Policies are the dict `POLICIES` (name -> factory); targets are `TARGETS`.
@@ -40,6 +43,7 @@ import contextlib
 import contextvars
 import dataclasses
 import hashlib
+import importlib.util
 import inspect
 import logging
 import math
@@ -48,11 +52,13 @@ import selectors
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import llm_retry
 
 SCENARIOS = ("hard", "hang", "brownout", "fallback")
+FAKE_REDIS = ("lupa", "fakeredis")
 
 
 # --- virtual time ------------------------------------------------------------------------------------
@@ -175,6 +181,9 @@ class Settings:
     throttle_answer_s: float = 0.05  # 429 over capacity
     brownout_share: float = 0.3  # capacity during a brownout, a share of C
     fallback_share: float = 0.5  # model B's capacity, a share of C
+    store_latency_ms: float = 1.0  # each Redis command's round trip, -redis policies
+    fake_redis: str = "lupa"  # the server of the -redis policies: FAKE_REDIS
+    script_clock: str = "server"  # whose clock the store's scripts read: fleet_store.SCRIPT_CLOCKS
 
     @property
     def incident(self) -> tuple[float, float]:
@@ -284,6 +293,9 @@ class World:
     clock: Callable[[], float]
     sleep: Callable[[float], Awaitable[None]]
     providers: list[Provider]
+    # What lasts as long as the run (fakeredis on the virtual clock), closed after it.
+    resources: contextlib.ExitStack = dataclasses.field(default_factory=contextlib.ExitStack)
+    store_traffic: Any = None  # fleet_store.StoreTraffic, for a policy on a fake Redis
 
     def seed(self, *parts: object) -> int:
         return derive_seed(self.s.seed, *parts)
@@ -301,6 +313,7 @@ Wrap = Callable[[int, Provider], Call]
 class Policy:
     factory: Callable[[World], Wrap]
     needs: tuple[str, ...] = ()  # llm_retry names this policy cannot run without
+    modules: tuple[str, ...] = ()  # and the importable modules (lupa for a fake Redis)
 
 
 def _accepted(target: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
@@ -457,7 +470,49 @@ def shared(*, wait: bool, gate: bool, store: bool) -> Callable[[World], Wrap]:
     return factory
 
 
-GATE, STORE = "RateLimitGate", "InMemoryStore"
+def _fleet_store() -> Any:
+    """benches/fleet_store.py, beside this file: imported by the ``-redis`` policies only."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import fleet_store
+
+    return fleet_store
+
+
+def shared_redis(*, wait: bool) -> Callable[[World], Wrap]:
+    """As the ``-store`` policies, with a `RedisStore` per client (one per process, as in production, each
+    with its own local state) on one fake Redis: what one client learns reaches the others only through the
+    store's background rounds and scripts, every command counted and taking ``store_latency_ms``."""
+
+    def factory(world: World) -> Wrap:
+        fleet_store = _fleet_store()
+        server: Any
+        if world.s.fake_redis == "fakeredis":
+            world.resources.enter_context(fleet_store.fakeredis_on(world.clock))
+            server = fleet_store.FakeRedisServer(world.clock)
+        else:
+            server = fleet_store.LuaServer(world.clock)
+        traffic = world.store_traffic = fleet_store.StoreTraffic()
+        latency_s = world.s.store_latency_ms / 1000
+        flag = {"wait_for_breaker": True} if wait else {}
+        stores: dict[int, Any] = {}
+
+        def on_redis(i: int, provider: Provider) -> Call:
+            store = stores.get(i)
+            if store is None:  # one per client, shared by its providers (fallback) as in one process
+                client = fleet_store.CountingClient(server, traffic, latency_s, world.s.script_clock)
+                store_class = llm_retry.RedisStore  # type: ignore[attr-defined]
+                store = stores[i] = store_class(client, prefix="fleet", clock=world.clock)
+            guards = _guards(world, provider.name, i, gate=True, store=store)
+            return _decorate(world, i, provider, **guards, **flag)
+
+        return on_redis
+
+    return factory
+
+
+GATE, STORE, REDIS = "RateLimitGate", "InMemoryStore", "RedisStore"
 
 POLICIES: dict[str, Policy] = {
     "none": Policy(no_retry),
@@ -469,6 +524,8 @@ POLICIES: dict[str, Policy] = {
     "shared-fast-store": Policy(shared(wait=False, gate=True, store=True), needs=(GATE, STORE)),
     "shared-wait": Policy(shared(wait=True, gate=True, store=False), needs=(GATE,)),
     "shared-wait-store": Policy(shared(wait=True, gate=True, store=True), needs=(GATE, STORE)),
+    "shared-fast-redis": Policy(shared_redis(wait=False), needs=(GATE, REDIS), modules=("lupa",)),
+    "shared-wait-redis": Policy(shared_redis(wait=True), needs=(GATE, REDIS), modules=("lupa",)),
     # This build's breaker and budget without the gate, so that they are measured before the gate lands.
     "per-process-nogate": Policy(per_process(gate=False)),
     "shared-fast-nogate": Policy(shared(wait=False, gate=False, store=False)),
@@ -476,8 +533,13 @@ POLICIES: dict[str, Policy] = {
 }
 
 
-def missing(policy: Policy) -> list[str]:
-    return [name for name in policy.needs if not hasattr(llm_retry, name)]
+def missing(policy: Policy, s: Settings | None = None) -> list[str]:
+    """What this build or this Python lacks for ``policy``: llm_retry names, then modules."""
+    modules = list(policy.modules)
+    if modules and s is not None and s.fake_redis == "fakeredis":
+        modules.append("fakeredis")
+    absent = [name for name in policy.needs if not hasattr(llm_retry, name)]
+    return absent + [m for m in modules if importlib.util.find_spec(m) is None]
 
 
 # --- one run -----------------------------------------------------------------------------------------
@@ -505,6 +567,7 @@ class Run:
     end_s: float
     wall_s: float
     failure_types: dict[str, int]
+    store_commands: dict[str, int] | None = None  # by kind, -redis policies: every command the stores sent
 
 
 def arrivals(s: Settings) -> list[tuple[float, int]]:
@@ -545,6 +608,9 @@ def _quiet_library() -> Iterator[None]:
 def run_policy(s: Settings, name: str) -> Run:
     policy = POLICIES[name]
     started = time.perf_counter()
+    # RedisStore jitters its cooldowns and names its leases from the global generator: seeded per run, so
+    # that the same seed gives the same table.
+    random.seed(derive_seed(s.seed, "global random", name))
     loop = VirtualTimeLoop()
     try:
         with _quiet_library():
@@ -560,6 +626,15 @@ def run_policy(s: Settings, name: str) -> Run:
 async def _simulate(s: Settings, name: str, policy: Policy, loop: VirtualTimeLoop) -> Run:
     providers = make_providers(s)
     world = World(s, loop.time, asyncio.sleep, providers)
+    with world.resources:
+        run = await _run_world(s, name, policy, loop, world)
+    if world.store_traffic is not None:
+        run.store_commands = dict(world.store_traffic.by_kind)
+    return run
+
+
+async def _run_world(s: Settings, name: str, policy: Policy, loop: VirtualTimeLoop, world: World) -> Run:
+    providers = world.providers
     wrap = policy.factory(world)
     calls: list[Call] = []
     for i in range(s.clients):
@@ -653,6 +728,7 @@ class Summary:
     deadlines: int
     secondary_peak: float | None  # fallback: model B's busiest second, x its capacity
     wall_s: float
+    store_commands: dict[str, int] | None = None  # by kind, -redis policies
 
 
 def _quantile(sorted_values: Sequence[float], q: float) -> float | None:
@@ -702,6 +778,7 @@ def summarize(run: Run) -> Summary:
         deadlines=run.outcomes.count(DEADLINE),
         secondary_peak=secondary_peak,
         wall_s=run.wall_s,
+        store_commands=run.store_commands,
     )
 
 
@@ -728,10 +805,10 @@ _OURS = ("ours-default", "per-process", "shared-fast", "shared-wait")
 
 
 def _variants(targets: dict[str, Target]) -> dict[str, Target]:
-    """The same targets for a policy's store and no-gate variants."""
+    """The same targets for a policy's store (in-memory, Redis) and no-gate variants."""
     out = dict(targets)
     for name, target in targets.items():
-        for suffix in ("-store", "-nogate"):
+        for suffix in ("-store", "-redis", "-nogate"):
             if name + suffix in POLICIES:
                 out[name + suffix] = target
     return out
@@ -855,15 +932,49 @@ def report(s: Settings, summaries: Sequence[Summary], skipped: dict[str, list[st
         "",
         results_table(summaries),
     ]
+    lines = store_lines(s, summaries)
+    if lines:
+        parts += ["", *lines]
     if skipped:
         parts.append("")
     for name, names in skipped.items():
-        parts.append(f"- `{name}`: not available in this build (llm_retry has no {', '.join(names)})")
+        parts.append(f"- `{name}`: not available in this build ({_lacking(name, names)})")
     rows = target_rows(s.scenario, by_name)
     if rows:
         header = ["policy", *_target_header(s.scenario)]
         parts += ["", "Targets (issue 10):", "", _table(header, rows)]
     return "\n".join(parts) + "\n"
+
+
+def _lacking(policy: str, names: Sequence[str]) -> str:
+    ours = [n for n in names if n in POLICIES[policy].needs]
+    modules = [n for n in names if n not in ours]
+    said = [f"llm_retry has no {', '.join(ours)}"] if ours else []
+    if modules:
+        said.append(f"no module {', '.join(modules)}: pip install -r benches/requirements.txt")
+    return "; ".join(said)
+
+
+def store_lines(s: Settings, summaries: Sequence[Summary]) -> list[str]:
+    """Per ``-redis`` policy: the store commands per call (per request offered) over the run, by kind, and
+    how many of them a call waited for."""
+    lines = []
+    for m in summaries:
+        if m.store_commands is None:
+            continue
+        total = sum(m.store_commands.values())
+        per_call = total / max(1, m.offered)
+        waited = sum(m.store_commands.get(k, 0) for k in ("probe lease", "budget withdrawal"))
+        kinds = ", ".join(
+            f"{kind} {n / max(1, m.offered):.2f}"
+            for kind, n in sorted(m.store_commands.items(), key=lambda item: -item[1])
+        )
+        lines.append(
+            f"- `{m.policy}`: {per_call:.2f} store commands per call ({total} in all, {kinds}); a call"
+            f" waited for {waited / max(1, m.offered):.3f} of them; {s.store_latency_ms:g} ms each, on"
+            f" {s.fake_redis}, scripts on the {s.script_clock}'s clock"
+        )
+    return lines
 
 
 def _target_header(scenario: str) -> list[str]:
@@ -920,7 +1031,7 @@ class Outcome:
 
 def simulate(s: Settings, names: Sequence[str], jobs: int = 1) -> Outcome:
     """Every policy of ``names`` on the same arrivals, one virtual-time loop each (``jobs`` processes)."""
-    skipped = {n: m for n in names if (m := missing(POLICIES[n]))}
+    skipped = {n: m for n in names if (m := missing(POLICIES[n], s))}
     runnable = [n for n in names if n not in skipped]
     if jobs > 1 and len(runnable) > 1:
         from concurrent.futures import ProcessPoolExecutor
@@ -943,9 +1054,29 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, list[str], argpars
     parser.add_argument("--png", metavar="FILE", help="plot attempts per second per policy (matplotlib)")
     parser.add_argument("--jobs", type=int, default=1, help="policies run in this many processes")
     parser.add_argument("--smoke", action="store_true", help="50 clients, C = 20, 60 s, incident 20-40 s")
+    parser.add_argument(
+        "--store-latency-ms",
+        type=float,
+        default=1.0,
+        help="each Redis command's round trip in virtual time, -redis policies (default 1)",
+    )
+    parser.add_argument(
+        "--fake-redis",
+        choices=FAKE_REDIS,
+        default="lupa",
+        help="the -redis policies' server: the store's commands on lupa (fast), or fakeredis (a cross-check)",
+    )
+    parser.add_argument(
+        "--script-clock",
+        choices=("server", "store"),
+        default="server",
+        help="the store's scripts read the server's TIME (as in production; the default) or the store's",
+    )
     args = parser.parse_args(argv)
     changes: dict[str, Any] = dict(SMOKE) if args.smoke else {}
     changes.update(scenario=args.scenario, seed=args.seed)
+    changes.update(store_latency_ms=args.store_latency_ms, fake_redis=args.fake_redis)
+    changes.update(script_clock=args.script_clock)
     if args.clients is not None:
         changes["clients"] = args.clients
     if args.duration is not None:
@@ -956,6 +1087,11 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, list[str], argpars
         parser.error(f"unknown policies {', '.join(unknown)}; known: {', '.join(POLICIES)}")
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    if not 0 <= args.store_latency_ms <= 40:
+        latency = args.store_latency_ms
+        parser.error(
+            f"--store-latency-ms must be between 0 and 40 (the store waits 50 ms at most), got {latency}"
+        )
     return Settings(**changes), names, args
 
 

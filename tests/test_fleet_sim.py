@@ -75,6 +75,7 @@ def test_policies_that_need_missing_names_are_skipped_and_said_so(smoke: Any) ->
     ran = {run.policy for run in smoke.runs}
     for name, policy in fleet_sim.POLICIES.items():
         absent = [n for n in policy.needs if not hasattr(llm_retry, n)]
+        absent += [m for m in policy.modules if importlib.util.find_spec(m) is None]
         assert (name in smoke.skipped) == bool(absent)
         assert (name in ran) != bool(absent)
         if absent:
@@ -94,3 +95,101 @@ def test_the_cli_writes_the_markdown(tmp_path: Path, capsys: pytest.CaptureFixtu
     text = out.read_text(encoding="utf-8")
     assert "| none |" in text and "| sdk |" in text
     assert text in capsys.readouterr().out
+
+
+HAS_LUPA = importlib.util.find_spec("lupa") is not None
+HAS_FAKEREDIS = importlib.util.find_spec("fakeredis") is not None
+REDIS_POLICIES = [name for name in fleet_sim.POLICIES if name.endswith("-redis")]
+needs_lupa = pytest.mark.skipif(not HAS_LUPA, reason="lupa is not installed (benches/requirements.txt)")
+
+
+def test_the_redis_policies_are_there_with_the_fleet_targets() -> None:
+    assert REDIS_POLICIES == ["shared-fast-redis", "shared-wait-redis"]
+    for name in REDIS_POLICIES:
+        assert fleet_sim.TARGETS["hard"][name] == fleet_sim.TARGETS["hard"][name.replace("-redis", "")]
+        assert "lupa" in fleet_sim.POLICIES[name].modules
+
+
+def test_without_lupa_the_redis_policies_are_skipped_and_said_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "lupa" else real_find_spec(name, *a)
+    )
+    outcome = fleet_sim.simulate(SMOKE, ["none", *REDIS_POLICIES])
+    assert [run.policy for run in outcome.runs] == ["none"]
+    for name in REDIS_POLICIES:
+        assert name in outcome.skipped
+        assert f"`{name}`: not available in this build (no module lupa: pip install" in outcome.table
+
+
+@needs_lupa
+def test_the_redis_stores_sync_every_interval_in_virtual_time(smoke: Any) -> None:
+    """Every client's store makes one round (a breaker sync and a gate read) per ``sync_interval_s`` from
+    its first call to the end of the run: rounds on the wall clock would make almost none."""
+    first_call_s: dict[int, float] = {}
+    for t, client in fleet_sim.arrivals(SMOKE):
+        first_call_s.setdefault(client, t)
+    interval_s = llm_retry.RedisStore(_NoClient(), autosync=False).sync_interval_s
+    for run in smoke.runs:
+        if run.policy not in REDIS_POLICIES:
+            continue
+        rounds = sum(run.end_s - t for t in first_call_s.values()) / interval_s
+        commands = run.store_commands
+        assert 0.95 * rounds <= commands["breaker sync"] <= 1.05 * rounds, run.policy
+        assert 0.95 * rounds <= commands["gate"] <= 1.05 * rounds, run.policy
+        assert commands.get("budget withdrawal", 0) >= 1, run.policy  # retries ask the fleet's budget
+        summary = fleet_sim.summarize(run)
+        assert f"`{run.policy}`: {sum(commands.values()) / summary.offered:.2f} store commands per call" in (
+            smoke.table
+        )
+
+
+class _NoClient:
+    """Enough of an async client for a store that is never used."""
+
+    async def execute_command(self, *args: object) -> None:
+        raise AssertionError("not used")
+
+    async def evalsha(self, *args: object) -> None:
+        raise AssertionError("not used")
+
+    async def ping(self) -> None:
+        raise AssertionError("not used")
+
+
+@needs_lupa
+def test_the_fleet_learns_across_redis_stores(smoke: Any) -> None:
+    """A store per client, linked only through the fake Redis, still stops the fleet's attempts in the
+    outage far below what each client alone does (per-process)."""
+    by_name = {run.policy: fleet_sim.summarize(run) for run in smoke.runs}
+    alone = by_name["per-process"].incident_attempts_per_offered
+    for name in REDIS_POLICIES:
+        assert by_name[name].incident_attempts_per_offered <= alone / 2, name
+
+
+@needs_lupa
+@pytest.mark.skipif(not HAS_FAKEREDIS, reason="fakeredis is not installed (benches/requirements.txt)")
+def test_fakeredis_and_the_lua_server_give_the_same_table() -> None:
+    tiny = {**fleet_sim.SMOKE, "clients": 8, "capacity": 4.0, "duration_s": 24.0}
+    tiny.update(incident_start_s=8.0, incident_end_s=16.0)
+    ours = fleet_sim.simulate(fleet_sim.Settings(**tiny), ["shared-wait-redis"])
+    theirs = fleet_sim.simulate(fleet_sim.Settings(**tiny, fake_redis="fakeredis"), ["shared-wait-redis"])
+    assert ours.runs[0].store_commands == theirs.runs[0].store_commands
+    assert ours.table.replace("on lupa", "on fakeredis") == theirs.table
+
+
+def test_the_store_options_reach_the_settings_and_bad_ones_are_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings, _, _ = fleet_sim.parse_args(
+        ["--smoke", "--store-latency-ms", "5", "--fake-redis", "fakeredis", "--script-clock", "store"]
+    )
+    assert (settings.store_latency_ms, settings.fake_redis, settings.script_clock) == (
+        5.0,
+        "fakeredis",
+        "store",
+    )
+    assert fleet_sim.parse_args(["--smoke"])[0].store_latency_ms == 1.0
+    with pytest.raises(SystemExit):
+        fleet_sim.parse_args(["--store-latency-ms", "50"])
+    assert "--store-latency-ms must be between 0 and 40" in capsys.readouterr().err
