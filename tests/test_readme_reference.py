@@ -390,8 +390,12 @@ def test_every_preset_value_is_the_real_one(row: dict[str, str]) -> None:
 
 
 # The public modules whose names the reference must cover, by the prefix it writes them with.
-# (`llm_retry.testing` joins them once the testing helpers still in flight are merged.)
-MODULES = {"": llm_retry, "otel.": llm_retry.otel, "prometheus.": llm_retry.prometheus}
+MODULES = {
+    "": llm_retry,
+    "testing.": llm_retry.testing,
+    "otel.": llm_retry.otel,
+    "prometheus.": llm_retry.prometheus,
+}
 
 
 def test_every_public_name_is_in_the_reference() -> None:
