@@ -46,6 +46,11 @@ pub const PACE_DOUBLING_S: f64 = 1.0;
 /// No breaker is paced below this many admissions a second: a quiet process is never held back by its own
 /// slow start, only a crowd is.
 pub const MIN_PACE_RATE: f64 = 2.0;
+/// The floor of a slow start that a probe elsewhere started (`close_after_probe`: another process sharing a
+/// store found the provider back). A fleet's processes each pace their own share of its traffic, and a
+/// floor of `MIN_PACE_RATE` each let 1,000 of them admit ten times a provider's capacity at once; from this
+/// floor, their ceilings also rise in proportion to their own traffic.
+pub const FLEET_PACE_FLOOR: f64 = 0.05;
 /// An admission may come this much earlier than its paced slot (the burst a rate lets through at once).
 pub const PACE_TOLERANCE_S: f64 = 0.1;
 /// A 429 during a slow start multiplies the paced rate by this...
@@ -428,18 +433,28 @@ struct Pace {
     /// The mean poll interval refused callers are told, and when it was last steered.
     poll_s: f64,
     steered_at_s: f64,
+    /// No pace below this (`MIN_PACE_RATE`, or `FLEET_PACE_FLOOR`), and the ceiling's rise a second.
+    floor: f64,
+    lift: f64,
 }
 
 impl Pace {
-    fn new(rate_before_trip: f64, slow_start_s: f64, t: f64) -> Pace {
-        let base = rate_before_trip.max(MIN_PACE_RATE);
+    fn new(rate_before_trip: f64, slow_start_s: f64, t: f64, floor: f64) -> Pace {
+        let base = rate_before_trip.max(floor);
+        let lift = if floor >= MIN_PACE_RATE {
+            PACE_LIFT
+        } else {
+            PACE_ADDITIVE * base
+        };
         Pace {
+            floor,
+            lift,
             since_s: t,
             lift_at_s: t + slow_start_s,
-            rate: (SLOW_START_FLOOR * base).max(MIN_PACE_RATE),
+            rate: (SLOW_START_FLOOR * base).max(floor),
             grown_at_s: t,
             congested: false,
-            step: (PACE_ADDITIVE * base).max(PACE_LIFT),
+            step: (PACE_ADDITIVE * base).max(lift),
             threshold: base,
             ceiling: PACE_CEILING * base,
             cut_at_s: f64::NEG_INFINITY,
@@ -460,7 +475,7 @@ impl Pace {
         } else {
             self.curve(elapsed_s)
         };
-        rate.min(self.ceiling_at(t)).max(MIN_PACE_RATE)
+        rate.min(self.ceiling_at(t)).max(self.floor)
     }
 
     /// Doubling up to the pre-trip traffic, then `step` more a second, `elapsed_s` after `grown_at_s`.
@@ -478,7 +493,7 @@ impl Pace {
 
     /// `PACE_CEILING` of the pre-trip traffic for `slow_start_s`, then rising by `PACE_LIFT` a second.
     fn ceiling_at(&self, t: f64) -> f64 {
-        (self.ceiling + PACE_LIFT * non_negative(t - self.lift_at_s)).min(MAX_PACE_RATE)
+        (self.ceiling + self.lift * non_negative(t - self.lift_at_s)).min(MAX_PACE_RATE)
     }
 
     fn grow(&mut self, t: f64) {
@@ -523,9 +538,9 @@ impl Pace {
             return;
         }
         self.grow(t);
-        self.rate = (self.rate * PACE_CUT).max(MIN_PACE_RATE);
+        self.rate = (self.rate * PACE_CUT).max(self.floor);
         self.congested = true;
-        self.step = (PACE_ADDITIVE * rate_before_trip.max(MIN_PACE_RATE)).max(PACE_LIFT);
+        self.step = (PACE_ADDITIVE * rate_before_trip.max(self.floor)).max(self.lift);
         self.cut_at_s = t;
     }
 }
@@ -857,6 +872,9 @@ impl BreakerStatus {
     /// See `Breaker::force_open`.
     pub fn force_open(&mut self, config: &BreakerConfig, now_s: f64) -> Option<Transition> {
         let t = self.tick(now_s);
+        if self.state == State::Closed {
+            self.rate_before_trip = self.traffic_s(config, t);
+        }
         self.nominal_cooldown_s = config.cooldown_s;
         self.open_for(config.cooldown_s, t)
     }
@@ -864,7 +882,7 @@ impl BreakerStatus {
     /// See `Breaker::force_close`.
     pub fn force_close(&mut self, config: &BreakerConfig, now_s: f64) -> Option<Transition> {
         let t = self.tick(now_s);
-        self.close(config, t, false)
+        self.close(config, t, None)
     }
 
     /// See `Breaker::close_after_probe`.
@@ -873,7 +891,7 @@ impl BreakerStatus {
         if self.state == State::Closed {
             return None;
         }
-        self.close(config, t, true)
+        self.close(config, t, Some(FLEET_PACE_FLOOR))
     }
 
     /// See `Breaker::stats`.
@@ -1027,7 +1045,7 @@ impl BreakerStatus {
         let slot = self.probes.iter().position(|p| p.id == id)?;
         self.probes.swap_remove(slot);
         match outcome {
-            Outcome::Success => self.close(config, t, true),
+            Outcome::Success => self.close(config, t, Some(MIN_PACE_RATE)),
             Outcome::Failure => self.reopen(config, t, rng),
             Outcome::Neutral | Outcome::RateLimited => None,
         }
@@ -1082,7 +1100,9 @@ impl BreakerStatus {
             && failures as f64 / calls as f64 >= rate_threshold
     }
 
-    fn trip(&mut self, config: &BreakerConfig, t: f64) -> Option<Transition> {
+    /// The calls a second this closed breaker carried lately: outcomes over the window, or admissions over
+    /// the last window or two, whichever is more.
+    fn traffic_s(&self, config: &BreakerConfig, t: f64) -> f64 {
         let (calls, _) = self.window.totals(t);
         // Over the window, or the time closed if shorter (the window was cleared when the breaker closed).
         let span_s = non_negative(t - self.entered_at_s)
@@ -1091,7 +1111,11 @@ impl BreakerStatus {
         let (mark_s, mark_calls) = self.admitted_mark_before;
         let admitted = self.total_calls.saturating_sub(mark_calls) as f64;
         let admitted_rate = admitted / non_negative(t - mark_s).max(config.bucket_s);
-        self.rate_before_trip = (calls as f64 / span_s).max(admitted_rate);
+        (calls as f64 / span_s).max(admitted_rate)
+    }
+
+    fn trip(&mut self, config: &BreakerConfig, t: f64) -> Option<Transition> {
+        self.rate_before_trip = self.traffic_s(config, t);
         self.nominal_cooldown_s = config.cooldown_s;
         self.open_for(config.cooldown_s, t)
     }
@@ -1133,8 +1157,13 @@ impl BreakerStatus {
         self.enter(State::Open, t)
     }
 
-    /// `slow_start`: a probe closed it, so the backlog is let back in gradually.
-    fn close(&mut self, config: &BreakerConfig, t: f64, slow_start: bool) -> Option<Transition> {
+    /// `slow_start`: a probe closed it, so the backlog is let back in gradually, paced from that floor.
+    fn close(
+        &mut self,
+        config: &BreakerConfig,
+        t: f64,
+        slow_start: Option<f64>,
+    ) -> Option<Transition> {
         self.consecutive_failures = 0;
         self.window.clear();
         self.nominal_cooldown_s = config.cooldown_s;
@@ -1142,8 +1171,13 @@ impl BreakerStatus {
         let transition = self.enter(State::Closed, t);
         self.admitted_mark = (t, self.total_calls);
         self.admitted_mark_before = self.admitted_mark;
-        if slow_start && config.slow_start_s > 0.0 {
-            self.pace = Some(Pace::new(self.rate_before_trip, config.slow_start_s, t));
+        if let (Some(floor), true) = (slow_start, config.slow_start_s > 0.0) {
+            self.pace = Some(Pace::new(
+                self.rate_before_trip,
+                config.slow_start_s,
+                t,
+                floor,
+            ));
         }
         transition
     }
@@ -2159,6 +2193,35 @@ mod tests {
         allowed(b.acquire(34.0).0);
         assert_eq!(b.force_close(35.0), t(State::HalfOpen, State::Closed));
         assert_eq!(b.stats(35.0).probes_in_flight, 0);
+    }
+
+    #[test]
+    fn a_fleet_close_paces_a_quiet_process_at_its_own_share_not_at_the_floor_of_two_a_second() {
+        // A process that carried one call every 5 s, opened by its fleet, closed by a probe elsewhere: its
+        // slow start admits about its own traffic, where a local close would admit 2 a second.
+        let mut b = match Breaker::new(BreakerConfig::default(), Some(9), 0.0) {
+            Ok(b) => b,
+            Err(e) => panic!("{e}"),
+        };
+        for i in 0..12u32 {
+            let now_s = f64::from(i) * 5.0;
+            let p = allowed(b.acquire(now_s).0);
+            b.on_success(p, now_s);
+        }
+        assert_eq!(b.force_open(60.0), t(State::Closed, State::Open));
+        let before = b.stats(60.0).rate_before_trip;
+        assert!((0.1..0.5).contains(&before), "{before}");
+        assert_eq!(b.close_after_probe(70.0), t(State::Open, State::Closed));
+        let admitted = (0..200u32)
+            .filter(|i| {
+                matches!(
+                    b.acquire(70.0 + f64::from(*i) * 0.01).0,
+                    Admission::Allowed(_)
+                )
+            })
+            .count();
+        assert!(admitted <= 2, "{admitted} in 2 s");
+        assert!(b.stats(71.0).paced_rate.unwrap_or(f64::MAX) < MIN_PACE_RATE);
     }
 
     #[test]
