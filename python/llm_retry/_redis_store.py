@@ -697,7 +697,16 @@ class _FleetBreaker(_Fleet):
                     self.leases[id(permit)] = (permit, lease_id, generation)
                 return permit
             if verdict == 0:
-                return permit  # the fleet is closed: this probe needs no lease
+                # The fleet is closed: a probe elsewhere found the provider back. Close here as the fleet
+                # did, with the slow start paced from this process's share (a probe of its own would have
+                # paced from 2 a second, and 1,000 processes from 2,000), and ask again as a paced call.
+                now = self.now()
+                self.core.release(permit, now)
+                self._fire(self.core.close_after_probe(now))
+                grant = self.core.acquire(now)
+                if isinstance(grant, _core.Permit):
+                    return grant
+                return FleetRefusal(grant.retry_in_s, grant.reason)
             wait_s = wait_ms / 1000
             reason = RefusalReason.OPEN if verdict == 1 else RefusalReason.HALF_OPEN_FULL
             if verdict == 3:
