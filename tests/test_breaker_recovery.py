@@ -195,6 +195,7 @@ def test_slow_start_paces_a_backlog_at_a_rate_that_doubles() -> None:
     assert breaker.state is CLOSED
     closed_at = clock()
     admitted_per_s = []
+    told_until = closed_at  # when the last refused caller was told to come back
     for second in range(4):
         admitted = 0
         for i in range(1000):
@@ -206,6 +207,7 @@ def test_slow_start_paces_a_backlog_at_a_rate_that_doubles() -> None:
                 assert exc.state is CLOSED
                 assert "slow start" in str(exc)
                 assert exc.retry_in_s > 0
+                told_until = max(told_until, clock() + exc.retry_in_s)
             else:
                 admitted += 1
         admitted_per_s.append(admitted)
@@ -215,8 +217,13 @@ def test_slow_start_paces_a_backlog_at_a_rate_that_doubles() -> None:
         expected,
     )
     assert breaker.stats["paced_rate"] is not None
-    # Ordinary traffic once the crowd is gone: after 5 s and a second without a refusal, no pacing.
-    clock.now_s = closed_at + 6.0
+    # Ordinary traffic once the crowd is gone: after 5 s, a second without a refusal and the time the last
+    # refused caller was told to come back, no pacing; before that time, still paced.
+    assert told_until > closed_at + 4.0
+    clock.now_s = max(closed_at + 6.0, told_until) - 0.2
+    assert call() == "ok"
+    assert breaker.stats["paced_rate"] is not None
+    clock.now_s = max(closed_at + 6.0, told_until)
     assert call() == "ok"
     assert breaker.stats["paced_rate"] is None
     assert breaker.stats["admit_fraction"] == 1.0

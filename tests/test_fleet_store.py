@@ -59,7 +59,20 @@ def workload(seed: int, steps: int) -> list[tuple[float, str, tuple[str, ...], t
             ok, failed = rng.choice([0, 0, 1, 5]), rng.choice([0, 1, 3, 10])
             force = rng.choice([0] * 8 + [1, 2])
             rate = rng.choice([-1, 0.5])
-            args = (ok, failed, rng.randint(0, 3), force, 5, rate, 4, 10, rng.randint(2000, 2400), 70000)
+            limited = rng.choice([0, 0, 0, 2])
+            args = (
+                ok,
+                failed,
+                rng.randint(0, 3),
+                force,
+                5,
+                rate,
+                4,
+                10,
+                rng.randint(2000, 2400),
+                70000,
+                limited,
+            )
             out.append((advance, "sync", BREAKER, args))
         elif pick < 0.5:
             out.append((advance, "lease", (BREAKER[0], BREAKER[2]), (1, 30000, rng.choice(leases), 70000)))

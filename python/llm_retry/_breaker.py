@@ -195,7 +195,7 @@ class CircuitBreaker:
         """Counts, failure rate over the window, time in the current state, probes in flight, the traffic
         before the last trip (``rate_before_trip``, calls a second) and the slow start (``paced_rate``:
         admissions a second allowed now, None when not pacing; ``admit_fraction``: that pace as a share of
-        the traffic before the trip; ``slow_start_left_s``)."""
+        the traffic before the trip; ``slow_start_left_s``; ``paced_rate_limits``: 429s met while pacing)."""
         return self._core.stats(self._now())
 
     def retry_in_s(self) -> float:

@@ -59,10 +59,11 @@ BREAKER_SYNC = (
     + """
 -- KEYS: state hash, window hash, probe leases (zset)
 -- ARGV: successes, failures, trailing consecutive failures, force (0, 1 open, 2 close), failure_threshold,
---       failure_rate_threshold (-1: none), minimum_calls, window_s, cooldown_ms (jittered), ttl_ms
+--       failure_rate_threshold (-1: none), minimum_calls, window_s, cooldown_ms (jittered), ttl_ms,
+--       rate limits met while pacing (a slow start's 429s: the fleet's latest is the 'lim' field)
 local now = now_ms()
 claim_state(KEYS[1]); claim(KEYS[2], 'hash'); claim(KEYS[3], 'zset')
-local s = redis.call('HMGET', KEYS[1], 'st', 'until', 'consec', 'gen', 'opens')
+local s = redis.call('HMGET', KEYS[1], 'st', 'until', 'consec', 'gen', 'opens', 'lim')
 local st = s[1]
 if st ~= 'o' then st = 'c' end
 local untl, consec = num(s[2], 0), num(s[3], 0)
@@ -73,6 +74,8 @@ local ok, failed, trailing = num(ARGV[1], 0), num(ARGV[2], 0), num(ARGV[3], 0)
 local force, threshold, rate = ARGV[4], num(ARGV[5], 1), num(ARGV[6], -1)
 local min_calls, window = num(ARGV[7], 1), num(ARGV[8], 60)
 local cooldown, ttl = num(ARGV[9], 2000), num(ARGV[10], 60000)
+local lim = num(s[6], 0)
+if num(ARGV[11], 0) > 0 then lim = now end
 local function open(period)
   st, untl, gen, consec = 'o', now + period, gen + 1, 0
   redis.call('DEL', KEYS[2], KEYS[3])
@@ -102,17 +105,18 @@ elseif st == 'c' and ok + failed > 0 then
   end
 end
 redis.call('HSET', KEYS[1], 'v', 'llm-retry/1', 'st', st, 'until', int(untl), 'consec', int(consec),
-  'gen', int(gen), 'opens', int(opens))
+  'gen', int(gen), 'opens', int(opens), 'lim', int(lim))
 redis.call('PEXPIRE', KEYS[1], ttl)
 if st == 'o' then
-  if now < untl then return {1, untl - now, gen} end
-  return {2, 0, gen}
+  if now < untl then return {1, untl - now, gen, lim} end
+  return {2, 0, gen, lim}
 end
-return {0, 0, gen}
+return {0, 0, gen, lim}
 """
 )
-"""One batch of a process's outcomes; the reply is the fleet's breaker: ``{state, open_left_ms, generation}``,
-state 0 closed, 1 open, 2 half-open (open and its period over)."""
+"""One batch of a process's outcomes; the reply is the fleet's breaker: ``{state, open_left_ms, generation,
+last_rate_limit_ms}``, state 0 closed, 1 open, 2 half-open (open and its period over); the last is when a
+process last reported a slow start's 429 (server ms, 0 for never)."""
 
 BREAKER_LEASE = (
     _COMMON

@@ -560,6 +560,8 @@ class _FleetBreaker(_Fleet):
         self.rate = -1.0 if rate is None else rate
         stats = core.stats(self.now())
         self.sent_ok, self.sent_failed = stats["successes"], stats["failures"]
+        self.sent_limited = stats["paced_rate_limits"]
+        self.heard_limited: int | None = None  # the fleet's last slow-start 429 (server ms), as last seen
         self.force = 0  # 1: opened by hand, 2: closed by hand, to send
         self.generation: int | None = None  # the fleet's, as last seen
         self.refused_until = 0.0  # no lease to ask for before then (store clock)
@@ -592,6 +594,8 @@ class _FleetBreaker(_Fleet):
         with self.lock:
             ok, self.sent_ok = stats["successes"] - self.sent_ok, stats["successes"]
             failed, self.sent_failed = stats["failures"] - self.sent_failed, stats["failures"]
+            limited = stats["paced_rate_limits"] - self.sent_limited
+            self.sent_limited = stats["paced_rate_limits"]
             force, self.force = self.force, 0
         self.busy = (
             bool(ok or failed or force or reports)
@@ -610,6 +614,7 @@ class _FleetBreaker(_Fleet):
             s["window_s"],
             int(self.cooldown_ms * random.uniform(1.0, 1.2)),
             self.ttl_ms,
+            limited,
         )
         out.append((_BREAKER_SYNC, self.keys, args, self._synced(ok, failed, opened, force)))
         return out
@@ -624,7 +629,7 @@ class _FleetBreaker(_Fleet):
 
     def _synced(self, ok: int, failed: int, opened: int, force: int) -> Callable[[Any], None]:
         def then(reply: Any) -> None:
-            answer = _ints(reply, 3)
+            answer = _ints(reply, 4)
             if answer is None:
                 # Not counted, and not sent later either: outcomes from before an outage of the store would
                 # trip the fleet's breaker on stale failures (and a timeout may have been counted after all).
@@ -632,7 +637,8 @@ class _FleetBreaker(_Fleet):
                     self.force = self.force or force
                 return
             self.answered()
-            self._merge(*answer, opened_before=opened)
+            self._merge(*answer[:3], opened_before=opened)
+            self._hear_rate_limit(answer[3])
 
         return then
 
@@ -654,6 +660,14 @@ class _FleetBreaker(_Fleet):
             self._fire(self.core.close_after_probe(now))
         elif state != 0 and local is BreakerState.CLOSED:
             self._fire(self.core.force_open(now))
+
+    def _hear_rate_limit(self, at_ms: int) -> None:
+        """A 429 met by a slow start anywhere in the fleet (this process's own included) cuts this
+        process's pace too: a fleet's paces are one pace in many pieces, and a cut heard only by the
+        process that met the 429 let the others grow on to twice the provider's capacity."""
+        heard, self.heard_limited = self.heard_limited, at_ms
+        if heard is not None and at_ms > heard:
+            self.core.throttled_elsewhere(self.now())
 
     def _fire(self, transition: _core.Transition | None) -> None:
         if transition is None:

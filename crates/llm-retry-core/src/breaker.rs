@@ -51,6 +51,11 @@ pub const MIN_PACE_RATE: f64 = 2.0;
 /// floor of `MIN_PACE_RATE` each let 1,000 of them admit ten times a provider's capacity at once; from this
 /// floor, their ceilings also rise in proportion to their own traffic.
 pub const FLEET_PACE_FLOOR: f64 = 0.05;
+/// Past `slow_start_s`, a fleet's share raises its ceiling by this share of its own traffic a second: the
+/// fleet's ceiling then rises by 2 % of the fleet's traffic a second, about what `PACE_LIFT` is to one
+/// breaker carrying a provider's whole traffic. A fifth of it a second (the congested growth, `PACE_ADDITIVE`)
+/// took 1,000 processes to 1.8 times a provider's capacity before their 429s came back.
+pub const FLEET_PACE_LIFT: f64 = 0.02;
 /// An admission may come this much earlier than its paced slot (the burst a rate lets through at once).
 pub const PACE_TOLERANCE_S: f64 = 0.1;
 /// A 429 during a slow start multiplies the paced rate by this...
@@ -72,7 +77,8 @@ pub const PACE_CEILING: f64 = 1.6;
 pub const PACE_LIFT: f64 = 2.0;
 /// An upper bound on any paced rate, which keeps the compounding finite.
 pub const MAX_PACE_RATE: f64 = 1e9;
-/// The slow start ends once it has lasted `slow_start_s` and nobody has been refused for this long.
+/// The slow start ends once it has lasted `slow_start_s`, nobody has been refused for this long, and every
+/// refused caller's time to come back has passed.
 pub const PACE_QUIET_S: f64 = 1.0;
 /// Callers refused by the pacing are told to come back spread over a mean interval that is steered so that
 /// they ask about twice as often as the pace admits: often enough that no slot goes unused, seldom enough
@@ -367,7 +373,8 @@ pub struct BreakerStats {
     pub current_cooldown_s: f64,
     pub probes_in_flight: u32,
     /// Seconds left of the slow start's minimum length after the last close; 0 when calls are admitted in
-    /// full or the minimum has passed (the pacing then ends once nobody is refused for `PACE_QUIET_S`).
+    /// full or the minimum has passed (the pacing then ends once nobody is refused for `PACE_QUIET_S` and every refused caller
+    /// has come back).
     pub slow_start_left_s: f64,
     /// The paced rate as a share of the traffic before the trip, at most 1: 1 outside a slow start, 0 while
     /// open or half-open.
@@ -376,6 +383,9 @@ pub struct BreakerStats {
     pub paced_rate: Option<f64>,
     /// Calls a second (answered or failed) the breaker carried over its window before it last tripped.
     pub rate_before_trip: f64,
+    /// Rate limits (429s) reported while a slow start paced: what a fleet's processes tell each other, so
+    /// that one process's 429 slows every process's pace (`throttled_elsewhere`).
+    pub paced_rate_limits: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -427,6 +437,8 @@ struct Pace {
     /// The virtual time of the next free slot.
     next_s: f64,
     refused_at_s: f64,
+    /// The latest time a refused caller was told to come back: the slow start lasts at least until then.
+    told_until_s: f64,
     /// Refusals, decayed with a time constant of `PACE_QUIET_S`, and when they were last decayed.
     refusals: f64,
     counted_at_s: f64,
@@ -439,27 +451,30 @@ struct Pace {
 }
 
 impl Pace {
-    fn new(rate_before_trip: f64, slow_start_s: f64, t: f64, floor: f64) -> Pace {
+    /// `phase` (in [0, 1)) places the first slot that share of one interval ahead: 0 admits at once.
+    fn new(rate_before_trip: f64, slow_start_s: f64, t: f64, floor: f64, phase: f64) -> Pace {
         let base = rate_before_trip.max(floor);
+        let rate = (SLOW_START_FLOOR * base).max(floor);
         let lift = if floor >= MIN_PACE_RATE {
             PACE_LIFT
         } else {
-            PACE_ADDITIVE * base
+            FLEET_PACE_LIFT * base
         };
         Pace {
             floor,
             lift,
             since_s: t,
             lift_at_s: t + slow_start_s,
-            rate: (SLOW_START_FLOOR * base).max(floor),
+            rate,
             grown_at_s: t,
             congested: false,
             step: (PACE_ADDITIVE * base).max(lift),
             threshold: base,
             ceiling: PACE_CEILING * base,
             cut_at_s: f64::NEG_INFINITY,
-            next_s: t,
+            next_s: t + phase / rate,
             refused_at_s: t,
+            told_until_s: t,
             refusals: 0.0,
             counted_at_s: t,
             poll_s: PACE_FIRST_POLL_S,
@@ -504,7 +519,10 @@ impl Pace {
     /// `Ok(true)`: admitted and still pacing; `Ok(false)`: admitted, and the slow start is over; `Err(s)`:
     /// refused, a slot could be free in `s` seconds.
     fn admit(&mut self, config: &BreakerConfig, t: f64) -> Result<bool, f64> {
-        if t - self.since_s >= config.slow_start_s && t - self.refused_at_s >= PACE_QUIET_S {
+        if t - self.since_s >= config.slow_start_s
+            && t - self.refused_at_s >= PACE_QUIET_S
+            && t >= self.told_until_s
+        {
             return Ok(false);
         }
         self.grow(t);
@@ -665,6 +683,7 @@ pub struct BreakerStatus {
     successes: u64,
     failures: u64,
     neutral: u64,
+    paced_rate_limits: u64,
     rejected: u64,
     opened_count: u64,
 }
@@ -775,7 +794,16 @@ impl Breaker {
     /// elsewhere (another process sharing a store) found the provider back. `None`, and nothing changed,
     /// when it was already closed.
     pub fn close_after_probe(&mut self, now_s: f64) -> Option<Transition> {
-        self.status.close_after_probe(&self.config, now_s)
+        self.status
+            .close_after_probe(&self.config, now_s, &mut self.rng)
+    }
+
+    /// A 429 that another process sharing a store met during its slow start: the provider is full, so this
+    /// pace is cut as by a 429 of its own (at most once per `PACE_CUT_EVERY_S`). Nothing happens outside a
+    /// slow start. Paces that each heard only their own 429s let a fleet of 1,000 run at twice a provider's
+    /// capacity: each process met one 429 every few seconds while the others kept growing.
+    pub fn throttled_elsewhere(&mut self, now_s: f64) {
+        self.status.throttled_elsewhere(now_s);
     }
 
     pub fn stats(&self, now_s: f64) -> BreakerStats {
@@ -807,6 +835,7 @@ impl BreakerStatus {
             successes: 0,
             failures: 0,
             neutral: 0,
+            paced_rate_limits: 0,
             rejected: 0,
             opened_count: 0,
         }
@@ -882,16 +911,30 @@ impl BreakerStatus {
     /// See `Breaker::force_close`.
     pub fn force_close(&mut self, config: &BreakerConfig, now_s: f64) -> Option<Transition> {
         let t = self.tick(now_s);
-        self.close(config, t, None)
+        self.close(config, t, None, 0.0)
     }
 
     /// See `Breaker::close_after_probe`.
-    pub fn close_after_probe(&mut self, config: &BreakerConfig, now_s: f64) -> Option<Transition> {
+    pub fn close_after_probe<R: Rng + ?Sized>(
+        &mut self,
+        config: &BreakerConfig,
+        now_s: f64,
+        rng: &mut R,
+    ) -> Option<Transition> {
         let t = self.tick(now_s);
         if self.state == State::Closed {
             return None;
         }
-        self.close(config, t, Some(FLEET_PACE_FLOOR))
+        let phase = rng.random::<f64>();
+        self.close(config, t, Some(FLEET_PACE_FLOOR), phase)
+    }
+
+    /// See `Breaker::throttled_elsewhere`.
+    pub fn throttled_elsewhere(&mut self, now_s: f64) {
+        let t = self.tick(now_s);
+        if let Some(pace) = self.pace.as_mut() {
+            pace.throttled(self.rate_before_trip, t);
+        }
     }
 
     /// See `Breaker::stats`.
@@ -938,6 +981,7 @@ impl BreakerStatus {
             admit_fraction,
             paced_rate,
             rate_before_trip: self.rate_before_trip,
+            paced_rate_limits: self.paced_rate_limits,
         }
     }
 
@@ -983,7 +1027,17 @@ impl BreakerStatus {
                 let poll_s = pace.refused(t);
                 // Spread over twice the mean poll interval, upward from the time a slot could be free.
                 let wait_s = exact_s + 2.0 * poll_s * rng.random::<f64>();
-                self.reject(RefusalReason::SlowStart, wait_s, rng)
+                let refusal = self.reject(RefusalReason::SlowStart, wait_s, rng);
+                if let (Admission::Rejected { retry_in_s, .. }, Some(pace)) =
+                    (&refusal, self.pace.as_mut())
+                {
+                    // Quiet until its callers come back is not a drained backlog: a fleet's process told
+                    // its few waiters to return at its next slot, seconds away, heard no refusal for a
+                    // second, ended its slow start, and let them all in at once when they came (six times
+                    // capacity in the simulation, summed over 1,000 processes).
+                    pace.told_until_s = pace.told_until_s.max(t + retry_in_s);
+                }
+                refusal
             }
         }
     }
@@ -1045,7 +1099,7 @@ impl BreakerStatus {
         let slot = self.probes.iter().position(|p| p.id == id)?;
         self.probes.swap_remove(slot);
         match outcome {
-            Outcome::Success => self.close(config, t, Some(MIN_PACE_RATE)),
+            Outcome::Success => self.close(config, t, Some(MIN_PACE_RATE), 0.0),
             Outcome::Failure => self.reopen(config, t, rng),
             Outcome::Neutral | Outcome::RateLimited => None,
         }
@@ -1072,6 +1126,7 @@ impl BreakerStatus {
             Outcome::RateLimited => {
                 if let Some(pace) = self.pace.as_mut() {
                     pace.throttled(self.rate_before_trip, t);
+                    self.paced_rate_limits = self.paced_rate_limits.saturating_add(1);
                 }
                 None
             }
@@ -1157,12 +1212,17 @@ impl BreakerStatus {
         self.enter(State::Open, t)
     }
 
-    /// `slow_start`: a probe closed it, so the backlog is let back in gradually, paced from that floor.
+    /// `slow_start`: a probe closed it, so the backlog is let back in gradually, paced from that floor, its
+    /// first slot `phase` (in [0, 1)) of one interval ahead. A fleet's share (`close_after_probe`) starts at
+    /// a random point of its first interval: 1,000 processes whose paces each admitted their first call at
+    /// once let 1,000 calls in the moment the fleet closed (four times a provider's capacity in the
+    /// simulation); spread over one interval, their firsts add up to the one pace a single breaker keeps.
     fn close(
         &mut self,
         config: &BreakerConfig,
         t: f64,
         slow_start: Option<f64>,
+        phase: f64,
     ) -> Option<Transition> {
         self.consecutive_failures = 0;
         self.window.clear();
@@ -1177,6 +1237,7 @@ impl BreakerStatus {
                 config.slow_start_s,
                 t,
                 floor,
+                phase,
             ));
         }
         transition
@@ -2222,6 +2283,81 @@ mod tests {
             .count();
         assert!(admitted <= 2, "{admitted} in 2 s");
         assert!(b.stats(71.0).paced_rate.unwrap_or(f64::MAX) < MIN_PACE_RATE);
+    }
+
+    #[test]
+    fn a_fleet_closed_together_admits_its_pace_in_the_first_second_not_one_call_a_process() {
+        // 1,000 processes, each carrying one call every 5 s (the fleet: 200 a second), opened together and
+        // closed together by a probe elsewhere, each with a waiter asking every 10 ms: a first slot at once
+        // in every process let 1,000 calls in at the close. Spread over each first interval, the first
+        // second admits about the fleet's paced rate (half its old traffic: about 100).
+        let mut fleet: Vec<Breaker> = (0..1000u64)
+            .map(|seed| {
+                let mut b = match Breaker::new(BreakerConfig::default(), Some(seed), 0.0) {
+                    Ok(b) => b,
+                    Err(e) => panic!("{e}"),
+                };
+                for i in 0..12u32 {
+                    let now_s = f64::from(i) * 5.0;
+                    let p = allowed(b.acquire(now_s).0);
+                    b.on_success(p, now_s);
+                }
+                b.force_open(60.0);
+                b.close_after_probe(70.0);
+                b
+            })
+            .collect();
+        let mut admitted = 0;
+        for b in &mut fleet {
+            for i in 0..100u32 {
+                if let Admission::Allowed(p) = b.acquire(70.0 + f64::from(i) * 0.01).0 {
+                    admitted += 1;
+                    b.on_success(p, 70.0);
+                }
+            }
+        }
+        assert!(
+            (40..250).contains(&admitted),
+            "{admitted} in the first second"
+        );
+    }
+
+    #[test]
+    fn a_slow_start_lasts_until_the_callers_it_refused_have_come_back() {
+        // A quiet process of a fleet, closed by a probe elsewhere, with 8 waiters: its pace admits about
+        // one call every 5 s, so it tells them to come back seconds later, and hears nothing meanwhile.
+        // Its slow start must not end in that silence and let them all in when they come.
+        let mut b = match Breaker::new(BreakerConfig::default(), Some(3), 0.0) {
+            Ok(b) => b,
+            Err(e) => panic!("{e}"),
+        };
+        for i in 0..12u32 {
+            let now_s = f64::from(i) * 5.0;
+            let p = allowed(b.acquire(now_s).0);
+            b.on_success(p, now_s);
+        }
+        b.force_open(60.0);
+        b.close_after_probe(70.0);
+        let mut waiting: Vec<f64> = vec![70.0; 8];
+        let mut admitted_at = Vec::new();
+        while let Some(slot) = (0..waiting.len()).min_by(|&a, &c| waiting[a].total_cmp(&waiting[c]))
+        {
+            let now_s = waiting[slot];
+            match b.acquire(now_s).0 {
+                Admission::Allowed(p) => {
+                    b.on_success(p, now_s);
+                    admitted_at.push(now_s);
+                    waiting.swap_remove(slot);
+                }
+                Admission::Rejected { retry_in_s, .. } => waiting[slot] = now_s + retry_in_s,
+            }
+        }
+        for pair in admitted_at.windows(3) {
+            assert!(
+                pair[2] - pair[0] > 1.0,
+                "three let in within a second: {admitted_at:?}"
+            );
+        }
     }
 
     #[test]

@@ -376,6 +376,15 @@ impl BreakerCore {
         transition(py, t)
     }
 
+    /// A 429 met during a slow start by another process sharing a store: this process's pace is cut as by
+    /// its own; nothing outside a slow start.
+    #[pyo3(signature = (now_s=None))]
+    fn throttled_elsewhere(&self, py: Python<'_>, now_s: Option<f64>) -> PyResult<()> {
+        let now_s = now_or_monotonic(py, now_s)?;
+        lock(&self.inner)?.throttled_elsewhere(now_s);
+        Ok(())
+    }
+
     /// Counters and the current state, as `CircuitBreaker.stats` shows them.
     #[pyo3(signature = (now_s=None))]
     fn stats<'py>(&self, py: Python<'py>, now_s: Option<f64>) -> PyResult<Bound<'py, PyDict>> {
@@ -400,6 +409,7 @@ impl BreakerCore {
         d.set_item("admit_fraction", s.admit_fraction)?;
         d.set_item("paced_rate", s.paced_rate)?;
         d.set_item("rate_before_trip", s.rate_before_trip)?;
+        d.set_item("paced_rate_limits", s.paced_rate_limits)?;
         Ok(d)
     }
 }
