@@ -2256,11 +2256,9 @@ mod tests {
         assert_eq!(b.stats(35.0).probes_in_flight, 0);
     }
 
-    #[test]
-    fn a_fleet_close_paces_a_quiet_process_at_its_own_share_not_at_the_floor_of_two_a_second() {
-        // A process that carried one call every 5 s, opened by its fleet, closed by a probe elsewhere: its
-        // slow start admits about its own traffic, where a local close would admit 2 a second.
-        let mut b = match Breaker::new(BreakerConfig::default(), Some(9), 0.0) {
+    /// A breaker with the default config that has carried one call every 5 s for a minute, all answered.
+    fn quiet_process(seed: Option<u64>) -> Breaker {
+        let mut b = match Breaker::new(BreakerConfig::default(), seed, 0.0) {
             Ok(b) => b,
             Err(e) => panic!("{e}"),
         };
@@ -2269,6 +2267,14 @@ mod tests {
             let p = allowed(b.acquire(now_s).0);
             b.on_success(p, now_s);
         }
+        b
+    }
+
+    #[test]
+    fn a_fleet_close_paces_a_quiet_process_at_its_own_share_not_at_the_floor_of_two_a_second() {
+        // A process that carried one call every 5 s, opened by its fleet, closed by a probe elsewhere: its
+        // slow start admits about its own traffic, where a local close would admit 2 a second.
+        let mut b = quiet_process(Some(9));
         assert_eq!(b.force_open(60.0), t(State::Closed, State::Open));
         let before = b.stats(60.0).rate_before_trip;
         assert!((0.1..0.5).contains(&before), "{before}");
@@ -2293,15 +2299,7 @@ mod tests {
         // second admits about the fleet's paced rate (half its old traffic: about 100).
         let mut fleet: Vec<Breaker> = (0..1000u64)
             .map(|seed| {
-                let mut b = match Breaker::new(BreakerConfig::default(), Some(seed), 0.0) {
-                    Ok(b) => b,
-                    Err(e) => panic!("{e}"),
-                };
-                for i in 0..12u32 {
-                    let now_s = f64::from(i) * 5.0;
-                    let p = allowed(b.acquire(now_s).0);
-                    b.on_success(p, now_s);
-                }
+                let mut b = quiet_process(Some(seed));
                 b.force_open(60.0);
                 b.close_after_probe(70.0);
                 b
@@ -2327,15 +2325,7 @@ mod tests {
         // A quiet process of a fleet, closed by a probe elsewhere, with 8 waiters: its pace admits about
         // one call every 5 s, so it tells them to come back seconds later, and hears nothing meanwhile.
         // Its slow start must not end in that silence and let them all in when they come.
-        let mut b = match Breaker::new(BreakerConfig::default(), Some(3), 0.0) {
-            Ok(b) => b,
-            Err(e) => panic!("{e}"),
-        };
-        for i in 0..12u32 {
-            let now_s = f64::from(i) * 5.0;
-            let p = allowed(b.acquire(now_s).0);
-            b.on_success(p, now_s);
-        }
+        let mut b = quiet_process(Some(3));
         b.force_open(60.0);
         b.close_after_probe(70.0);
         let mut waiting: Vec<f64> = vec![70.0; 8];
