@@ -58,9 +58,10 @@ pub const FLEET_PACE_FLOOR: f64 = 0.05;
 pub const FLEET_PACE_LIFT: f64 = 0.02;
 /// An admission may come this much earlier than its paced slot (the burst a rate lets through at once).
 pub const PACE_TOLERANCE_S: f64 = 0.1;
-/// The pace's rate is integrated over steps of at most this long, and at most this many of them.
+/// The pace's rate is integrated over steps of at most this long...
 pub const PACE_STEP_S: f64 = 0.05;
-pub const PACE_MAX_STEPS: f64 = 400.0;
+/// ...and at most this many of them (longer gaps take longer steps).
+pub const PACE_MAX_STEPS: u32 = 400;
 /// A 429 during a slow start multiplies the paced rate by this...
 pub const PACE_CUT: f64 = 0.7;
 /// ...at most once in this long (the 429s of one overshoot arrive together and are one signal)...
@@ -437,7 +438,8 @@ enum SlowStart {
 
 /// A slow start's pacing: a slot earned every `1 / rate` (the rate integrated over virtual time into
 /// `credit`, at most one slot banked), the rate doubling every `PACE_DOUBLING_S` from `SLOW_START_FLOOR` of
-/// the pre-trip traffic until a 429 cuts it, then growing additively. Refused callers are spread over a poll interval steered by how often they ask.
+/// the pre-trip traffic until a 429 cuts it, then growing additively. Refused callers are spread over a
+/// poll interval steered by how often they ask.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Pace {
     since_s: f64,
@@ -538,15 +540,19 @@ impl Pace {
     fn grow(&mut self, t: f64) {
         let elapsed_s = non_negative(t - self.grown_at_s);
         if elapsed_s > 0.0 && self.credit < 1.0 {
-            let steps = (elapsed_s / PACE_STEP_S).ceil().clamp(1.0, PACE_MAX_STEPS);
-            let step_s = elapsed_s / steps;
-            let mut earned = 0.0;
-            let mut k = 0.0;
-            while k < steps && self.credit + earned < 1.0 {
-                earned += self.rate_at(self.grown_at_s + (k + 0.5) * step_s) * step_s;
-                k += 1.0;
+            // The clamp bounds the count and `as` saturates (NaN to 0: nothing earned), so nothing wraps.
+            let steps = (elapsed_s / PACE_STEP_S)
+                .ceil()
+                .clamp(1.0, f64::from(PACE_MAX_STEPS)) as u32;
+            let step_s = elapsed_s / f64::from(steps);
+            for k in 0..steps {
+                if self.credit >= 1.0 {
+                    break;
+                }
+                let mid_s = self.grown_at_s + (f64::from(k) + 0.5) * step_s;
+                self.credit += self.rate_at(mid_s) * step_s;
             }
-            self.credit = (self.credit + earned).min(1.0);
+            self.credit = self.credit.min(1.0);
         }
         self.rate = self.rate_at(t);
         self.grown_at_s = t;
