@@ -189,6 +189,41 @@ def test_a_failed_probe_reopens_the_fleet_for_longer(redis_server: RedisServer) 
     assert 100 < left_ms <= 200 * 1.2 + 50  # doubled (0.2 s), jittered upward at most 20 %
 
 
+
+def _open_periods_after_failed_probes(server: RedisServer, successes: int) -> list[float]:
+    """A fleet (one store on a fake clock) that answered ``successes`` calls over ten seconds, then tripped
+    on 5 failures: the open periods after each of three failed probes, in seconds."""
+    clock = FakeClock(start_s=1_000.0)
+    store = manual(server, clock=clock)
+    name = f"grows-{successes}"
+    breaker = CircuitBreaker(name=name, store=store)  # cooldown 2 s, max_cooldown 10 s
+    for _ in range(10):
+        calls_through(breaker, lambda: "ok", successes // 10)
+        store.sync()
+        clock.advance(1.0)
+    assert calls_through(breaker, fail_with(503), 5) == ["503"] * 5
+    store.sync()
+    key = store.key("breaker", name)
+    periods = []
+    for _ in range(3):
+        until_ms = int(server.command("HGET", key, "until"))  # type: ignore[arg-type]
+        # Past the fleet's open period and the local breaker's own, whichever ends later.
+        clock.advance(max(until_ms / 1000 - clock(), breaker.retry_in_s()) + 0.01)
+        assert calls_through(breaker, fail_with(503), 1) == ["503"]  # the fleet's one probe, failed
+        store.sync()
+        periods.append((int(server.command("HGET", key, "until")) - clock() * 1000) / 1000)  # type: ignore[arg-type]
+    return periods
+
+
+def test_a_busy_fleet_probes_every_cooldown_and_a_quiet_one_backs_off(redis_server: RedisServer) -> None:
+    # About 200 calls a second before the trip: a probe every 2-2.4 s is less than the probe share (1 call
+    # in 200) of that, so the period does not grow and the fleet finds the provider back within a cooldown.
+    busy = _open_periods_after_failed_probes(redis_server, successes=2_000)
+    assert all(2.0 <= p <= 2.4 + 0.01 for p in busy), busy
+    # 1 call a second: doubling, with up to 20 % jitter, to the 10 s cap.
+    quiet = _open_periods_after_failed_probes(redis_server, successes=10)
+    assert 4.0 <= quiet[0] <= 4.8 + 0.01 and 8.0 <= quiet[1] <= 9.6 + 0.01 and 10.0 <= quiet[2] <= 12.01, quiet
+
 def test_stores_on_a_fake_clock_run_the_fleet_in_virtual_time(redis_server: RedisServer) -> None:
     clock = FakeClock(start_s=1_000.0)
     a, b = manual(redis_server, clock=clock), manual(redis_server, clock=clock)

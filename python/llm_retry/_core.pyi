@@ -7,6 +7,7 @@ from ._config import RetryConfig
 from ._kinds import BreakerState, ErrorKind, GiveUpReason, RefusalReason
 
 __all__ = [
+    "PROBE_SHARE",
     "VERSION",
     "BreakerCore",
     "BreakerSettings",
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 VERSION: Final[str]
+PROBE_SHARE: Final[float]
+"""The share of its traffic before a trip that a breaker spends on probes, at most."""
 
 @final
 class Classification:

@@ -63,7 +63,7 @@ BREAKER_SYNC = (
 --       rate limits met while pacing (a slow start's 429s: the fleet's latest is the 'lim' field)
 local now = now_ms()
 claim_state(KEYS[1]); claim(KEYS[2], 'hash'); claim(KEYS[3], 'zset')
-local s = redis.call('HMGET', KEYS[1], 'st', 'until', 'consec', 'gen', 'opens', 'lim')
+local s = redis.call('HMGET', KEYS[1], 'st', 'until', 'consec', 'gen', 'opens', 'lim', 'rate')
 local st = s[1]
 if st ~= 'o' then st = 'c' end
 local untl, consec = num(s[2], 0), num(s[3], 0)
@@ -74,7 +74,7 @@ local ok, failed, trailing = num(ARGV[1], 0), num(ARGV[2], 0), num(ARGV[3], 0)
 local force, threshold, rate = ARGV[4], num(ARGV[5], 1), num(ARGV[6], -1)
 local min_calls, window = num(ARGV[7], 1), num(ARGV[8], 60)
 local cooldown, ttl = num(ARGV[9], 2000), num(ARGV[10], 60000)
-local lim = num(s[6], 0)
+local lim, traffic = num(s[6], 0), math.max(num(s[7], 0), 0)
 if num(ARGV[11], 0) > 0 then lim = now end
 local function open(period)
   st, untl, gen, consec = 'o', now + period, gen + 1, 0
@@ -90,22 +90,22 @@ elseif st == 'c' and ok + failed > 0 then
   -- A batch with a success ends the fleet's run of failures at this process's trailing ones.
   if ok > 0 then consec = trailing else consec = consec + failed end
   local tripped = consec >= threshold
-  if rate >= 0 then
-    local sec = math.floor(now / 1000)
-    if ok > 0 then redis.call('HINCRBY', KEYS[2], 'o:' .. sec, ok) end
-    if failed > 0 then redis.call('HINCRBY', KEYS[2], 'f:' .. sec, failed) end
-    local answers, failures = window_sums(KEYS[2], sec, window, 'o:', 'f:')
-    local calls = answers + failures
-    redis.call('PEXPIRE', KEYS[2], ttl)
-    if calls >= min_calls and failures / calls >= rate then tripped = true end
-  end
+  -- The window counts the fleet's calls whatever the thresholds: its rate before a trip is what caps how
+  -- long the open periods grow (BREAKER_PROBE_DONE).
+  local sec = math.floor(now / 1000)
+  if ok > 0 then redis.call('HINCRBY', KEYS[2], 'o:' .. sec, ok) end
+  if failed > 0 then redis.call('HINCRBY', KEYS[2], 'f:' .. sec, failed) end
+  local answers, failures = window_sums(KEYS[2], sec, window, 'o:', 'f:')
+  local calls = answers + failures
+  redis.call('PEXPIRE', KEYS[2], ttl)
+  if rate >= 0 and calls >= min_calls and failures / calls >= rate then tripped = true end
   if tripped then
-    opens = 1
+    opens, traffic = 1, calls / window
     open(cooldown)
   end
 end
 redis.call('HSET', KEYS[1], 'v', 'llm-retry/1', 'st', st, 'until', int(untl), 'consec', int(consec),
-  'gen', int(gen), 'opens', int(opens), 'lim', int(lim))
+  'gen', int(gen), 'opens', int(opens), 'lim', int(lim), 'rate', tostring(traffic))
 redis.call('PEXPIRE', KEYS[1], ttl)
 if st == 'o' then
   if now < untl then return {1, untl - now, gen, lim} end
@@ -146,14 +146,19 @@ BREAKER_PROBE_DONE = (
     + """
 -- KEYS: state hash, window hash, probe leases (zset)
 -- ARGV: lease id, outcome (1 answered, 0 failed, -1 neither), generation of the lease, cooldown_ms,
---       max_cooldown_ms, jitter factor, ttl_ms
+--       max_cooldown_ms, jitter factor, ttl_ms, probe share
 local now = now_ms()
 claim_state(KEYS[1]); claim(KEYS[3], 'zset')
 redis.call('ZREM', KEYS[3], ARGV[1])
 local outcome = ARGV[2]
 if outcome ~= '1' and outcome ~= '0' then return {0} end
-local s = redis.call('HMGET', KEYS[1], 'st', 'gen', 'opens')
+local s = redis.call('HMGET', KEYS[1], 'st', 'gen', 'opens', 'rate')
 local gen, opens = num(s[2], 0), num(s[3], 1)
+local cooldown, cap = num(ARGV[4], 2000), num(ARGV[5], 10000)
+-- As a local breaker: the period grows no longer than keeps probes at the probe share of the fleet's
+-- traffic before the trip, so a busy fleet probes every cooldown and finds the provider back within one.
+local traffic, share = num(s[4], 0), num(ARGV[8], 0)
+if traffic > 0 and share > 0 then cap = math.max(cooldown, math.min(cap, 1000 / (share * traffic))) end
 -- A probe of another generation (the fleet reopened or closed since) decides nothing.
 if s[1] ~= 'o' or gen ~= num(ARGV[3], -1) then return {0} end
 if outcome == '1' then
@@ -161,7 +166,7 @@ if outcome == '1' then
   redis.call('DEL', KEYS[2], KEYS[3])
 else
   opens = math.max(opens, 1) + 1
-  local period = math.min(num(ARGV[5], 10000), num(ARGV[4], 2000) * 2 ^ (opens - 1)) * num(ARGV[6], 1)
+  local period = math.min(cap, cooldown * 2 ^ (opens - 1)) * num(ARGV[6], 1)
   redis.call('HSET', KEYS[1], 'st', 'o', 'until', int(now + period), 'opens', int(opens), 'gen', int(gen + 1))
   redis.call('DEL', KEYS[3])
 end
@@ -170,7 +175,7 @@ return {1}
 """
 )
 """A probe's outcome: an answer closes the fleet's breaker, a failure reopens it for twice as long (up to the
-cap); either frees the lease. ``{1}`` when it changed the state, ``{0}`` when it came too late."""
+cap: ``max_cooldown_ms``, shorter for a fleet that was busy before it tripped); either frees the lease. ``{1}`` when it changed the state, ``{0}`` when it came too late."""
 
 BUDGET = (
     _COMMON

@@ -585,6 +585,7 @@ class _FleetBreaker(_Fleet):
                 self.max_cooldown_ms,
                 jitter,
                 self.ttl_ms,
+                repr(_core.PROBE_SHARE),
             )
             out.append(
                 (_BREAKER_PROBE_DONE, self.keys, done_args, self._reported(lease_id, outcome, generation))

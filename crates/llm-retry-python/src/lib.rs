@@ -34,4 +34,8 @@ mod _core {
 
     #[pymodule_export]
     const VERSION: &str = env!("CARGO_PKG_VERSION");
+    /// The share of its pre-trip traffic a breaker spends on probes at most (`RedisStore` caps the fleet's
+    /// grown open period by it, as the core caps a local one).
+    #[pymodule_export]
+    const PROBE_SHARE: f64 = llm_retry_core::breaker::PROBE_SHARE;
 }
