@@ -230,6 +230,38 @@ def test_slow_start_paces_a_backlog_at_a_rate_that_doubles() -> None:
     assert breaker.stats["slow_start_left_s"] == 0.0
 
 
+def test_a_call_that_fails_fast_waits_out_a_slow_starts_pace_within_its_deadline() -> None:
+    """Failing fast is for an outage; a slow start's refusal names the next slot of a provider that is back.
+    A call with a deadline waits for that slot (and says so in its refusal event); one without a deadline,
+    or refused because the breaker is open, still fails at once."""
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, clock=clock, seed=3)
+    events: list[Any] = []
+    strict = guarded(breaker, clock)
+    patient = guarded(breaker, clock, deadline_s=30.0, on_event=events.append)
+    for _ in range(200):
+        assert strict() == "ok"
+        clock.advance(0.05)
+    with pytest.raises(ServiceUnavailableError):
+        strict(ServiceUnavailableError())
+    with pytest.raises(CircuitOpenError) as open_refusal:
+        patient()
+    assert open_refusal.value.reason is RefusalReason.OPEN
+    assert [e.waits for e in events if type(e).__name__ == "RefusalEvent"] == [False]
+    events.clear()
+    clock.advance(breaker.retry_in_s())
+    assert strict() == "ok"  # the probe: closed, pacing from here
+    with pytest.raises(CircuitOpenError) as paced:
+        for _ in range(100):  # no clock moves: the pace's slots run out within a few calls
+            strict()
+    assert paced.value.reason is RefusalReason.SLOW_START
+    started = clock()
+    assert patient() == "ok"  # refused by the pace, then admitted after the wait it was told
+    waited = [e for e in events if type(e).__name__ == "RefusalEvent"]
+    assert waited and all(e.reason is RefusalReason.SLOW_START and e.waits for e in waited), waited
+    assert 0 < clock() - started < 5.0
+
+
 def test_slow_start_is_off_with_zero_and_after_closing_by_hand() -> None:
     clock = FakeClock()
     breaker = closed_by_a_probe(clock, slow_start_s=0.0)

@@ -189,7 +189,6 @@ def test_a_failed_probe_reopens_the_fleet_for_longer(redis_server: RedisServer) 
     assert 100 < left_ms <= 200 * 1.2 + 50  # doubled (0.2 s), jittered upward at most 20 %
 
 
-
 def _open_periods_after_failed_probes(server: RedisServer, successes: int) -> list[float]:
     """A fleet (one store on a fake clock) that answered ``successes`` calls over ten seconds, then tripped
     on 5 failures: the open periods after each of three failed probes, in seconds."""
@@ -222,7 +221,9 @@ def test_a_busy_fleet_probes_every_cooldown_and_a_quiet_one_backs_off(redis_serv
     assert all(2.0 <= p <= 2.4 + 0.01 for p in busy), busy
     # 1 call a second: doubling, with up to 20 % jitter, to the 10 s cap.
     quiet = _open_periods_after_failed_probes(redis_server, successes=10)
-    assert 4.0 <= quiet[0] <= 4.8 + 0.01 and 8.0 <= quiet[1] <= 9.6 + 0.01 and 10.0 <= quiet[2] <= 12.01, quiet
+    low, high = [4.0, 8.0, 10.0], [4.8, 9.6, 12.0]
+    assert all(lo <= p <= hi + 0.01 for lo, p, hi in zip(low, quiet, high, strict=True)), quiet
+
 
 def test_stores_on_a_fake_clock_run_the_fleet_in_virtual_time(redis_server: RedisServer) -> None:
     clock = FakeClock(start_s=1_000.0)

@@ -93,13 +93,13 @@ class CircuitBreaker:
     a second, so a quiet process is not held back), doubling for a second, then growing by 20 % of that
     traffic a second up to 1.6 times it, and cut by 30 % when a 429 says the provider is full. Past
     ``slow_start_s``, with callers still waiting, the ceiling rises by 2 calls a second each second, so a
-    backlog far larger than the traffic before the trip still drains. Calls over the pace get
-    `CircuitOpenError` with ``reason`` ``SLOW_START`` and a ``retry_in_s`` spread so that waiters come back
-    at different moments; the pacing ends once nobody has been refused for a second. A backlog
-    that waited out the outage is let in at a rate, never as one herd. 0 turns it off. Every ``retry_in_s``
-    a refusal carries is jittered upward (never early). A breaker that carried much traffic also stops
-    growing its open periods where probes would be more than 1 call in 200 of it, so it finds the
-    provider's return within seconds.
+    backlog far larger than the traffic before the trip still drains. Calls over the pace are refused with
+    ``reason`` ``SLOW_START`` and a ``retry_in_s`` spread so that waiters come back at different moments (a
+    call with a ``deadline_s`` that has room sleeps it out; one without raises `CircuitOpenError`); the
+    pacing ends once nobody has been refused for a second. A backlog that waited out the outage is let in
+    at a rate, never as one herd. 0 turns it off. Every ``retry_in_s`` a refusal carries is jittered upward
+    (never early). A breaker that carried much traffic also stops growing its open periods where probes
+    would be more than 1 call in 200 of it, so it finds the provider's return within seconds.
 
     With ``failure_rate_threshold`` it also opens when that share of calls over the last ``window_s``
     seconds failed, once ``minimum_calls`` calls have been seen.

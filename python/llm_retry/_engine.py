@@ -36,7 +36,7 @@ from ._events import (
 )
 from ._gate import RateLimitGate, hold_says
 from ._hooks import call_hook
-from ._kinds import GiveUpReason
+from ._kinds import GiveUpReason, RefusalReason
 from ._redis_store import FleetRefusal, Pending, check_pairing, running_rounds
 from ._switches import Wait, backoff_ceiling_s, switches
 from .presets import DefaultPreset
@@ -258,7 +258,12 @@ class Call:
         retry_in_s = grant.retry_in_s
         remaining = self.remaining_s()
         wait_s = max(retry_in_s, 0.001)
-        waits = self.r.wait_for_breaker and remaining is not None and wait_s < remaining
+        # A slow start's refusal is a pace, not an outage: the breaker is closed and names the next slot.
+        # Within a deadline it is waited out even by a call that fails fast: a fleet's processes each pace
+        # a fraction of a call a second, and failing the calls that came before their slot failed half of
+        # the traffic for seconds after the provider was back.
+        paced = grant.reason is RefusalReason.SLOW_START
+        waits = (self.r.wait_for_breaker or paced) and remaining is not None and wait_s < remaining
         if listening(self.r.on_event):
             refusal = RefusalEvent(self.r.name, breaker.name, grant.reason, retry_in_s, self.attempt, waits)
             emit(refusal, self.r.on_event)

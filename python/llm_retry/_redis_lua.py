@@ -175,7 +175,8 @@ return {1}
 """
 )
 """A probe's outcome: an answer closes the fleet's breaker, a failure reopens it for twice as long (up to the
-cap: ``max_cooldown_ms``, shorter for a fleet that was busy before it tripped); either frees the lease. ``{1}`` when it changed the state, ``{0}`` when it came too late."""
+cap: ``max_cooldown_ms``, shorter for a fleet that was busy before it tripped); either frees the lease.
+``{1}`` when it changed the state, ``{0}`` when it came too late."""
 
 BUDGET = (
     _COMMON
