@@ -56,6 +56,11 @@ pub const FLEET_PACE_FLOOR: f64 = 0.05;
 /// breaker carrying a provider's whole traffic. A fifth of it a second (the congested growth, `PACE_ADDITIVE`)
 /// took 1,000 processes to 1.8 times a provider's capacity before their 429s came back.
 pub const FLEET_PACE_LIFT: f64 = 0.02;
+/// A fleet's share paces up to this multiple of its own traffic for `slow_start_s`, where one breaker goes
+/// to `PACE_CEILING`: a share counts its admissions over the minute before the trip, and those include
+/// the retries it made in the second or two before it heard of the fleet's trip, so 1,000 shares summed to
+/// 1.14 times the fleet's traffic and 1.6 times that sum was 1.3 times the provider's capacity (1.4: 1.2).
+pub const FLEET_PACE_CEILING: f64 = 1.4;
 /// An admission may come this much earlier than its paced slot (the burst a rate lets through at once).
 pub const PACE_TOLERANCE_S: f64 = 0.1;
 /// The pace's rate is integrated over steps of at most this long...
@@ -479,10 +484,10 @@ impl Pace {
     fn new(rate_before_trip: f64, slow_start_s: f64, t: f64, floor: f64, phase: f64) -> Pace {
         let base = rate_before_trip.max(floor);
         let rate = (SLOW_START_FLOOR * base).max(floor);
-        let lift = if floor >= MIN_PACE_RATE {
-            PACE_LIFT
+        let (lift, ceiling) = if floor >= MIN_PACE_RATE {
+            (PACE_LIFT, PACE_CEILING)
         } else {
-            FLEET_PACE_LIFT * base
+            (FLEET_PACE_LIFT * base, FLEET_PACE_CEILING)
         };
         Pace {
             floor,
@@ -494,7 +499,7 @@ impl Pace {
             congested: false,
             step: (PACE_ADDITIVE * base).max(lift),
             threshold: base,
-            ceiling: PACE_CEILING * base,
+            ceiling: ceiling * base,
             cut_at_s: f64::NEG_INFINITY,
             credit: 1.0 - phase,
             refused_at_s: t,
@@ -2404,6 +2409,18 @@ mod tests {
             .count();
         assert!(admitted <= 2, "{admitted} in 2 s");
         assert!(b.stats(71.0).paced_rate.unwrap_or(f64::MAX) < MIN_PACE_RATE);
+    }
+
+    #[test]
+    fn a_fleet_share_paces_up_to_1_4_times_its_traffic_where_a_breaker_alone_goes_to_1_6() {
+        // Shares count the retries made before the fleet's trip reached them: 1.6 times their sum came
+        // back at 1.3 times the provider's capacity.
+        let mut b = quiet_process(Some(6));
+        b.force_open(60.0);
+        b.close_after_probe(70.0);
+        let share = 12.0 / 60.0;
+        let top = b.stats(74.9).paced_rate.unwrap_or(f64::NAN);
+        assert!((top - FLEET_PACE_CEILING * share).abs() < 1e-9, "{top}");
     }
 
     #[test]
