@@ -262,6 +262,50 @@ def test_a_call_that_fails_fast_waits_out_a_slow_starts_pace_within_its_deadline
     assert 0 < clock() - started < 5.0
 
 
+def _quiet_then_tripped(clock: FakeClock) -> tuple[CircuitBreaker, Any]:
+    """A breaker that carried one call every 5 s for a minute (0.2 a second), then opened by a failure."""
+    breaker = CircuitBreaker(failure_threshold=1, clock=clock, seed=5)
+    strict = guarded(breaker, clock)
+    for _ in range(12):
+        assert strict() == "ok"
+        clock.advance(5.0)
+    with pytest.raises(ServiceUnavailableError):
+        strict(ServiceUnavailableError())
+    return breaker, strict
+
+
+def test_a_caller_waiting_for_the_breaker_makes_a_close_elsewhere_pace_this_processs_share() -> None:
+    """A close by a probe in another process sharing a store (`close_after_probe`) paces the backlog that
+    waits here at this process's share of the fleet's traffic (0.2 a second: from 0.1), spread over its
+    first interval. With nobody waiting, the next callers are fresh arrivals, and the slow start is the one
+    a close of its own would make (from 2 a second): held for a share's slots, one every 5 s or more, a
+    fleet that failed fast stayed at half its traffic for seconds after the provider was back."""
+    clock = FakeClock()
+    breaker, _ = _quiet_then_tripped(clock)
+    paced_while_waiting: list[float | None] = []
+
+    def sleep(seconds: float) -> None:
+        # The caller below is refused by the open breaker and waits: a probe elsewhere closes it meanwhile.
+        if not paced_while_waiting:
+            breaker._core.close_after_probe(clock())
+            paced_while_waiting.append(breaker.stats["paced_rate"])
+        clock.sleep(seconds)
+
+    patient = retry_llm(
+        breaker=breaker, max_attempts=1, sleep=sleep, clock=clock, deadline_s=30.0, wait_for_breaker=True
+    )(lambda: "ok")
+    assert patient() == "ok"
+    assert paced_while_waiting[0] == pytest.approx(0.5 * 13 / 60, rel=0.1)
+
+    clock = FakeClock()
+    breaker, strict = _quiet_then_tripped(clock)
+    with pytest.raises(CircuitOpenError):
+        strict()  # refused, and gone: it waits for nothing
+    breaker._core.close_after_probe(clock())
+    assert breaker.stats["paced_rate"] == pytest.approx(2.0)
+    assert strict() == "ok"  # its first slot is free
+
+
 def test_slow_start_is_off_with_zero_and_after_closing_by_hand() -> None:
     clock = FakeClock()
     breaker = closed_by_a_probe(clock, slow_start_s=0.0)

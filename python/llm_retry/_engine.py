@@ -270,6 +270,8 @@ class Call:
         # Recorded by `record_waits`, a wait is not slept; the breaker's clock does not move with it, so the
         # call then gives up as if it could not wait.
         if waits and not (switches.active and self._recorded(wait_s, wait_s, False, "breaker")):
+            # A caller coming back is a backlog: a close by a probe elsewhere lets it in spread out.
+            breaker._core.waiting(wait_s, breaker._now())
             self.slept_s += wait_s
             return wait_s
         if self.last is None:

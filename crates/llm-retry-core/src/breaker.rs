@@ -576,10 +576,30 @@ impl Pace {
         // A slot may be taken `PACE_TOLERANCE_S` early.
         let needed = 1.0 - PACE_TOLERANCE_S * self.rate;
         if self.credit < needed {
-            return Err((needed - self.credit) / self.rate);
+            return Err(self.time_to_earn(needed - self.credit));
         }
         self.credit -= 1.0;
         Ok(true)
+    }
+
+    /// Seconds from `grown_at_s` until the growing rate has earned `missing` more credit: integrated as
+    /// `grow` does, over at most `PACE_MAX_STEPS` steps, the rest at the rate reached. At the rate of the
+    /// moment, a share's first slot (0.07 a second doubling) was told up to 14 s ahead where the growth
+    /// earned it within 4 s, and its waiters came back to slots long free.
+    fn time_to_earn(&self, missing: f64) -> f64 {
+        let mut earned = 0.0;
+        let mut elapsed_s = 0.0;
+        for k in 0..PACE_MAX_STEPS {
+            let rate = self.rate_at(self.grown_at_s + (f64::from(k) + 0.5) * PACE_STEP_S);
+            let step = rate * PACE_STEP_S;
+            if earned + step >= missing {
+                return elapsed_s + (missing - earned) / rate;
+            }
+            earned += step;
+            elapsed_s += PACE_STEP_S;
+        }
+        let rate = self.rate_at(self.grown_at_s + elapsed_s);
+        elapsed_s + (missing - earned) / rate
     }
 
     /// A refusal: counted, and the poll interval steered so that callers ask about twice as often as the
@@ -730,6 +750,9 @@ pub struct BreakerStatus {
     share_mark: (f64, u64),
     share_mark_before: (f64, u64),
     share_before_trip: f64,
+    /// The latest time a refused caller said it would ask again (`waiting`): while one may, a fleet's
+    /// share starts its slow start at a random point of its first interval, else with its first slot free.
+    waiters_until_s: f64,
     consecutive_failures: u32,
     window: Window,
     probes: Vec<Probe>,
@@ -845,8 +868,9 @@ impl Breaker {
     }
 
     /// Closes an open or half-open breaker as a probe's answer would, slow start included: a probe
-    /// elsewhere (another process sharing a store) found the provider back. `None`, and nothing changed,
-    /// when it was already closed.
+    /// elsewhere (another process sharing a store) found the provider back. With callers waiting
+    /// (`waiting`), the slow start paces this process's share of the fleet's traffic; with none, it is the
+    /// slow start of a close of its own. `None`, and nothing changed, when it was already closed.
     pub fn close_after_probe(&mut self, now_s: f64) -> Option<Transition> {
         self.status
             .close_after_probe(&self.config, now_s, &mut self.rng)
@@ -858,6 +882,15 @@ impl Breaker {
     /// capacity: each process met one 429 every few seconds while the others kept growing.
     pub fn throttled_elsewhere(&mut self, now_s: f64) {
         self.status.throttled_elsewhere(now_s);
+    }
+
+    /// A refused caller waits `for_s` and then asks again (a call that fails fast says nothing). What a
+    /// fleet's share reads when another process's probe closes it (`close_after_probe`): callers who will
+    /// come back are a backlog, paced as the fleet's share from a random first slot; without them, the next
+    /// callers are fresh arrivals at times of their own, paced as by a close of its own (from at least
+    /// `MIN_PACE_RATE`, first slot free). A non-finite or negative wait is ignored.
+    pub fn waiting(&mut self, now_s: f64, for_s: f64) {
+        self.status.waiting(now_s, for_s);
     }
 
     pub fn stats(&self, now_s: f64) -> BreakerStats {
@@ -886,6 +919,7 @@ impl BreakerStatus {
             share_mark: (start_s, 0),
             share_mark_before: (start_s, 0),
             share_before_trip: 0.0,
+            waiters_until_s: f64::NEG_INFINITY,
             consecutive_failures: 0,
             probes: Vec::new(),
             total_calls: 0,
@@ -982,8 +1016,21 @@ impl BreakerStatus {
         if self.state == State::Closed {
             return None;
         }
-        let phase = rng.random::<f64>();
-        self.close(config, t, Some(SlowStart::FleetShare), phase)
+        // Callers due back within the last `PACE_QUIET_S` may still be on their way (a jittered wait ends late).
+        if self.waiters_until_s + PACE_QUIET_S > t {
+            let phase = rng.random::<f64>();
+            self.close(config, t, Some(SlowStart::FleetShare), phase)
+        } else {
+            self.close(config, t, Some(SlowStart::Alone), 0.0)
+        }
+    }
+
+    /// See `Breaker::waiting`.
+    pub fn waiting(&mut self, now_s: f64, for_s: f64) {
+        let t = self.tick(now_s);
+        if for_s.is_finite() && for_s >= 0.0 {
+            self.waiters_until_s = self.waiters_until_s.max(t + for_s);
+        }
     }
 
     /// See `Breaker::throttled_elsewhere`.
@@ -1288,10 +1335,13 @@ impl BreakerStatus {
     }
 
     /// `slow_start`: a probe closed it, so the backlog is let back in gradually, paced from that floor, its
-    /// first slot `phase` (in [0, 1)) of one interval ahead. A fleet's share (`close_after_probe`) starts at
-    /// a random point of its first interval: 1,000 processes whose paces each admitted their first call at
-    /// once let 1,000 calls in the moment the fleet closed (four times a provider's capacity in the
-    /// simulation); spread over one interval, their firsts add up to the one pace a single breaker keeps.
+    /// first slot `phase` (in [0, 1)) of one interval ahead. A fleet's share (`close_after_probe`) with
+    /// callers waiting starts at a random point of its first interval: 1,000 processes whose paces each
+    /// admitted their first waiter at once let 1,000 calls in the moment the fleet closed (four times a
+    /// provider's capacity in the simulation); spread over one interval, their firsts add up to the one pace
+    /// a single breaker keeps. A process nobody waits on paces as a breaker alone (`close_after_probe`):
+    /// its fresh arrivals held for a share's slots (one every seven seconds, for a share of 0.14 calls a
+    /// second) kept a fleet that failed fast at half its traffic for seconds after the close.
     fn close(
         &mut self,
         config: &BreakerConfig,
@@ -2355,6 +2405,7 @@ mod tests {
         for seed in 0..40u64 {
             let mut b = quiet_process(Some(seed));
             assert_eq!(b.force_open(60.0), t(State::Closed, State::Open));
+            b.waiting(60.0, 10.5); // a caller refused at the trip, told to come back after the open period
             assert_eq!(b.close_after_probe(70.0), t(State::Open, State::Closed));
             let first = (0..400u32)
                 .map(|i| 70.0 + f64::from(i) * 0.05)
@@ -2382,6 +2433,7 @@ mod tests {
             b.on_success(p, now_s);
         }
         assert_eq!(b.force_open(60.0), t(State::Closed, State::Open));
+        b.waiting(60.0, 10.5);
         let share = 18.0 / 60.0;
         let alone = b.stats(60.0).rate_before_trip;
         assert!(alone >= 2.0 * share, "{alone}");
@@ -2396,6 +2448,7 @@ mod tests {
         // slow start admits about its own traffic, where a local close would admit 2 a second.
         let mut b = quiet_process(Some(9));
         assert_eq!(b.force_open(60.0), t(State::Closed, State::Open));
+        b.waiting(60.0, 10.5);
         let before = b.stats(60.0).rate_before_trip;
         assert!((0.1..0.5).contains(&before), "{before}");
         assert_eq!(b.close_after_probe(70.0), t(State::Open, State::Closed));
@@ -2417,6 +2470,7 @@ mod tests {
         // back at 1.3 times the provider's capacity.
         let mut b = quiet_process(Some(6));
         b.force_open(60.0);
+        b.waiting(60.0, 10.5);
         b.close_after_probe(70.0);
         let share = 12.0 / 60.0;
         let top = b.stats(74.9).paced_rate.unwrap_or(f64::NAN);
@@ -2433,6 +2487,7 @@ mod tests {
             .map(|seed| {
                 let mut b = quiet_process(Some(seed));
                 b.force_open(60.0);
+                b.waiting(60.0, 10.5);
                 b.close_after_probe(70.0);
                 b
             })
@@ -2453,12 +2508,58 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_names_the_time_the_growing_rate_earns_the_slot_not_the_rate_of_the_moment() {
+        // A share of 0.14 a second, half its first slot ahead: 7 s at the 0.07 of the moment, earned by
+        // the growing rate in about 3.5 s. The time told is when the slot is there, not after.
+        let config = BreakerConfig::default();
+        let pace = Pace::new(0.14, config.slow_start_s, 70.0, FLEET_PACE_FLOOR, 0.5);
+        let wait_s = match pace.clone().admit(&config, 70.0) {
+            Err(wait_s) => wait_s,
+            Ok(_) => panic!("admitted with half a slot"),
+        };
+        assert!((3.0..4.0).contains(&wait_s), "{wait_s}");
+        assert!(pace.clone().admit(&config, 70.0 + wait_s + 0.01).is_ok());
+        assert!(pace.clone().admit(&config, 70.0 + wait_s - 0.2).is_err());
+    }
+
+    #[test]
+    fn a_fleet_closed_with_nobody_waiting_admits_its_fresh_arrivals_at_once() {
+        // The same fleet failing fast: nobody waits, and after the close each process's next calls are
+        // fresh arrivals (0.2 a second each, at times of their own). Held for its share's slots, most of
+        // them waited seconds; paced as a close of its own, the first second admits what arrives in it
+        // (about 200), which is no more than the fleet's traffic before the trip.
+        let mut arrivals = new_rng(Some(17));
+        let mut admitted = 0;
+        let mut refused = 0;
+        for seed in 0..1000u64 {
+            let mut b = quiet_process(Some(seed));
+            b.force_open(60.0);
+            b.waiting(60.0, 3.0); // a caller who came and went during the outage
+            b.close_after_probe(70.0);
+            let mut now_s = 70.0 - (1.0 - arrivals.random::<f64>()).ln() / 0.2;
+            while now_s < 71.0 {
+                match b.acquire(now_s).0 {
+                    Admission::Allowed(p) => {
+                        admitted += 1;
+                        b.on_success(p, now_s);
+                    }
+                    Admission::Rejected { .. } => refused += 1,
+                }
+                now_s -= (1.0 - arrivals.random::<f64>()).ln() / 0.2;
+            }
+        }
+        assert!((150..250).contains(&admitted), "{admitted} admitted");
+        assert!(refused < 40, "{refused} refused");
+    }
+
+    #[test]
     fn a_slow_start_lasts_until_the_callers_it_refused_have_come_back() {
         // A quiet process of a fleet, closed by a probe elsewhere, with 8 waiters: its pace admits about
         // one call every 5 s, so it tells them to come back seconds later, and hears nothing meanwhile.
         // Its slow start must not end in that silence and let them all in when they come.
         let mut b = quiet_process(Some(3));
         b.force_open(60.0);
+        b.waiting(60.0, 10.5);
         b.close_after_probe(70.0);
         let mut waiting: Vec<f64> = vec![70.0; 8];
         let mut admitted_at = Vec::new();

@@ -376,6 +376,15 @@ impl BreakerCore {
         transition(py, t)
     }
 
+    /// A refused caller waits `for_s` and then asks again: a backlog that a close by a probe elsewhere
+    /// (`close_after_probe`) lets in spread over its first interval.
+    #[pyo3(signature = (for_s, now_s=None))]
+    fn waiting(&self, py: Python<'_>, for_s: f64, now_s: Option<f64>) -> PyResult<()> {
+        let now_s = now_or_monotonic(py, now_s)?;
+        lock(&self.inner)?.waiting(now_s, for_s);
+        Ok(())
+    }
+
     /// A 429 met during a slow start by another process sharing a store: this process's pace is cut as by
     /// its own; nothing outside a slow start.
     #[pyo3(signature = (now_s=None))]
