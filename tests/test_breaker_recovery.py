@@ -9,6 +9,7 @@ once): hundreds of callers wait out an outage without a real second passing.
 from __future__ import annotations
 
 import contextlib
+import pickle
 from collections import Counter
 from typing import Any
 
@@ -20,8 +21,10 @@ from llm_retry import (
     BreakerState,
     CircuitBreaker,
     CircuitOpenError,
+    GiveUpReason,
     RefusalReason,
     async_retry_llm,
+    give_up_reason,
     retry_llm,
 )
 
@@ -304,6 +307,21 @@ def test_a_caller_waiting_for_the_breaker_makes_a_close_elsewhere_pace_this_proc
     breaker._core.close_after_probe(clock())
     assert breaker.stats["paced_rate"] == pytest.approx(2.0)
     assert strict() == "ok"  # its first slot is free
+
+
+def test_a_breakers_refusal_survives_pickle_with_its_fields_reason_and_notes() -> None:
+    """Raised in a worker process, it reaches the parent through pickle (multiprocessing, task queues)."""
+    clock = FakeClock()
+    breaker, strict = _quiet_then_tripped(clock)
+    with pytest.raises(CircuitOpenError) as info:
+        strict()
+    info.value.add_note("seen by the worker")
+    clone = pickle.loads(pickle.dumps(info.value))
+    assert type(clone) is CircuitOpenError and str(clone) == str(info.value)
+    fields = (clone.breaker_name, clone.retry_in_s, clone.state, clone.reason)
+    assert fields == (breaker.name, info.value.retry_in_s, OPEN, RefusalReason.OPEN)
+    assert give_up_reason(clone) is GiveUpReason.BREAKER_OPEN
+    assert clone.__notes__ == ["seen by the worker"]
 
 
 def test_slow_start_is_off_with_zero_and_after_closing_by_hand() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
+import pickle
 from typing import Any
 
 import pytest
@@ -32,6 +33,7 @@ from llm_retry import (
     async_retry_llm,
     attempts,
     fallback,
+    give_up_reason,
     retry_llm,
 )
 
@@ -205,6 +207,23 @@ def test_a_first_attempt_whose_deadline_is_shorter_than_the_hold_fails_fast() ->
     assert "rate-limit gate 'openai' holds calls" in str(exc)
     assert "deadline" in str(exc)
     assert gate.stats.callers_failed_fast == 1
+
+
+def test_a_gates_refusal_survives_pickle_with_its_fields_and_reason() -> None:
+    """Raised in a worker process, it reaches the parent through pickle (multiprocessing, task queues)."""
+    clock = FakeClock()
+    gate = RateLimitGate("openai", clock=clock, seed=3)
+    hinted_429(clock, gate, 20.0)
+    with pytest.raises(RateLimitedError) as info:
+        decorated(Provider(clock), gate, clock, deadline_s=5.0)()
+    clone = pickle.loads(pickle.dumps(info.value))
+    assert type(clone) is RateLimitedError and str(clone) == str(info.value)
+    assert (clone.gate_name, clone.retry_in_s, clone.reason) == (
+        "openai",
+        info.value.retry_in_s,
+        GiveUpReason.DEADLINE,
+    )
+    assert give_up_reason(clone) is GiveUpReason.DEADLINE
 
 
 def test_a_first_attempt_whose_max_retry_after_is_shorter_than_the_hold_fails_fast() -> None:

@@ -64,6 +64,11 @@ class CircuitOpenError(Exception):
             f"{refusal_says(breaker_name, self.reason)}: call not attempted; retry in {retry_in_s:.2f} s"
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its fields (``args`` holds only the message), with what was set on it since: its
+        # ``give_up_reason`` and notes survive a trip through pickle (multiprocessing, task queues).
+        return type(self), (self.breaker_name, self.retry_in_s, self.state, self.reason), self.__dict__
+
 
 Permit = _core.Permit
 """Leave to make one call; reported back with its outcome."""

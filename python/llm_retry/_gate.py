@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from . import _core
 from . import _validate as valid
@@ -52,6 +53,10 @@ class RateLimitedError(Exception):
             f"rate-limit gate {gate_name!r} holds calls (the provider asked a caller sharing it to wait), "
             f"{_WHY[reason]}: call not attempted; retry in {retry_in_s:.2f} s"
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # As `CircuitOpenError.__reduce__`: rebuilt from its fields, with what was set on it since.
+        return type(self), (self.gate_name, self.retry_in_s, self.reason), self.__dict__
 
 
 class RateLimitGate:
