@@ -41,6 +41,19 @@ def guarded(breaker: CircuitBreaker, clock: FakeClock, **kwargs: Any) -> Any:
     return call
 
 
+def tripped_after(clock: FakeClock, calls: int, every_s: float, seed: int) -> tuple[CircuitBreaker, Any]:
+    """A breaker with ``failure_threshold=1`` that carried ``calls`` answered calls ``every_s`` apart, then
+    opened by a failure; and the guarded call (failing fast) that made them."""
+    breaker = CircuitBreaker(failure_threshold=1, clock=clock, seed=seed)
+    call = guarded(breaker, clock)
+    for _ in range(calls):
+        assert call() == "ok"
+        clock.advance(every_s)
+    with pytest.raises(ServiceUnavailableError):
+        call(ServiceUnavailableError())
+    return breaker, call
+
+
 # --- a 429 is a rate signal ----------------------------------------------------------------------------
 
 
@@ -184,13 +197,7 @@ def test_slow_start_paces_a_backlog_at_a_rate_that_doubles() -> None:
     ask. The slow start admits by rate, not by share, whatever the crowd: from half the old traffic doubling
     for a second, then 20 % of it more each second, up to 1.6 times it; refusals say so."""
     clock = FakeClock()
-    breaker = CircuitBreaker(failure_threshold=1, clock=clock, seed=11)
-    call = guarded(breaker, clock)
-    for _ in range(200):
-        assert call() == "ok"
-        clock.advance(0.05)
-    with pytest.raises(ServiceUnavailableError):
-        call(ServiceUnavailableError())
+    breaker, call = tripped_after(clock, 200, 0.05, seed=11)
     before = breaker.stats["rate_before_trip"]
     assert 18.0 <= before <= 20.5, before  # 201 calls admitted over the 10 s window
     clock.advance(breaker.retry_in_s())
@@ -265,18 +272,6 @@ def test_a_call_that_fails_fast_waits_out_a_slow_starts_pace_within_its_deadline
     assert 0 < clock() - started < 5.0
 
 
-def _quiet_then_tripped(clock: FakeClock) -> tuple[CircuitBreaker, Any]:
-    """A breaker that carried one call every 5 s for a minute (0.2 a second), then opened by a failure."""
-    breaker = CircuitBreaker(failure_threshold=1, clock=clock, seed=5)
-    strict = guarded(breaker, clock)
-    for _ in range(12):
-        assert strict() == "ok"
-        clock.advance(5.0)
-    with pytest.raises(ServiceUnavailableError):
-        strict(ServiceUnavailableError())
-    return breaker, strict
-
-
 def test_a_caller_waiting_for_the_breaker_makes_a_close_elsewhere_pace_this_processs_share() -> None:
     """A close by a probe in another process sharing a store (`close_after_probe`) paces the backlog that
     waits here at this process's share of the fleet's traffic (0.2 a second: from 0.1), spread over its
@@ -284,7 +279,7 @@ def test_a_caller_waiting_for_the_breaker_makes_a_close_elsewhere_pace_this_proc
     a close of its own would make (from 2 a second): held for a share's slots, one every 5 s or more, a
     fleet that failed fast stayed at half its traffic for seconds after the provider was back."""
     clock = FakeClock()
-    breaker, _ = _quiet_then_tripped(clock)
+    breaker, _ = tripped_after(clock, 12, 5.0, seed=5)
     paced_while_waiting: list[float | None] = []
 
     def sleep(seconds: float) -> None:
@@ -301,7 +296,7 @@ def test_a_caller_waiting_for_the_breaker_makes_a_close_elsewhere_pace_this_proc
     assert paced_while_waiting[0] == pytest.approx(0.5 * 13 / 60, rel=0.1)
 
     clock = FakeClock()
-    breaker, strict = _quiet_then_tripped(clock)
+    breaker, strict = tripped_after(clock, 12, 5.0, seed=5)
     with pytest.raises(CircuitOpenError):
         strict()  # refused, and gone: it waits for nothing
     breaker._core.close_after_probe(clock())
@@ -312,7 +307,7 @@ def test_a_caller_waiting_for_the_breaker_makes_a_close_elsewhere_pace_this_proc
 def test_a_breakers_refusal_survives_pickle_with_its_fields_reason_and_notes() -> None:
     """Raised in a worker process, it reaches the parent through pickle (multiprocessing, task queues)."""
     clock = FakeClock()
-    breaker, strict = _quiet_then_tripped(clock)
+    breaker, strict = tripped_after(clock, 12, 5.0, seed=5)
     with pytest.raises(CircuitOpenError) as info:
         strict()
     info.value.add_note("seen by the worker")

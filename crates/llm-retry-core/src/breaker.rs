@@ -2395,6 +2395,15 @@ mod tests {
         b
     }
 
+    /// `quiet_process`, opened by its fleet at 60 s with a caller waiting, closed by a probe elsewhere at 70 s.
+    fn closed_elsewhere_with_a_waiter(seed: u64) -> Breaker {
+        let mut b = quiet_process(Some(seed));
+        b.force_open(60.0);
+        b.waiting(60.0, 10.5);
+        b.close_after_probe(70.0);
+        b
+    }
+
     #[test]
     fn a_fleet_share_s_first_slot_comes_when_its_growing_rate_has_earned_it() {
         // A share of 0.2 a second paces from 0.1: a first slot placed at a random point of that rate's
@@ -2468,10 +2477,7 @@ mod tests {
     fn a_fleet_share_paces_up_to_1_4_times_its_traffic_where_a_breaker_alone_goes_to_1_6() {
         // Shares count the retries made before the fleet's trip reached them: 1.6 times their sum came
         // back at 1.3 times the provider's capacity.
-        let mut b = quiet_process(Some(6));
-        b.force_open(60.0);
-        b.waiting(60.0, 10.5);
-        b.close_after_probe(70.0);
+        let b = closed_elsewhere_with_a_waiter(6);
         let share = 12.0 / 60.0;
         let top = b.stats(74.9).paced_rate.unwrap_or(f64::NAN);
         assert!((top - FLEET_PACE_CEILING * share).abs() < 1e-9, "{top}");
@@ -2483,15 +2489,7 @@ mod tests {
         // closed together by a probe elsewhere, each with a waiter asking every 10 ms: a first slot at once
         // in every process let 1,000 calls in at the close. Spread over each first interval, the first
         // second admits about the fleet's paced rate (half its old traffic: about 100).
-        let mut fleet: Vec<Breaker> = (0..1000u64)
-            .map(|seed| {
-                let mut b = quiet_process(Some(seed));
-                b.force_open(60.0);
-                b.waiting(60.0, 10.5);
-                b.close_after_probe(70.0);
-                b
-            })
-            .collect();
+        let mut fleet: Vec<Breaker> = (0..1000u64).map(closed_elsewhere_with_a_waiter).collect();
         let mut admitted = 0;
         for b in &mut fleet {
             for i in 0..100u32 {
@@ -2557,10 +2555,7 @@ mod tests {
         // A quiet process of a fleet, closed by a probe elsewhere, with 8 waiters: its pace admits about
         // one call every 5 s, so it tells them to come back seconds later, and hears nothing meanwhile.
         // Its slow start must not end in that silence and let them all in when they come.
-        let mut b = quiet_process(Some(3));
-        b.force_open(60.0);
-        b.waiting(60.0, 10.5);
-        b.close_after_probe(70.0);
+        let mut b = closed_elsewhere_with_a_waiter(3);
         let mut waiting: Vec<f64> = vec![70.0; 8];
         let mut admitted_at = Vec::new();
         while let Some(slot) = (0..waiting.len()).min_by(|&a, &c| waiting[a].total_cmp(&waiting[c]))
