@@ -41,6 +41,14 @@ def test_the_same_fault_gets_the_same_class_so_it_can_be_caught() -> None:
         raise second
 
 
+@pytest.mark.parametrize("provider", ["azure-openai", "Azure", "deepseek", "xai"])
+def test_providers_reached_through_the_openai_sdk_get_its_exceptions(provider: str) -> None:
+    fault, openai_fault = provider_error(provider, 429), provider_error("openai", 429)
+    assert type(fault) is type(openai_fault)
+    assert type(fault).__module__ == "openai"
+    assert classify(fault).kind is ErrorKind.RATE_LIMITED
+
+
 @pytest.mark.parametrize("provider", sorted(PROVIDERS))
 def test_every_provider_has_the_common_faults(provider: str) -> None:
     assert classify(provider_error(provider, 429)).kind is ErrorKind.RATE_LIMITED

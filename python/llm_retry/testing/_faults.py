@@ -606,6 +606,12 @@ _ALIASES = {
     "mistralai": "mistral",
     "botocore": "bedrock",
     "fireworks-ai": "fireworks",
+    # Reached through the openai SDK (`openai.AzureOpenAI`; DeepSeek's and xAI's OpenAI-compatible APIs
+    # with `base_url`), which raises its own classes for them.
+    "azure-openai": "openai",
+    "azure": "openai",
+    "deepseek": "openai",
+    "xai": "openai",
 }
 
 
@@ -631,7 +637,8 @@ def provider_error(
     """An exception shaped like the one ``provider``'s SDK raises for a fault, without the SDK.
 
     ``provider`` is one of ``PROVIDERS`` (anthropic, openai, groq, together, fireworks, mistral, cohere,
-    gemini, bedrock).
+    gemini, bedrock), or a provider reached through one of those SDKs: ``"azure-openai"``, ``"deepseek"``
+    and ``"xai"`` give the openai SDK's exceptions, as its clients raise for them.
     ``status_or_code`` is an HTTP status (``529``, ``429``), ``"connection"`` or ``"timeout"`` (a transport
     failure, wrapped as the SDK wraps it), or a provider's own name for a fault: Bedrock's error codes
     (``"ThrottlingException"``; lowerCamel ones are errors inside an event stream), Gemini's canonical
