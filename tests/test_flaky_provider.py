@@ -304,6 +304,50 @@ def test_botocore_bedrock_converse_against_it() -> None:
     assert waits[0] == pytest.approx(2.0, abs=0.5)
 
 
+def test_botocore_bedrock_converse_stream_against_it() -> None:
+    """ConverseStream in AWS's binary event stream: an exception event after the answer began (botocore
+    raises `EventStreamError` while the stream is read), an overload named in the provider's own words,
+    then a whole streamed answer."""
+    pytest.importorskip("botocore")
+    import botocore.session
+    from botocore.config import Config
+
+    events: list[RetryEvent] = []
+    script = [StreamError("throttlingException", "Too many tokens"), StreamError(), 200]
+    with FlakyProvider(script) as provider:
+        client = botocore.session.Session().create_client(
+            "bedrock-runtime",
+            region_name="us-east-1",
+            endpoint_url=provider.base_url,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+
+        @retry_llm(preset=BedrockPreset, on_retry=events.append, sleep=lambda s: None)
+        def stream() -> str:
+            answer = client.converse_stream(
+                modelId="anthropic.claude-test", messages=[{"role": "user", "content": [{"text": "hi"}]}]
+            )
+            parts = [
+                event["contentBlockDelta"]["delta"]["text"]
+                for event in answer["stream"]
+                if "contentBlockDelta" in event
+            ]
+            return "".join(parts)
+
+        assert stream() == REPLY_TEXT
+        assert [r.path for r in provider.requests] == ["/model/anthropic.claude-test/converse-stream"] * 3
+    assert [(type(e.exception).__name__, e.kind.value) for e in events] == [
+        ("EventStreamError", "rate_limited"),
+        ("EventStreamError", "overloaded"),
+    ]
+    assert [e.exception.response["Error"]["Code"] for e in events] == [  # type: ignore[attr-defined]
+        "throttlingException",
+        "serviceUnavailableException",
+    ]
+
+
 def test_a_stall_times_the_sdk_out_and_the_retry_gets_through() -> None:
     anthropic = pytest.importorskip("anthropic")
     events: list[RetryEvent] = []

@@ -1,6 +1,6 @@
 """`FlakyProvider`: an HTTP server on 127.0.0.1 that answers from a script, speaking enough of Anthropic's
 Messages API, OpenAI's Chat Completions and Responses APIs, Gemini's generateContent and Bedrock's Converse
-for their real SDKs to parse what it sends.
+and ConverseStream for their real SDKs to parse what it sends.
 
 It serves the status, headers and body each script item names, in order, one item per request; the error body
 a status gets when the item names none is the provider's own envelope, so the SDKs raise the very classes
@@ -9,6 +9,7 @@ they raise in production (``anthropic.OverloadedError`` for a 529, ``openai.Rate
 
 from __future__ import annotations
 
+import binascii
 import dataclasses
 import json
 import socket
@@ -26,6 +27,7 @@ from .. import _validate as valid
 from ._faults import (
     ANTHROPIC_ERROR_TYPES,
     BEDROCK_ERROR_CODES,
+    BEDROCK_STREAM_CODES,
     GOOGLE_CANONICAL_STATUSES,
     GOOGLE_STATUS_NAMES,
 )
@@ -37,9 +39,12 @@ Body: TypeAlias = Mapping[str, Any] | str | bytes
 class StreamError:
     """A script item for a streamed request: HTTP 200, the first part of the answer, then an error inside
     the stream, as providers send an overload that strikes mid-answer. ``error_type`` is the provider's
-    (Anthropic's ``overloaded_error``, ``api_error``; OpenAI's ``server_error``), sent as an Anthropic
-    ``event: error`` on ``/v1/messages`` and as an ``{"error": ...}`` chunk elsewhere; the SDKs raise it
-    while the stream is read (anthropic's ``APIStatusError`` with status 200, openai's bare ``APIError``)."""
+    (Anthropic's ``overloaded_error``, ``api_error``; OpenAI's ``server_error``; Bedrock's
+    ``throttlingException``, ``modelStreamErrorException``...), sent as an Anthropic ``event: error`` on
+    ``/v1/messages``, as an exception event on Bedrock's ``/model/.../converse-stream`` (a type that is not
+    one of Bedrock's stream codes is sent as ``serviceUnavailableException``) and as an ``{"error": ...}``
+    chunk elsewhere; the SDKs raise it while the stream is read (anthropic's ``APIStatusError`` with status
+    200, openai's bare ``APIError``, botocore's ``EventStreamError``)."""
 
     error_type: str = "overloaded_error"
     message: str = "Overloaded"
@@ -123,9 +128,10 @@ class FlakyProvider:
     ``script`` lists the answers, one per request in the order they arrive: ``529``, ``(429, {"retry-after":
     "1"})``, ``(200, {}, {"content": ...})``. A status alone gets the provider's usual body: Anthropic's
     error envelope on ``/v1/messages`` (``overloaded_error`` for 529, ``rate_limit_error`` for 429...),
-    Google's on ``...:generateContent``, Bedrock's code header on ``/model/.../converse``, OpenAI's
-    elsewhere; and for 200 a complete message, chat completion, response, Gemini candidate or Converse
-    output (streamed when the request asks for a stream). A request past the end
+    Google's on ``...:generateContent``, Bedrock's code header on ``/model/.../converse`` (and
+    ``converse-stream``), OpenAI's elsewhere; and for 200 a complete message, chat completion, response,
+    Gemini candidate or Converse output (streamed when the request asks for a stream: Bedrock's in its binary
+    event stream). A request past the end
     of the script is answered 400 with a message saying so, which no client retries. Point a real SDK at
     ``base_url`` (with ``max_retries=0``, so that only your retries run); ``requests`` lists what arrived.
 
@@ -285,6 +291,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def _send_stream(self, reply: _Reply, api: str, request_body: dict[str, Any]) -> None:
+        if api == "bedrock":
+            self._send_event_stream(reply, request_body)
+            return
         self.send_response(reply.status)
         self.send_header("content-type", "text/event-stream")
         for name, value in reply.headers:
@@ -298,6 +307,33 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(line.encode())
         self.wfile.flush()
 
+    def _send_event_stream(self, reply: _Reply, request_body: dict[str, Any]) -> None:
+        """ConverseStream's answer: AWS event-stream frames, each event's type in its headers."""
+        self.send_response(reply.status)
+        self.send_header("content-type", "application/vnd.amazon.eventstream")
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        events = _bedrock_stream_events(request_body)
+        frames = [
+            _event_frame({":message-type": "event", ":event-type": kind}, body) for kind, body in events
+        ]
+        if reply.stream_error is not None:
+            error = reply.stream_error
+            code = (
+                error.error_type
+                if error.error_type in BEDROCK_STREAM_CODES
+                else "serviceUnavailableException"
+            )
+            headers = {":message-type": "exception", ":exception-type": code}
+            frames = [
+                *frames[: _STARTED_EVENTS["bedrock"]],
+                _event_frame(headers, {"message": error.message}),
+            ]
+        for frame in frames:
+            self.wfile.write(frame)
+        self.wfile.flush()
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
@@ -306,7 +342,7 @@ def _api_of(path: str) -> str:
     path = path.split("?", 1)[0].rstrip("/")
     if ":generateContent" in path or ":streamGenerateContent" in path:
         return "gemini"
-    if path.endswith("/converse") and "/model/" in path:
+    if path.endswith(("/converse", "/converse-stream")) and "/model/" in path:
         return "bedrock"
     if path.endswith("/messages") and "/chat/" not in path:
         return "anthropic"
@@ -338,6 +374,8 @@ def _streamed(api: str, path: str, request_body: Mapping[str, Any]) -> bool:
     """Whether the request asks for a stream: Gemini says so in the path, the others in the body."""
     if api == "gemini":
         return ":streamGenerateContent" in path
+    if api == "bedrock":
+        return path.split("?", 1)[0].rstrip("/").endswith("/converse-stream")
     return request_body.get("stream") is True and api in ("anthropic", "chat", "responses")
 
 
@@ -460,7 +498,33 @@ def _success_body(api: str, request_body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # How many events of a streamed success go out before a `StreamError` strikes: the answer has begun.
-_STARTED_EVENTS = {"anthropic": 3, "chat": 1, "responses": 2, "gemini": 1, "bedrock": 1, "other": 1}
+_STARTED_EVENTS = {"anthropic": 3, "chat": 1, "responses": 2, "gemini": 1, "bedrock": 2, "other": 1}
+
+
+def _bedrock_stream_events(request_body: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """ConverseStream's events for a success: (event type, payload)."""
+    done = _success_body("bedrock", request_body)
+    return [
+        ("messageStart", {"role": "assistant"}),
+        ("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": REPLY_TEXT}}),
+        ("contentBlockStop", {"contentBlockIndex": 0}),
+        ("messageStop", {"stopReason": done["stopReason"]}),
+        ("metadata", {"usage": done["usage"], "metrics": done["metrics"]}),
+    ]
+
+
+def _event_frame(headers: Mapping[str, str], payload: Mapping[str, Any]) -> bytes:
+    """One AWS event-stream message: its length, its headers' length and their CRC32, the headers (all
+    strings, type 7), a JSON payload and the CRC32 of everything before it."""
+    fields = [(name.encode(), value.encode()) for name, value in headers.items()]
+    fields.append((b":content-type", b"application/json"))
+    encoded = b"".join(
+        bytes([len(name)]) + name + b"\x07" + len(value).to_bytes(2, "big") + value for name, value in fields
+    )
+    body = json.dumps(payload).encode()
+    prelude = (12 + len(encoded) + len(body) + 4).to_bytes(4, "big") + len(encoded).to_bytes(4, "big")
+    message = prelude + binascii.crc32(prelude).to_bytes(4, "big") + encoded + body
+    return message + binascii.crc32(message).to_bytes(4, "big")
 
 
 def _stream_error_event(api: str, error: StreamError) -> tuple[str | None, str]:
