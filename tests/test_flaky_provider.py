@@ -269,21 +269,26 @@ def test_the_google_genai_sdk_against_it() -> None:
     ]
 
 
-def test_botocore_bedrock_converse_against_it() -> None:
-    pytest.importorskip("botocore")
+def _bedrock_client(provider: FlakyProvider) -> Any:
+    """botocore's bedrock-runtime client on the provider, with fake credentials and its own retries off."""
     import botocore.session
     from botocore.config import Config
 
+    return botocore.session.Session().create_client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=provider.base_url,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+
+
+def test_botocore_bedrock_converse_against_it() -> None:
+    pytest.importorskip("botocore")
     events: list[RetryEvent] = []
     with FlakyProvider([(429, {"retry-after": "2"}), 503, 200, 400]) as provider:
-        client = botocore.session.Session().create_client(
-            "bedrock-runtime",
-            region_name="us-east-1",
-            endpoint_url=provider.base_url,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(retries={"total_max_attempts": 1}),
-        )
+        client = _bedrock_client(provider)
         waits: list[float] = []
 
         @retry_llm(preset=BedrockPreset, on_retry=events.append, sleep=waits.append)
@@ -309,20 +314,10 @@ def test_botocore_bedrock_converse_stream_against_it() -> None:
     raises `EventStreamError` while the stream is read), an overload named in the provider's own words,
     then a whole streamed answer."""
     pytest.importorskip("botocore")
-    import botocore.session
-    from botocore.config import Config
-
     events: list[RetryEvent] = []
     script = [StreamError("throttlingException", "Too many tokens"), StreamError(), 200]
     with FlakyProvider(script) as provider:
-        client = botocore.session.Session().create_client(
-            "bedrock-runtime",
-            region_name="us-east-1",
-            endpoint_url=provider.base_url,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(retries={"total_max_attempts": 1}),
-        )
+        client = _bedrock_client(provider)
 
         @retry_llm(preset=BedrockPreset, on_retry=events.append, sleep=lambda s: None)
         def stream() -> str:
