@@ -585,7 +585,7 @@ impl Pace {
     /// Seconds from `grown_at_s` until the growing rate has earned `missing` more credit: integrated as
     /// `grow` does, over at most `PACE_MAX_STEPS` steps, the rest at the rate reached. At the rate of the
     /// moment, a share's first slot (0.07 a second doubling) was told up to 14 s ahead where the growth
-    /// earned it within 4 s, and its waiters came back to slots long free.
+    /// earns it within about 5 s, and its waiters came back to slots long free.
     fn time_to_earn(&self, missing: f64) -> f64 {
         let mut earned = 0.0;
         let mut elapsed_s = 0.0;
@@ -750,8 +750,8 @@ pub struct BreakerStatus {
     share_mark: (f64, u64),
     share_mark_before: (f64, u64),
     share_before_trip: f64,
-    /// The latest time a refused caller said it would ask again (`waiting`): while one may, a fleet's
-    /// share starts its slow start at a random point of its first interval, else with its first slot free.
+    /// The latest time a refused caller said it would ask again (`waiting`): while one may, a close by a
+    /// probe elsewhere paces the fleet's share from a random first slot, else as a close of its own.
     waiters_until_s: f64,
     consecutive_failures: u32,
     window: Window,
@@ -1016,7 +1016,8 @@ impl BreakerStatus {
         if self.state == State::Closed {
             return None;
         }
-        // Callers due back within the last `PACE_QUIET_S` may still be on their way (a jittered wait ends late).
+        // Callers due back within the last `PACE_QUIET_S` may still be on their way (a jittered wait
+        // ends late).
         if self.waiters_until_s + PACE_QUIET_S > t {
             let phase = rng.random::<f64>();
             self.close(config, t, Some(SlowStart::FleetShare), phase)
