@@ -131,9 +131,9 @@ class FlakyProvider:
     Google's on ``...:generateContent``, Bedrock's code header on ``/model/.../converse`` (and
     ``converse-stream``), OpenAI's elsewhere; and for 200 a complete message, chat completion, response,
     Gemini candidate or Converse output (streamed when the request asks for a stream: Bedrock's in its binary
-    event stream). A request past the end
-    of the script is answered 400 with a message saying so, which no client retries. Point a real SDK at
-    ``base_url`` (with ``max_retries=0``, so that only your retries run); ``requests`` lists what arrived.
+    event stream). A request past the end of the script is answered 400 with a message saying so, which no
+    client retries. Point a real SDK at ``base_url`` (with ``max_retries=0``, so that only your retries run);
+    ``requests`` lists what arrived.
 
     >>> import json, urllib.error, urllib.request
     >>> from llm_retry import retry_llm
@@ -371,7 +371,7 @@ def _phrase(status: int) -> str:
 
 
 def _streamed(api: str, path: str, request_body: Mapping[str, Any]) -> bool:
-    """Whether the request asks for a stream: Gemini says so in the path, the others in the body."""
+    """Whether the request asks for a stream: Gemini and Bedrock say so in the path, others in the body."""
     if api == "gemini":
         return ":streamGenerateContent" in path
     if api == "bedrock":
